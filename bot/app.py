@@ -1,0 +1,135 @@
+"""The application factory: the one place that assembles PTB, storage, services and handlers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.request import BaseRequest
+
+from bot.config import Settings
+from bot.context import SERVICES_KEY, SanadContext
+from bot.i18n import N_, I18n
+from bot.processor import PerPersonProcessor
+from bot.services import Services, open_services
+
+log = logging.getLogger(__name__)
+
+SanadApp = Application[Any, SanadContext, Any, Any, Any, Any]
+
+FAMILY_COMMANDS = (
+    ("apply", N_("Apply for support")),
+    ("status", N_("Follow my applications")),
+    ("language", N_("Change the language")),
+    ("cancel", N_("Cancel what I am doing")),
+    ("help", N_("What this bot can do")),
+)
+MEMBER_COMMANDS = (("case", N_("Show a case in full: /case REF")),)
+GROUP_COMMANDS = (("help", N_("What the committee can do here")),)
+OUTBOX_INTERVAL = 60.0
+
+
+def configure_logging(level: str) -> None:
+    """Log ids and events only; keep the token out by silencing request-URL logging."""
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level, force=True
+    )
+    # httpx logs every request URL at INFO, and the URL contains the bot token.
+    for noisy in ("httpx", "httpcore", "apscheduler"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_application(
+    settings: Settings, *, request: BaseRequest | None = None, rate_limit: bool = True
+) -> SanadApp:
+    """Assemble the bot. ``request`` injects a fake Telegram for tests and benchmarks."""
+    i18n = I18n(settings.default_language)
+    builder = (
+        ApplicationBuilder()
+        .token(settings.bot_token)
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_base_url.replace("/bot", "/file/bot", 1))
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .context_types(ContextTypes(context=SanadContext))
+        .concurrent_updates(PerPersonProcessor(256))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
+    app: SanadApp = builder.build()
+    app.bot_data["settings"] = settings
+    app.bot_data["i18n"] = i18n
+
+    from handlers import register
+
+    register(app)
+    return app
+
+
+async def _post_init(app: SanadApp) -> None:
+    """Open the services, publish the command menus, send what the outbox holds."""
+    services = await open_services(app.bot_data["settings"], app.bot, app.bot_data["i18n"])
+    app.bot_data[SERVICES_KEY] = services
+    await publish_commands(app, services)
+    await services.delivery.flush()
+    if app.job_queue is not None:
+        app.job_queue.run_repeating(
+            _flush_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL, name="outbox"
+        )
+
+
+async def _flush_outbox(context: SanadContext) -> None:
+    """Periodic retry of the outbox."""
+    await context.services.delivery.flush()
+
+
+async def _post_shutdown(app: SanadApp) -> None:
+    """Close the database."""
+    services: Services | None = app.bot_data.get(SERVICES_KEY)
+    if services is not None:
+        await services.db.close()
+
+
+async def publish_commands(app: SanadApp, services: Services) -> None:
+    """Register the command menus: one per language, and the committee's for its members."""
+    i18n = services.i18n
+    settings = services.settings
+
+    def menu(entries: tuple[tuple[str, str], ...], lang: str) -> list[BotCommand]:
+        t = i18n.get(lang)
+        return [BotCommand(name, t.raw(text)) for name, text in entries]
+
+    calls: list[tuple[list[BotCommand], Any, str | None]] = [
+        (menu(FAMILY_COMMANDS, i18n.default), BotCommandScopeDefault(), None)
+    ]
+    calls += [
+        (menu(FAMILY_COMMANDS, lang), BotCommandScopeDefault(), lang) for lang in i18n.languages
+    ]
+    member_menu = FAMILY_COMMANDS + MEMBER_COMMANDS
+    for member in sorted(settings.committee_member_ids):
+        calls.append(
+            (menu(member_menu, settings.committee_language), BotCommandScopeChat(member), None)
+        )
+        calls += [
+            (menu(member_menu, lang), BotCommandScopeChat(member), lang) for lang in i18n.languages
+        ]
+    if settings.committee_chat_id is not None:
+        calls.append(
+            (
+                menu(GROUP_COMMANDS, settings.committee_language),
+                BotCommandScopeChat(settings.committee_chat_id),
+                None,
+            )
+        )
+    for commands, scope, lang in calls:
+        try:
+            await app.bot.set_my_commands(commands, scope=scope, language_code=lang)
+        except TelegramError as exc:
+            log.warning("Could not set a command menu (%s): %s", scope.type, type(exc).__name__)

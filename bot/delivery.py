@@ -1,0 +1,92 @@
+"""The outbox worker: sends queued messages, retrying what is worth retrying.
+
+Messages are written to the outbox in the same transaction as the change that causes them
+(a submitted case queues its committee card), so a crash between "saved" and "sent" loses
+nothing: the worker sends pending items at start-up, after each change, and every minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from bot.storage import Database, outbox, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+Rendered = tuple[str, InlineKeyboardMarkup | None]
+Renderer = Callable[[outbox.Item], Awaitable[Rendered | None]]
+
+
+def backoff(attempts: int) -> timedelta:
+    """Exponential backoff: 5 s, 10 s, 20 s … capped at one hour."""
+    return timedelta(seconds=min(5 * 2**attempts, 3600))
+
+
+class Delivery:
+    """Sends what the outbox holds, one item at a time, in order."""
+
+    def __init__(self, db: Database, bot: Bot) -> None:
+        self.db = db
+        self.bot = bot
+        self._renderers: dict[str, Renderer] = {}
+        self._lock = asyncio.Lock()
+
+    def register(self, kind: str, renderer: Renderer) -> None:
+        """Say how to render items of one kind."""
+        self._renderers[kind] = renderer
+
+    async def flush(self) -> int:
+        """Send every due item; return how many were sent."""
+        sent = 0
+        async with self._lock:
+            for item in await outbox.due(self.db, utcnow()):
+                sent += await self._send(item)
+        return sent
+
+    async def _send(self, item: outbox.Item) -> int:
+        renderer = self._renderers.get(item.kind)
+        rendered = await renderer(item) if renderer else None
+        if rendered is None:
+            await outbox.give_up(self.db, item.id, "nothing to send")
+            log.warning("Outbox item %d (%s) has nothing to send", item.id, item.kind)
+            return 0
+        text, markup = rendered
+        try:
+            message = await self.bot.send_message(item.chat_id, text, reply_markup=markup)
+        except RetryAfter as exc:
+            delay = exc.retry_after
+            seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
+            await outbox.retry_later(self.db, item.id, timedelta(seconds=seconds), "RetryAfter")
+        except (Forbidden, BadRequest) as exc:
+            await outbox.give_up(self.db, item.id, type(exc).__name__)
+            log.error(
+                "Outbox item %d (%s) refused by Telegram: %s",
+                item.id,
+                item.kind,
+                type(exc).__name__,
+            )
+        except (NetworkError, TelegramError) as exc:
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                await outbox.give_up(self.db, item.id, type(exc).__name__)
+                log.error(
+                    "Outbox item %d (%s) given up after %d attempts",
+                    item.id,
+                    item.kind,
+                    item.attempts + 1,
+                )
+            else:
+                await outbox.retry_later(
+                    self.db, item.id, backoff(item.attempts), type(exc).__name__
+                )
+        else:
+            await outbox.mark_sent(self.db, item.id, message.message_id)
+            log.info("Outbox item %d (%s) sent", item.id, item.kind)
+            return 1
+        return 0

@@ -1,0 +1,235 @@
+"""A small engine that walks a form defined in ``data/forms/*.toml``.
+
+The form is data: steps, their kind, options and order. This module validates a definition
+once at start-up (:func:`load_form`) and answers the questions the intake needs: which step
+comes next or before, which steps apply given the answers so far, whether an answer is valid.
+It knows nothing of Telegram.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from bot.errors import FormError
+
+FORMS_DIR = Path(__file__).resolve().parent.parent / "data" / "forms"
+KINDS = ("multi", "choice", "number", "text", "phone", "description")
+ID_RE = re.compile(r"^[a-z0-9_]{1,20}$")
+
+Answers = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One button of a choice or multi step."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of a form."""
+
+    id: str
+    kind: str
+    prompt: str
+    label: str
+    options: tuple[Option, ...] = ()
+    min: int = 0
+    max: int = 0
+    max_from: str | None = None
+    max_length: int = 200
+    optional: bool = False
+    personal: bool = False
+    on_card: bool = False
+    only_if: tuple[str, str] | None = None
+
+    def option(self, option_id: str) -> Option | None:
+        """The option with this id, if the step has it."""
+        return next((o for o in self.options if o.id == option_id), None)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A validated form definition."""
+
+    id: str
+    steps: tuple[Step, ...]
+    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({s.id: i for i, s in enumerate(self.steps)})
+
+    def step(self, step_id: str) -> Step | None:
+        """The step with this id."""
+        index = self._index.get(step_id)
+        return None if index is None else self.steps[index]
+
+    def applies(self, step: Step, answers: Answers) -> bool:
+        """Whether ``step`` is asked, given ``answers``."""
+        if step.only_if is None:
+            return True
+        source, option = step.only_if
+        chosen = answers.get(source)
+        return isinstance(chosen, list) and option in chosen
+
+    def applicable(self, answers: Answers) -> list[Step]:
+        """The steps asked, in order, given ``answers``."""
+        return [s for s in self.steps if self.applies(s, answers)]
+
+    def first(self) -> Step:
+        """The first step."""
+        return self.steps[0]
+
+    def after(self, step_id: str, answers: Answers) -> Step | None:
+        """The next step asked after ``step_id``, or None at the end."""
+        start = self._index[step_id] + 1
+        return next((s for s in self.steps[start:] if self.applies(s, answers)), None)
+
+    def before(self, step_id: str, answers: Answers) -> Step | None:
+        """The step asked before ``step_id``, or None at the start."""
+        end = self._index[step_id]
+        return next((s for s in reversed(self.steps[:end]) if self.applies(s, answers)), None)
+
+    def first_unanswered(self, answers: Answers) -> Step | None:
+        """The first step asked that has no answer yet."""
+        return next((s for s in self.applicable(answers) if s.id not in answers), None)
+
+    def position(self, step_id: str, answers: Answers) -> tuple[int, int]:
+        """``(n, total)``: the step's 1-based position among the steps asked."""
+        asked = [s.id for s in self.applicable(answers)]
+        return (asked.index(step_id) + 1 if step_id in asked else len(asked), len(asked))
+
+    def number_bounds(self, step: Step, answers: Answers) -> tuple[int, int]:
+        """The accepted range of a number step, given earlier answers."""
+        high = step.max
+        if step.max_from and isinstance(answers.get(step.max_from), int):
+            high = min(high, int(answers[step.max_from]))
+        return step.min, high
+
+    def split(self, answers: Answers) -> tuple[Answers, Answers]:
+        """``(open, personal)``: the answers to keep, divided by the steps' ``personal`` flag.
+
+        Answers to steps that no longer apply (an option was unchosen) are dropped.
+        """
+        open_answers: Answers = {}
+        personal: Answers = {}
+        for step in self.applicable(answers):
+            if step.id in answers:
+                (personal if step.personal else open_answers)[step.id] = answers[step.id]
+        return open_answers, personal
+
+    def card_steps(self) -> list[Step]:
+        """The steps whose answers the committee group may see."""
+        return [s for s in self.steps if not s.personal or s.on_card]
+
+    def texts(self) -> Iterator[str]:
+        """Every user-visible text of the form (for translation checks)."""
+        for step in self.steps:
+            yield step.prompt
+            yield step.label
+            for option in step.options:
+                yield option.label
+
+
+def _require(cond: bool, problem: str) -> None:
+    if not cond:
+        raise FormError(problem)
+
+
+def _parse_step(raw: dict[str, Any], where: str) -> Step:
+    step_id = raw.get("id", "")
+    _require(isinstance(step_id, str) and bool(ID_RE.match(step_id)), f"{where}: bad id")
+    kind = raw.get("kind")
+    _require(kind in KINDS, f"{where} ({step_id}): kind must be one of {', '.join(KINDS)}")
+    for key in ("prompt", "label"):
+        _require(isinstance(raw.get(key), str) and raw[key].strip() != "", f"{step_id}: {key}")
+    options: list[Option] = []
+    for i, opt in enumerate(raw.get("options", [])):
+        oid = opt.get("id", "")
+        _require(bool(ID_RE.match(oid)), f"{step_id}: option {i + 1} has a bad id")
+        _require(isinstance(opt.get("label"), str), f"{step_id}: option {oid} needs a label")
+        options.append(Option(oid, opt["label"]))
+    if kind in ("multi", "choice"):
+        _require(len(options) >= 2, f"{step_id}: needs at least two options")
+        _require(len({o.id for o in options}) == len(options), f"{step_id}: duplicate option")
+    only_if = None
+    if "only_if" in raw:
+        parts = str(raw["only_if"]).split(":")
+        _require(len(parts) == 2, f"{step_id}: only_if must be 'step:option'")
+        only_if = (parts[0], parts[1])
+    step = Step(
+        id=step_id,
+        kind=str(kind),
+        prompt=raw["prompt"].strip(),
+        label=raw["label"].strip(),
+        options=tuple(options),
+        min=int(raw.get("min", 1 if kind == "multi" else 0)),
+        max=int(raw.get("max", 0)),
+        max_from=raw.get("max_from"),
+        max_length=int(raw.get("max_length", 200)),
+        optional=bool(raw.get("optional", False)),
+        personal=bool(raw.get("personal", False)),
+        on_card=bool(raw.get("on_card", False)),
+        only_if=only_if,
+    )
+    if kind == "number":
+        _require(step.max >= step.min, f"{step_id}: max must be at least min")
+    _require(0 < step.max_length <= 3000, f"{step_id}: max_length must be 1..3000")
+    return step
+
+
+def parse_form(data: dict[str, Any]) -> Form:
+    """Validate a form definition already read from TOML."""
+    form_id = data.get("form", {}).get("id", "")
+    _require(bool(ID_RE.match(form_id)), "form.id is missing or invalid")
+    raw_steps = data.get("steps", [])
+    _require(len(raw_steps) > 0, "the form has no steps")
+    steps = tuple(_parse_step(raw, f"step {i + 1}") for i, raw in enumerate(raw_steps))
+    ids = [s.id for s in steps]
+    _require(len(set(ids)) == len(ids), "two steps share an id")
+    seen: set[str] = set()
+    for step in steps:
+        if step.only_if:
+            source = next((s for s in steps if s.id == step.only_if[0]), None)
+            _require(
+                source is not None
+                and source.id in seen
+                and source.kind == "multi"
+                and source.option(step.only_if[1]) is not None,
+                f"{step.id}: only_if must name an option of an earlier multi step",
+            )
+        if step.max_from:
+            _require(step.max_from in seen, f"{step.id}: max_from must name an earlier step")
+        seen.add(step.id)
+    _require(steps[0].only_if is None, "the first step cannot be conditional")
+    return Form(form_id, steps)
+
+
+def load_form(name: str = "intake", forms_dir: Path = FORMS_DIR) -> Form:
+    """Read and validate ``forms_dir/<name>.toml``."""
+    path = forms_dir / f"{name}.toml"
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FormError(f"Cannot read the form {path}: {exc}") from exc
+    return parse_form(data)
+
+
+def extract_form(
+    fileobj: BinaryIO, keywords: Any, comment_tags: Any, options: Any
+) -> Iterator[tuple[int, str, str, list[str]]]:
+    """Babel extractor: the translatable texts of a form file (see babel.cfg)."""
+    content = fileobj.read()
+    form = parse_form(tomllib.loads(content.decode("utf-8")))
+    lines = content.decode("utf-8").splitlines()
+    for text in form.texts():
+        lineno = next((i + 1 for i, line in enumerate(lines) if text in line), 0)
+        yield lineno, "_", text, [f"form {form.id}"]

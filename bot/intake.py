@@ -1,0 +1,180 @@
+"""The intake: a family's draft application and its rules, without Telegram.
+
+A :class:`Draft` is saved (encrypted) after every answer, so a family that stops halfway, or
+a bot that restarts, loses nothing. Answers are validated here; the handlers only translate
+between Telegram and these functions.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import phonenumbers
+
+from bot.crypto import Cipher
+from bot.forms import Answers, Form, Step
+from bot.storage import Database, drafts, outbox, utcnow
+from bot.storage import audit as audit_log
+from bot.storage import cases as case_repo
+from bot.storage.db import iso
+from bot.text import clean_answer, parse_int
+
+REVIEW = "review"
+OPEN_STATUSES = ("new", "in_review", "info_requested")
+
+
+@dataclass
+class Draft:
+    """An application in progress."""
+
+    id: str
+    step: str
+    answers: Answers = field(default_factory=dict)
+    pending: list[str] = field(default_factory=list)
+    editing: bool = False
+    started_at: str = ""
+
+    @classmethod
+    def new(cls, form: Form) -> Draft:
+        """A fresh draft at the form's first step."""
+        return cls(id=secrets.token_hex(3), step=form.first().id, started_at=iso(utcnow()))
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Draft:
+        """A draft read back from storage."""
+        return cls(**payload)
+
+
+class Invalid(Exception):
+    """An answer that cannot be accepted; ``reason`` names why, ``limits`` the bounds."""
+
+    def __init__(self, reason: str, **limits: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.limits = limits
+
+
+def validate_number(form: Form, step: Step, answers: Answers, text: str) -> int:
+    """A number answer, in any digit system, within the step's bounds."""
+    value = parse_int(text)
+    low, high = form.number_bounds(step, answers)
+    if value is None:
+        raise Invalid("not_a_number", min=low, max=high)
+    if not low <= value <= high:
+        raise Invalid("out_of_range", min=low, max=high)
+    return value
+
+
+def validate_text(step: Step, text: str) -> str:
+    """A typed answer, tidied, within the step's length."""
+    cleaned = clean_answer(text)
+    if not cleaned:
+        raise Invalid("empty")
+    if len(cleaned) > step.max_length:
+        raise Invalid("too_long", max=step.max_length, length=len(cleaned))
+    return cleaned
+
+
+def validate_phone(text: str, region: str | None) -> str:
+    """A phone number valid for ``region`` (or in international form), as E.164."""
+    from bot.text import normalize_digits
+
+    raw = normalize_digits(text).strip()
+    if len(raw) > 40:
+        raise Invalid("bad_phone")
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid("bad_phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise Invalid("bad_phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def advance(form: Form, draft: Draft, answered: Step) -> None:
+    """Move the draft on after ``answered`` got its answer."""
+    draft.pending = []
+    if draft.editing:
+        missing = form.first_unanswered(draft.answers)
+        draft.step = missing.id if missing else REVIEW
+        draft.editing = missing is not None
+        return
+    following = form.after(answered.id, draft.answers)
+    draft.step = following.id if following else REVIEW
+
+
+def go_back(form: Form, draft: Draft) -> None:
+    """Move the draft one question back (from the review: the last; when editing: the review)."""
+    draft.pending = []
+    if draft.editing:
+        draft.editing = False
+        draft.step = REVIEW
+        return
+    if draft.step == REVIEW:
+        draft.step = form.applicable(draft.answers)[-1].id
+        return
+    previous = form.before(draft.step, draft.answers)
+    if previous is not None:
+        draft.step = previous.id
+
+
+def edit(form: Form, draft: Draft, step_id: str) -> bool:
+    """Jump from the review to one question; False if it is not asked."""
+    step = form.step(step_id)
+    if step is None or not form.applies(step, draft.answers):
+        return False
+    draft.step = step.id
+    draft.editing = True
+    current = draft.answers.get(step.id)
+    draft.pending = list(current) if step.kind == "multi" and isinstance(current, list) else []
+    return True
+
+
+class IntakeService:
+    """Drafts and submissions, stored through the repositories."""
+
+    def __init__(self, db: Database, cipher: Cipher, form: Form) -> None:
+        self.db = db
+        self.cipher = cipher
+        self.form = form
+
+    async def load(self, user_id: int) -> Draft | None:
+        """The person's draft, if any."""
+        payload = await drafts.load(self.db, self.cipher, user_id)
+        return None if payload is None else Draft.from_payload(payload)
+
+    async def save(self, user_id: int, draft: Draft) -> None:
+        """Store the draft durably."""
+        await drafts.save(self.db, self.cipher, user_id, asdict(draft))
+
+    async def discard(self, user_id: int) -> None:
+        """Delete the person's draft."""
+        async with self.db.transaction() as conn:
+            await drafts.delete(conn, user_id)
+
+    async def open_cases(self, user_id: int) -> list[case_repo.Case]:
+        """The person's cases still being handled."""
+        return [c for c in await case_repo.for_user(self.db, user_id) if c.status in OPEN_STATUSES]
+
+    async def submit(
+        self, user_id: int, language: str, draft: Draft, committee_chat_id: int | None
+    ) -> case_repo.Case:
+        """Turn the draft into a case; the committee alert is queued in the same transaction."""
+        open_answers, personal = self.form.split(draft.answers)
+        async with self.db.transaction() as conn:
+            case = await case_repo.insert(
+                conn,
+                self.cipher,
+                user_id=user_id,
+                language=language,
+                status="new",
+                answers=open_answers,
+                personal_answers=personal,
+            )
+            await drafts.delete(conn, user_id)
+            await audit_log.record(conn, "case_submitted", actor_id=user_id, case_id=case.id)
+            if committee_chat_id is not None:
+                await outbox.enqueue(conn, "committee_card", committee_chat_id, case_id=case.id)
+        return case

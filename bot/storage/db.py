@@ -1,0 +1,142 @@
+"""The database connection, its settings and its migrations.
+
+One aiosqlite connection serves the whole bot. SQLite allows one writer at a time anyway, and
+a single connection lets us group the writes of concurrent updates into one durable commit
+(:meth:`Database.transaction` waits for that commit before it returns), which is what makes
+hundreds of families at once affordable while every step is still on disk before the bot
+answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.errors import StorageError
+
+log = logging.getLogger(__name__)
+
+PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=FULL",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA secure_delete=ON",
+)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    """A stored timestamp: ISO 8601 in UTC."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def parse_iso(text: str) -> datetime:
+    """Read a stored timestamp."""
+    return datetime.fromisoformat(text)
+
+
+def migrations() -> list[tuple[int, str]]:
+    """The numbered migration scripts shipped with the package, in order."""
+    found = []
+    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+        match = re.match(r"(\d+)_.*\.sql$", entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.read_text("utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """The bot's database: open it, migrate it, run transactions on it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The open connection."""
+        if self._conn is None:
+            raise StorageError("The database is not open.")
+        return self._conn
+
+    async def open(self) -> None:
+        """Open the database, apply its settings and any pending migrations."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            for pragma in PRAGMAS:
+                await self._conn.execute(pragma)
+            await self.migrate()
+        except (OSError, aiosqlite.Error) as exc:
+            raise StorageError(f"Cannot open the database at {self.path}: {exc}") from exc
+
+    async def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def schema_version(self) -> int:
+        """The number of the last migration applied."""
+        async with self.conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def migrate(self) -> int:
+        """Apply the migrations not yet applied, each in its own transaction."""
+        current = await self.schema_version()
+        for number, script in migrations():
+            if number <= current:
+                continue
+            async with self._lock:
+                statements = [s for s in script.split(";\n") if s.strip()]
+                await self.conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in statements:
+                        await self.conn.execute(statement)
+                    await self.conn.execute(f"PRAGMA user_version={number:d}")
+                    await self.conn.execute("COMMIT")
+                except aiosqlite.Error:
+                    await self.conn.execute("ROLLBACK")
+                    raise
+            log.info("Applied database migration %d", number)
+            current = number
+        return current
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction: committed durably when the block ends, rolled back on error."""
+        async with self._lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
+        """One row of a read-only query."""
+        async with self._lock, self.conn.execute(sql, tuple(params)) as cursor:
+            return await cursor.fetchone()
+
+    async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
+        """All rows of a read-only query."""
+        async with self._lock, self.conn.execute(sql, tuple(params)) as cursor:
+            return list(await cursor.fetchall())

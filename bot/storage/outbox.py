@@ -1,0 +1,82 @@
+"""The outbox: messages to send, written in the same transaction as their cause."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
+
+from bot.storage.db import Database, iso, utcnow
+
+
+@dataclass(frozen=True)
+class Item:
+    """One message waiting to be sent."""
+
+    id: int
+    kind: str
+    chat_id: int
+    case_id: int | None
+    attempts: int
+
+
+async def enqueue(
+    conn: aiosqlite.Connection, kind: str, chat_id: int, *, case_id: int | None = None
+) -> None:
+    """Queue a message inside the caller's transaction."""
+    now = iso(utcnow())
+    await conn.execute(
+        "INSERT INTO outbox (kind, chat_id, case_id, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (kind, chat_id, case_id, now, now),
+    )
+
+
+async def due(db: Database, now: datetime, limit: int = 50) -> list[Item]:
+    """Pending messages whose time has come, oldest first."""
+    rows = await db.fetchall(
+        "SELECT id, kind, chat_id, case_id, attempts FROM outbox "
+        "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
+        (iso(now), limit),
+    )
+    return [Item(r["id"], r["kind"], r["chat_id"], r["case_id"], r["attempts"]) for r in rows]
+
+
+async def mark_sent(db: Database, item_id: int, message_id: int) -> None:
+    """Record a successful send."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, message_id = ?, "
+            "attempts = attempts + 1 WHERE id = ?",
+            (iso(utcnow()), message_id, item_id),
+        )
+
+
+async def retry_later(db: Database, item_id: int, delay: timedelta, error: str) -> None:
+    """Try again after ``delay``."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, error = ? "
+            "WHERE id = ?",
+            (iso(utcnow() + delay), error, item_id),
+        )
+
+
+async def give_up(db: Database, item_id: int, error: str) -> None:
+    """Stop trying; the error (a class name, never personal data) is kept."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = ? WHERE id = ?",
+            (error, item_id),
+        )
+
+
+async def message_of(db: Database, kind: str, case_id: int) -> tuple[int, int] | None:
+    """``(chat_id, message_id)`` of the sent message of this kind about a case."""
+    row = await db.fetchone(
+        "SELECT chat_id, message_id FROM outbox WHERE kind = ? AND case_id = ? "
+        "AND status = 'sent' ORDER BY id DESC LIMIT 1",
+        (kind, case_id),
+    )
+    return None if row is None else (int(row["chat_id"]), int(row["message_id"]))

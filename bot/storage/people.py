@@ -1,0 +1,23 @@
+"""People: language and reachability, keyed by Telegram user id."""
+
+from __future__ import annotations
+
+from bot.storage.db import Database, iso, utcnow
+
+
+async def get_language(db: Database, user_id: int) -> str | None:
+    """The stored language of ``user_id``, or None for someone new."""
+    row = await db.fetchone("SELECT language FROM people WHERE user_id = ?", (user_id,))
+    return None if row is None else str(row["language"])
+
+
+async def set_language(db: Database, user_id: int, language: str) -> None:
+    """Create the person or change their language."""
+    now = iso(utcnow())
+    async with db.transaction() as conn:
+        await conn.execute(
+            "INSERT INTO people (user_id, language, created_at, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET language = excluded.language, "
+            "updated_at = excluded.updated_at",
+            (user_id, language, now, now),
+        )

@@ -1,0 +1,46 @@
+"""Text helpers: digits, lengths, and Telegram's message limits."""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_MESSAGE = 4096
+MAX_CALLBACK_DATA = 64
+
+_DIGITS = {ord(c): str(i) for i, c in enumerate("٠١٢٣٤٥٦٧٨٩")}
+_DIGITS.update({ord(c): str(i) for i, c in enumerate("۰۱۲۳۴۵۶۷۸۹")})
+
+
+def normalize_digits(text: str) -> str:
+    """Replace Arabic-Indic and Persian digits with ASCII digits."""
+    return text.translate(_DIGITS)
+
+
+def parse_int(text: str) -> int | None:
+    """A whole number typed in any digit system, or None."""
+    cleaned = normalize_digits(text).strip().replace(" ", "")
+    if cleaned.isascii() and cleaned.isdigit() and len(cleaned) <= 6:
+        return int(cleaned)
+    return None
+
+
+def clean_answer(text: str) -> str:
+    """User text with control characters removed and whitespace tidied."""
+    kept = "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs", "Co")
+    )
+    lines = [" ".join(line.split()) for line in kept.strip().splitlines()]
+    return "\n".join(line for line in lines if line)
+
+
+def callback_data(*parts: object) -> str:
+    """Join parts with ':' into callback_data, refusing anything over Telegram's 64 bytes."""
+    data = ":".join(str(p) for p in parts)
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+        raise ValueError("callback_data over 64 bytes")
+    return data
+
+
+def fit(text: str, limit: int = MAX_MESSAGE, suffix: str = "…") -> str:
+    """Cut ``text`` to at most ``limit`` characters (a safety net; callers budget first)."""
+    return text if len(text) <= limit else text[: limit - len(suffix)] + suffix

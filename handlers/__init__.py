@@ -1,0 +1,50 @@
+"""The one ordered handler registry. Order matters: the first matching handler in a group wins.
+
+Group -1 loads the person for every update; group 0 holds everything else, most specific
+first, with catch-alls at the end so that every message and every button gets an answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from handlers import committee, common, intake
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register every handler of the bot, in order."""
+    app.add_handler(TypeHandler(Update, common.load_person), group=-1)
+    handlers = [
+        CommandHandler("start", common.start, filters=PRIVATE),
+        CommandHandler("help", common.help_command),
+        CommandHandler("language", common.language_command, filters=PRIVATE),
+        CommandHandler("apply", intake.apply_command, filters=PRIVATE),
+        CommandHandler("cancel", intake.cancel_command, filters=PRIVATE),
+        CommandHandler("status", intake.status_command, filters=PRIVATE),
+        CommandHandler("case", committee.case_command),
+        CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
+        CallbackQueryHandler(intake.consent_choice, pattern=r"^ic:"),
+        CallbackQueryHandler(intake.apply_choice, pattern=r"^ap:"),
+        CallbackQueryHandler(intake.cancel_choice, pattern=r"^cx:"),
+        CallbackQueryHandler(intake.intake_button, pattern=r"^in:"),
+        CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
+        CallbackQueryHandler(common.stale_button),
+        MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
+        MessageHandler(PRIVATE & NEW_MESSAGE, intake.intake_message),
+        MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, common.edited_message),
+    ]
+    app.add_handlers(handlers)
+    app.add_error_handler(common.error_handler)

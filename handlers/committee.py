@@ -1,0 +1,101 @@
+"""The committee: the Details button on a case card and /case REF, for members only.
+
+Authorisation is checked here, on the server, for every press: callback_data is chosen by the
+client and can be forged. Every reveal, and every refused attempt, is audited.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden
+
+from bot import render
+from bot.context import SanadContext
+from bot.storage import audit
+from bot.storage import cases as case_repo
+from handlers.util import private, reply
+
+log = logging.getLogger(__name__)
+
+
+async def _audit(context: SanadContext, action: str, actor: int, case_id: int | None) -> None:
+    async with context.services.db.transaction() as conn:
+        await audit.record(conn, action, actor_id=actor, case_id=case_id)
+
+
+async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) -> bool:
+    """Send the full case to the member's private chat; False if the bot cannot reach them."""
+    services = context.services
+    t = services.i18n.get(
+        services.languages.get(member_id) or services.settings.committee_language
+    )
+    personal = case_repo.personal(services.cipher, case)
+    text = render.details(t, services.form, case, personal, services.settings.tz)
+    try:
+        await context.bot.send_message(member_id, text)
+        description = personal.get("description")
+        if isinstance(description, dict) and description.get("voice"):
+            await context.bot.send_voice(
+                member_id,
+                description["voice"],
+                caption=t("Voice note of case {ref}", ref=t.isolate(case.ref)),
+            )
+    except Forbidden:
+        return False
+    await _audit(context, "case_viewed", member_id, case.id)
+    log.info("Case %d viewed by member %d", case.id, member_id)
+    return True
+
+
+async def details_button(update: Update, context: SanadContext) -> None:
+    """The Details button on a card: cd:<ref>."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    t = context.t
+    user_id = update.effective_user.id
+    ref = query.data.split(":", 1)[1]
+    case = await case_repo.by_ref(context.services.db, ref)
+    if not context.services.settings.is_member(user_id):
+        await _audit(context, "view_refused", user_id, case.id if case else None)
+        log.warning("Details refused to non-member %d", user_id)
+        await query.answer(
+            t.raw("Only committee members can see the details of a case."), show_alert=True
+        )
+        return
+    if case is None:
+        await query.answer(t.raw("This case no longer exists."), show_alert=True)
+        return
+    if await reveal(context, user_id, case):
+        await query.answer(t.raw("I sent you the details in a private chat."))
+    else:
+        await query.answer(
+            t.raw(
+                "I cannot write to you yet: open a private chat with me, press Start, "
+                "then press Details again."
+            ),
+            show_alert=True,
+        )
+
+
+async def case_command(update: Update, context: SanadContext) -> None:
+    """/case REF in a private chat: the full case, for members (others: unknown command)."""
+    t = context.t
+    user = update.effective_user
+    assert user is not None
+    if not private(update):
+        return
+    if not context.services.settings.is_member(user.id):
+        await reply(update, t.raw("I don't know that command. Send /help to see what I can do."))
+        return
+    if not context.args:
+        await reply(
+            update, t.raw("Send /case followed by the case reference, for example /case K7P-4RD.")
+        )
+        return
+    case = await case_repo.by_ref(context.services.db, " ".join(context.args)[:20])
+    if case is None:
+        await reply(update, t.raw("No case has this reference."))
+        return
+    await reveal(context, user.id, case)

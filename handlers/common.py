@@ -1,0 +1,197 @@
+"""Start, help, language, unknown input and the one error handler."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+
+from bot.context import SanadContext
+from bot.render import button
+from bot.storage import people
+from handlers.intake import resume_hint
+from handlers.util import private, reply
+
+log = logging.getLogger(__name__)
+
+
+async def load_person(update: Update, context: SanadContext) -> None:
+    """Group -1: load the person's language into the context, for every update."""
+    user = update.effective_user
+    if user is None:
+        return
+    services = context.services
+    stored = services.languages.get(user.id)
+    if stored is None:
+        stored = await people.get_language(services.db, user.id)
+        if stored is not None:
+            services.languages[user.id] = stored
+    context.known = stored is not None
+    context.lang = stored or services.i18n.match(user.language_code) or services.i18n.default
+
+
+async def remember_language(context: SanadContext, user_id: int, lang: str) -> None:
+    """Store the person's language."""
+    await people.set_language(context.services.db, user_id, lang)
+    context.services.languages[user_id] = lang
+    context.lang = lang
+    context.known = True
+
+
+def language_keyboard(context: SanadContext) -> InlineKeyboardMarkup:
+    """One button per language, each in its own name."""
+    i18n = context.services.i18n
+    return InlineKeyboardMarkup(
+        [[button(i18n.native_name(lang), "lang", lang)] for lang in i18n.languages]
+    )
+
+
+async def start(update: Update, context: SanadContext) -> None:
+    """/start: greet in the person's language, or ask which language they prefer."""
+    user = update.effective_user
+    assert user is not None
+    i18n = context.services.i18n
+    if not context.known:
+        matched = i18n.match(user.language_code)
+        if matched is None:
+            await reply(
+                update, "اختر لغتك / Choose your language", reply_markup=language_keyboard(context)
+            )
+            return
+        await remember_language(context, user.id, matched)
+    await reply(update, welcome(context))
+    await resume_hint(update, context)
+
+
+def welcome(context: SanadContext) -> str:
+    """The greeting and what the bot does."""
+    t = context.t
+    return "\n\n".join(
+        [
+            f"<b>{t('Welcome to Sanad')}</b>",
+            t.raw(
+                "Sanad is the confidential channel of the community's social solidarity "
+                "committee. It gives temporary support to families in the most critical "
+                "situations. This is not a debt relief program."
+            ),
+            help_lines(context),
+        ]
+    )
+
+
+def help_lines(context: SanadContext) -> str:
+    """What a family can do."""
+    t = context.t
+    return "\n".join(
+        [
+            t.raw("/apply: apply for support (about five minutes)"),
+            t.raw("/status: follow your applications"),
+            t.raw("/language: change the language"),
+            t.raw("/cancel: cancel what you are doing"),
+            t.raw("/help: show this message"),
+        ]
+    )
+
+
+async def help_command(update: Update, context: SanadContext) -> None:
+    """/help: what the person can do here."""
+    t = context.t
+    settings = context.services.settings
+    user = update.effective_user
+    if not private(update):
+        if update.effective_chat and update.effective_chat.id == settings.committee_chat_id:
+            await reply(
+                update,
+                t.raw(
+                    "New applications appear here as cards without personal details. A committee "
+                    "member who presses Details receives the full case in a private chat with me; "
+                    "every view is recorded."
+                ),
+            )
+        return
+    parts = [help_lines(context)]
+    if user is not None and settings.is_member(user.id):
+        parts.append(
+            t.raw(
+                "Committee: press Details on a card in the committee group, or send /case "
+                "followed by the reference, to receive a case in full here. "
+                "Every view is recorded."
+            )
+        )
+    await reply(update, "\n\n".join(parts))
+    await resume_hint(update, context)
+
+
+async def language_command(update: Update, context: SanadContext) -> None:
+    """/language: offer every language, each in its own name."""
+    await reply(
+        update, context.t.raw("Choose your language"), reply_markup=language_keyboard(context)
+    )
+
+
+async def language_chosen(update: Update, context: SanadContext) -> None:
+    """A language button: remember the choice and carry on in that language."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    lang = query.data.split(":", 1)[1]
+    if lang not in context.services.i18n.languages:
+        await query.answer(context.t.raw("This button no longer works."))
+        return
+    await remember_language(context, update.effective_user.id, lang)
+    await query.answer()
+    await query.edit_message_text(
+        context.t("Language: {name}", name=context.services.i18n.native_name(lang))
+    )
+    await reply(update, welcome(context))
+    await resume_hint(update, context)
+
+
+async def unknown_command(update: Update, context: SanadContext) -> None:
+    """A command the bot does not know."""
+    await reply(
+        update, context.t.raw("I don't know that command. Send /help to see what I can do.")
+    )
+    await resume_hint(update, context)
+
+
+async def stale_button(update: Update, context: SanadContext) -> None:
+    """Any button no handler recognised: old, foreign or forged."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer(context.t.raw("This button no longer works."), show_alert=False)
+
+
+async def edited_message(update: Update, context: SanadContext) -> None:
+    """An edited message: answers cannot be changed by editing."""
+    if private(update):
+        await reply(
+            update,
+            context.t.raw(
+                "I cannot read edited messages. Please send your answer again as a new message."
+            ),
+        )
+
+
+async def error_handler(update: object, context: SanadContext) -> None:
+    """Log without personal data, apologise in the person's language, keep going."""
+    error = context.error
+    frames = traceback.extract_tb(error.__traceback__) if error else []
+    where = " <- ".join(f"{f.name}:{f.lineno}" for f in reversed(frames[-6:]))
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("Unhandled %s in update %s at %s", type(error).__name__, update_id, where)
+    if not isinstance(update, Update) or update.effective_chat is None or not private(update):
+        return
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer()
+        await reply(
+            update,
+            context.t.raw(
+                "Sorry, something went wrong on our side. Your answers are saved; please try "
+                "again in a moment."
+            ),
+        )
+    except TelegramError as exc:
+        log.warning("Could not send the apology: %s", type(exc).__name__)

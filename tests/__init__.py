@@ -1,0 +1,1 @@
+"""Sanad's tests."""

@@ -1,0 +1,1 @@
+"""Test doubles for the outside world (see design §7): fakes, not monkeypatches."""

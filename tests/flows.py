@@ -1,0 +1,68 @@
+"""Scripted conversations shared by the tests (and by nothing else)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.conftest import Harness
+
+NAME = "Fatima <b>Al-Zahra</b> & Sons *_`"
+PHONE_TYPED = "٠٧٩١٢٣٤٥٦٧"
+PHONE_E164 = "+962791234567"
+AREA = "Jabal Al-Hussein"
+OTHER = "Our house burned down last winter"
+STORY = "My husband passed away and my kidney illness keeps me from working"
+
+
+@dataclass
+class Answers:
+    """What a family answers, step by step."""
+
+    name: str = NAME
+    phone: str = PHONE_TYPED
+    area: str = AREA
+    other: str = OTHER
+    story: str = STORY
+    household: str = "٥"
+    children: str = "3"
+
+
+async def apply_and_consent(h: Harness, user: int) -> None:
+    """/apply, then 'I agree'."""
+    await h.say(user, "/apply")
+    await h.press(user, r"^ic:y$")
+
+
+async def answer_all(h: Harness, user: int, a: Answers | None = None) -> None:
+    """Answer every question from the first, arriving at the review."""
+    a = a or Answers()
+    await h.press(user, r":situation:o:orphans$")
+    await h.press(user, r":situation:o:other$")
+    await h.press(user, r":situation:d:$")
+    await h.say(user, a.other)
+    await h.press(user, r":support:o:financial$")
+    await h.press(user, r":support:o:moral$")
+    await h.press(user, r":support:d:$")
+    await h.say(user, a.household)
+    await h.press(user, rf":children:n:{a.children}$")
+    await h.say(user, a.area)
+    await h.say(user, a.name)
+    await h.say(user, a.phone)
+    await h.press(user, r":call_time:o:evening$")
+    await h.say(user, a.story)
+    await h.press(user, r":urgency:o:high$")
+
+
+async def submit(h: Harness, user: int) -> str:
+    """Press Submit on the review; return the case reference the family was given."""
+    await h.press(user, r":review:S:$")
+    case = (await h.services.intake.db.fetchall(
+        "SELECT ref FROM cases WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user,)))[0]
+    return str(case["ref"])
+
+
+async def full_intake(h: Harness, user: int, a: Answers | None = None) -> str:
+    """The whole intake from /apply to Submit; return the reference."""
+    await apply_and_consent(h, user)
+    await answer_all(h, user, a)
+    return await submit(h, user)
