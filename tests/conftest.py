@@ -64,12 +64,22 @@ class Harness:
         kwargs.setdefault("language_code", self.languages.get(user_id, "en"))
         return await self.feed(self.updates.text(user_id, text, **kwargs))
 
-    def find_button(self, chat_id: int, pattern: str) -> tuple[int, str]:
-        """``(message_id, callback_data)`` of the newest button in the chat matching pattern."""
+    def find_button(self, chat_id: int, pattern: str, *, history: bool = False) -> tuple[int, str]:
+        """``(message_id, callback_data)`` of the newest button in the chat matching pattern.
+
+        By default only buttons still on screen count; ``history`` also finds buttons the bot
+        has since removed (as an old client, or a forger, could still send them).
+        """
         for message in reversed(self.fake.messages(chat_id)):
             for _, data in self.fake.buttons(message):
                 if data is not None and re.search(pattern, data):
                     return int(message["message_id"]), data
+        if history:
+            for call in reversed(self.fake.sent(chat_id)):
+                for _, data in self.fake.buttons(call):
+                    if data is not None and re.search(pattern, data):
+                        result = call.result if isinstance(call.result, dict) else call.params
+                        return int(result["message_id"]), data
         raise AssertionError(f"no button matching {pattern!r} in chat {chat_id}")
 
     async def press(self, user_id: int, pattern: str, *, chat_id: int | None = None) -> list[Call]:
