@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(available_languages=available_languages())
         from bot.app import build_application, configure_logging
 
-        configure_logging(settings.log_level)
+        configure_logging(settings.log_level, (settings.bot_token,))
         if args.command == "check":
             print("Configuration is valid.")
             return 0

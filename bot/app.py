@@ -33,14 +33,45 @@ GROUP_COMMANDS = (("help", N_("What the committee can do here")),)
 OUTBOX_INTERVAL = 60.0
 
 
-def configure_logging(level: str) -> None:
-    """Log ids and events only; keep the token out by silencing request-URL logging."""
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level, force=True
-    )
-    # httpx logs every request URL at INFO, and the URL contains the bot token.
-    for noisy in ("httpx", "httpcore", "apscheduler"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+class RedactSecrets(logging.Filter):
+    """Replace secrets (the bot token) in every record a handler formats."""
+
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self.secrets = tuple(s for s in secrets if s)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record's message without the secrets; never drops a record."""
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "[redacted]")
+            record.msg, record.args = message, None
+        return True
+
+
+def quiet_libraries(level: str) -> None:
+    """Cap the libraries whose debug output carries payloads or URLs.
+
+    httpx logs every request URL at INFO, and the URL contains the bot token;
+    python-telegram-bot and aiosqlite log whole updates and requests at DEBUG, and those hold
+    what families type. Sanad's own DEBUG logs carry ids and events only.
+    """
+    numeric = logging.getLevelName(level)
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("telegram", "aiosqlite", "apscheduler"):
+        logging.getLogger(name).setLevel(max(logging.INFO, numeric))
+
+
+def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+    """Log ids and events only, never the token or what people typed."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(level)
+    for handler in root.handlers:
+        handler.addFilter(RedactSecrets(secrets))
+    quiet_libraries(level)
 
 
 def build_application(
