@@ -26,7 +26,7 @@ def fill_from_source(lang: str, locales_dir: Path = LOCALES_DIR) -> int:
         if isinstance(message.id, tuple | list):
             singular, plural = message.id[0], message.id[1]
             forms = [singular] + [plural] * (catalog.num_plurals - 1)
-            if not all(message.string):
+            if not all(message.string or ()):
                 message.string = tuple(forms)
                 filled += 1
         elif not message.string:

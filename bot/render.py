@@ -30,6 +30,16 @@ STATUS_LABELS = {
 }
 
 
+def bold(html: str) -> str:
+    """Safe HTML made bold."""
+    return f"<b>{html}</b>"
+
+
+def field(label: str, value_html: str) -> str:
+    """A 'Label: value' line; the label is escaped, the value is already safe HTML."""
+    return f"<b>{escape(label)}:</b> {value_html}"
+
+
 def button(label: str, *parts: object) -> InlineKeyboardButton:
     """An inline button with checked callback_data."""
     return InlineKeyboardButton(label, callback_data=callback_data(*parts))
@@ -65,7 +75,7 @@ def question(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboa
     step = form.step(draft.step)
     assert step is not None
     n, total = form.position(step.id, draft.answers)
-    lines = [f"<b>{t('Question {n} of {total}', n=t.number(n), total=t.number(total))}</b>"]
+    lines = [bold(t("Question {n} of {total}", n=t.number(n), total=t.number(total)))]
     lines.append(escape(t.raw(step.prompt)))
     if step.kind == "number":
         low, high = form.number_bounds(step, draft.answers)
@@ -119,11 +129,11 @@ def answered(t: Translator, form: Form, step: Step, value: Any) -> str:
 
 def review(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:
     """Every answer of a draft, each with a button to change it, then Submit or Cancel."""
-    lines = [f"<b>{t('Please check your answers')}</b>", ""]
+    lines = [bold(t("Please check your answers")), ""]
     rows = []
     for step in form.applicable(draft.answers):
         value = draft.answers.get(step.id)
-        lines.append(f"<b>{escape(t.raw(step.label))}:</b> {answer_text(t, form, step, value)}")
+        lines.append(field(t.raw(step.label), answer_text(t, form, step, value)))
         label = t("Change: {question}", question=t.raw(step.label))
         rows.append([button(label, "in", draft.id, REVIEW, "e", step.id)])
     lines += ["", t.raw("You can change any answer. When everything is right, press Submit.")]
@@ -151,18 +161,18 @@ def household(t: Translator, answers: Answers) -> str | None:
 
 def card(t: Translator, form: Form, case: Case, visible: Answers, tz: ZoneInfo) -> str:
     """The committee group's card, from the answers the group may see (``form.card_steps``)."""
-    lines = [f"<b>{t('New case {ref}', ref=t.isolate(case.ref))}</b>", ""]
+    lines = [bold(t("New case {ref}", ref=t.isolate(case.ref))), ""]
     size_line = household(t, visible)
     for step in form.card_steps():
         if step.id not in visible or (size_line and step.id == "children"):
             continue
         if size_line and step.id == "household_size":
-            lines.append(f"<b>{escape(t.raw('Household'))}:</b> {size_line}")
+            lines.append(field(t.raw("Household"), size_line))
         else:
             value = answer_text(t, form, step, visible[step.id])
-            lines.append(f"<b>{escape(t.raw(step.label))}:</b> {value}")
-    lines.append(f"<b>{escape(t.raw('Submitted'))}:</b> {escape(t.datetime(case.created_at, tz))}")
-    lines.append(f"<b>{escape(t.raw('Status'))}:</b> {escape(status_label(t, case.status))}")
+            lines.append(field(t.raw(step.label), value))
+    lines.append(field(t.raw("Submitted"), escape(t.datetime(case.created_at, tz))))
+    lines.append(field(t.raw("Status"), escape(status_label(t, case.status))))
     return "\n".join(lines)
 
 
@@ -174,14 +184,14 @@ def card_keyboard(t: Translator, case: Case) -> InlineKeyboardMarkup:
 def details(t: Translator, form: Form, case: Case, personal: Answers, tz: ZoneInfo) -> str:
     """The full case, for an authorised member's private chat."""
     answers = {**case.answers, **personal}
-    lines = [f"<b>{t('Case {ref}', ref=t.isolate(case.ref))}</b>", ""]
+    lines = [bold(t("Case {ref}", ref=t.isolate(case.ref))), ""]
     for step in form.applicable(answers):
         if step.id in answers:
             value = answer_text(t, form, step, answers[step.id])
-            lines.append(f"<b>{escape(t.raw(step.label))}:</b> {value}")
-    lines.append(f"<b>{escape(t.raw('Language'))}:</b> {escape(case.language)}")
-    lines.append(f"<b>{escape(t.raw('Submitted'))}:</b> {escape(t.datetime(case.created_at, tz))}")
-    lines.append(f"<b>{escape(t.raw('Status'))}:</b> {escape(status_label(t, case.status))}")
+            lines.append(field(t.raw(step.label), value))
+    lines.append(field(t.raw("Language"), escape(case.language)))
+    lines.append(field(t.raw("Submitted"), escape(t.datetime(case.created_at, tz))))
+    lines.append(field(t.raw("Status"), escape(status_label(t, case.status))))
     lines += ["", t.raw("Confidential: do not forward or share this message.")]
     return "\n".join(lines)
 

@@ -6,10 +6,9 @@ import logging
 import traceback
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 
 from bot.context import SanadContext
-from bot.render import button
+from bot.render import bold, button
 from bot.storage import people
 from handlers.intake import resume_hint
 from handlers.util import private, reply
@@ -70,7 +69,7 @@ def welcome(context: SanadContext) -> str:
     t = context.t
     return "\n\n".join(
         [
-            f"<b>{t('Welcome to Sanad')}</b>",
+            bold(t("Welcome to Sanad")),
             t.raw(
                 "Sanad is the confidential channel of the community's social solidarity "
                 "committee. It gives temporary support to families in the most critical "
@@ -184,6 +183,7 @@ async def error_handler(update: object, context: SanadContext) -> None:
     if not isinstance(update, Update) or update.effective_chat is None or not private(update):
         return
     try:
+        await load_person(update, context)  # error handlers get a fresh context
         if update.callback_query is not None:
             await update.callback_query.answer()
         await reply(
@@ -193,5 +193,5 @@ async def error_handler(update: object, context: SanadContext) -> None:
                 "again in a moment."
             ),
         )
-    except TelegramError as exc:
+    except Exception as exc:
         log.warning("Could not send the apology: %s", type(exc).__name__)

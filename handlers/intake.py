@@ -34,7 +34,7 @@ from bot.intake import (
     validate_phone,
     validate_text,
 )
-from bot.render import button
+from bot.render import bold, button
 from bot.storage import people
 from handlers.util import private, reply
 
@@ -131,13 +131,13 @@ async def send_consent(update: Update, context: SanadContext) -> None:
     t = context.t
     text = "\n\n".join(
         [
-            f"<b>{t('Before you start')}</b>",
+            bold(t("Before you start")),
             t.raw(
                 "The solidarity program gives temporary support to families in the most critical "
                 "situations: chronic illness that prevents work, the death of the head of the "
                 "household, orphans, disability, widows and elderly people without support."
             ),
-            f"<b>{t('This is not a debt relief program.')}</b>",
+            bold(t("This is not a debt relief program.")),
             t.raw(
                 "I will ask about your situation, the support you need, your household, your area "
                 "and how to contact you. Your answers are encrypted. Only the members of the "
@@ -493,11 +493,11 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
         update,
         "\n\n".join(
             [
-                f"<b>{t('Thank you. Your application is received.')}</b>",
+                bold(t("Thank you. Your application is received.")),
                 t(
                     "Your reference is {ref}. Please keep it: "
                     "the committee may ask for it on the phone.",
-                    ref=render.Markup(f"<b>{t.isolate(case.ref)}</b>"),
+                    ref=render.Markup(bold(t.isolate(case.ref))),
                 ),
                 t.raw(
                     "The committee studies every case carefully and in confidence. "

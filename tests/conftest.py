@@ -51,7 +51,7 @@ class Harness:
     @property
     def services(self) -> Services:
         """The running services."""
-        return self.app.bot_data["services"]  # type: ignore[no-any-return]
+        return self.app.bot_data["services"]
 
     async def feed(self, update: Update) -> list[Call]:
         """Process one update; return the calls the bot made for it."""
@@ -89,12 +89,19 @@ class Harness:
         return await self.press_data(user_id, data, message_id=message_id, chat_id=chat)
 
     async def press_data(
-        self, user_id: int, data: str, *, message_id: int | None = None,
+        self,
+        user_id: int,
+        data: str,
+        *,
+        message_id: int | None = None,
         chat_id: int | None = None,
     ) -> list[Call]:
         """The user taps a button with exactly this callback_data (possibly forged)."""
         update = self.updates.callback(
-            user_id, data, message_id=message_id, chat_id=chat_id,
+            user_id,
+            data,
+            message_id=message_id,
+            chat_id=chat_id,
             language_code=self.languages.get(user_id, "en"),
         )
         return await self.feed(update)

@@ -56,8 +56,11 @@ async def answer_all(h: Harness, user: int, a: Answers | None = None) -> None:
 async def submit(h: Harness, user: int) -> str:
     """Press Submit on the review; return the case reference the family was given."""
     await h.press(user, r":review:S:$")
-    case = (await h.services.intake.db.fetchall(
-        "SELECT ref FROM cases WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user,)))[0]
+    case = (
+        await h.services.intake.db.fetchall(
+            "SELECT ref FROM cases WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user,)
+        )
+    )[0]
     return str(case["ref"])
 
 

@@ -18,10 +18,16 @@ async def at_step(h: Harness, step: str, lang: str = "en") -> Draft:
     h.languages[FAMILY] = lang
     await apply_and_consent(h, FAMILY)
     script = [
-        ("press", r":situation:o:orphans$"), ("press", r":situation:d:$"),
-        ("press", r":support:o:moral$"), ("press", r":support:d:$"),
-        ("say", "4"), ("press", r":children:n:2$"), ("say", "Zarqa"), ("say", "Huda"),
-        ("say", "0791234567"), ("press", r":call_time:o:any$"),
+        ("press", r":situation:o:orphans$"),
+        ("press", r":situation:d:$"),
+        ("press", r":support:o:moral$"),
+        ("press", r":support:d:$"),
+        ("say", "4"),
+        ("press", r":children:n:2$"),
+        ("say", "Zarqa"),
+        ("say", "Huda"),
+        ("say", "0791234567"),
+        ("press", r":call_time:o:any$"),
     ]
     for kind, value in script:
         draft = await h.services.intake.load(FAMILY)
@@ -120,7 +126,9 @@ async def test_html_and_markdown_in_a_name_are_shown_literally(harness: Harness)
     assert draft is not None and draft.answers["name"] == NAME
 
 
-@pytest.mark.parametrize("phone", ["12", "not a phone", "+1 000", "٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠"])
+@pytest.mark.parametrize(
+    "phone", ["12", "not a phone", "+1 000", "٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠٠"]
+)
 async def test_invalid_phone(harness: Harness, phone: str) -> None:
     h = harness
     before = await at_step(h, "phone")
@@ -147,8 +155,10 @@ async def test_arabic_indic_and_persian_digits(harness: Harness, typed: str, sto
     assert draft is not None and draft.answers["household_size"] == stored
 
 
-@pytest.mark.parametrize(("lang", "typed"), [("en", "0"), ("en", "500"), ("ar", "٥٠٠"),
-                                              ("en", "five"), ("en", "-3"), ("en", "2.5")])
+@pytest.mark.parametrize(
+    ("lang", "typed"),
+    [("en", "0"), ("en", "500"), ("ar", "٥٠٠"), ("en", "five"), ("en", "-3"), ("en", "2.5")],
+)
 async def test_absurd_household_sizes_are_refused_kindly(
     harness: Harness, lang: str, typed: str
 ) -> None:
@@ -258,8 +268,18 @@ async def test_submit_pressed_twice_creates_one_case(harness: Harness) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    ["in:", "in:a:b:c:d:e:f", "in:zzzzzz:situation:o:orphans", "lang:xx", "ic:maybe",
-     "cx:y:nothing", "ap:c:nope", "totally-unknown", "cd:", "in:::::"],
+    [
+        "in:",
+        "in:a:b:c:d:e:f",
+        "in:zzzzzz:situation:o:orphans",
+        "lang:xx",
+        "ic:maybe",
+        "cx:y:nothing",
+        "ap:c:nope",
+        "totally-unknown",
+        "cd:",
+        "in:::::",
+    ],
 )
 async def test_forged_buttons_change_nothing(harness: Harness, data: str) -> None:
     h = harness
@@ -308,7 +328,7 @@ async def test_an_unexpected_error_apologises_and_keeps_the_draft(
     async def broken(*args: object) -> None:
         raise RuntimeError("boom with Fatima's secret")
 
-    h.services.intake.save = broken  # type: ignore[method-assign]
+    h.services.intake.save = broken  # type: ignore[method-assign, assignment]
     calls = await h.say(FAMILY, "Irbid")
     h.services.intake.save = original  # type: ignore[method-assign]
     assert "Sorry, something went wrong" in h.texts(calls)[-1]

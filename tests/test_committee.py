@@ -165,7 +165,8 @@ async def test_card_retried_after_flood_control(harness: Harness) -> None:
     h.fake.fail_next("sendMessage", 429, retry_after=30)
     assert await h.services.delivery.flush() == 0
     row = await h.services.db.fetchone(
-        "SELECT status, attempts, next_attempt_at FROM outbox ORDER BY id DESC LIMIT 1")
+        "SELECT status, attempts, next_attempt_at FROM outbox ORDER BY id DESC LIMIT 1"
+    )
     assert row is not None and row["status"] == "pending" and row["attempts"] == 1
     assert await h.services.delivery.flush() == 0  # not due yet: nothing is hammered
     async with h.services.db.transaction() as conn:

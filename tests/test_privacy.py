@@ -22,7 +22,12 @@ CANARY = Answers(
     story="canary dialysis three times a week since my husband died",
 )
 SECRETS = (
-    "Canary Qasim", "Qasim", "791122334", "Canaryville", "canary tumour", "dialysis",
+    "Canary Qasim",
+    "Qasim",
+    "791122334",
+    "Canaryville",
+    "canary tumour",
+    "dialysis",
     "husband died",
 )
 TOKEN = "123456:TEST-TOKEN-never-real"

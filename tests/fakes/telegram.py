@@ -522,9 +522,7 @@ class _HtmlParser:
         """Turn a closed tag into the MessageEntity Telegram would report."""
         entity: JSONDict = {"offset": tag.offset, "length": length}
         last = self.entities[-1] if self.entities else None
-        same_span = (
-            last is not None and last["offset"] == tag.offset and last["length"] == length
-        )
+        same_span = last is not None and last["offset"] == tag.offset and last["length"] == length
         if tag.name in _SIMPLE_ENTITIES:
             self.entities.append({"type": _SIMPLE_ENTITIES[tag.name], **entity})
         elif tag.name == "tg-emoji":
@@ -660,9 +658,7 @@ class _Fault:
 class _ApiError(Exception):
     """An error answer: raised inside the fake, turned into an HTTP answer by do_request."""
 
-    def __init__(
-        self, status: int, description: str, parameters: JSONDict | None = None
-    ) -> None:
+    def __init__(self, status: int, description: str, parameters: JSONDict | None = None) -> None:
         super().__init__(description)
         self.status = int(status)
         self.description = description
@@ -1178,9 +1174,7 @@ class FakeTelegram(BaseRequest):
                 self._violation(call, "Bad Request: BOT_COMMAND_INVALID", repr(name))
             description = str(command.get("description", ""))
             if not 1 <= len(description.strip()) <= 256:
-                self._violation(
-                    call, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID", f"/{name}"
-                )
+                self._violation(call, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID", f"/{name}")
 
     def _check_reachable(self, call: Call) -> None:
         method = call.method.lower()
@@ -1526,8 +1520,16 @@ _HANDLERS: Final[Mapping[str, _Handler]] = {
     "sendMessage": FakeTelegram._send_message,
     **dict.fromkeys(
         (
-            "sendPhoto", "sendDocument", "sendAudio", "sendVideo", "sendAnimation", "sendVoice",
-            "sendVideoNote", "sendSticker", "sendLocation", "sendContact",
+            "sendPhoto",
+            "sendDocument",
+            "sendAudio",
+            "sendVideo",
+            "sendAnimation",
+            "sendVoice",
+            "sendVideoNote",
+            "sendSticker",
+            "sendLocation",
+            "sendContact",
         ),
         FakeTelegram._send_media,
     ),

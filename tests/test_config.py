@@ -1,0 +1,146 @@
+"""Configuration: every problem on its own line, exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_settings
+from bot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = {"BOT_TOKEN": "123456:ABC-def"}
+
+
+def problems(env: dict[str, str]) -> list[str]:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env, env_file=None, available_languages=("ar", "en"))
+    return info.value.problems
+
+
+def test_defaults() -> None:
+    s = load_settings(GOOD, env_file=None, available_languages=("ar", "en"))
+    assert s.default_language == "ar" and s.committee_language == "ar"
+    assert s.timezone == "UTC" and s.data_dir == Path("data")
+    assert s.committee_chat_id is None and s.committee_member_ids == frozenset()
+    assert s.api_base_url == "https://api.telegram.org/bot"
+    assert "ABC" not in repr(s)  # the token never shows in a repr
+
+
+def test_full_configuration() -> None:
+    s = load_settings(
+        {
+            **GOOD,
+            "COMMITTEE_CHAT_ID": "-1001",
+            "COMMITTEE_MEMBER_IDS": " 5, 6 ,7",
+            "COMMITTEE_LANGUAGE": "en",
+            "DEFAULT_LANGUAGE": "en",
+            "TIMEZONE": "Africa/Casablanca",
+            "PHONE_REGION": "ma",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:8081/bot",
+            "LOG_LEVEL": "debug",
+            "DATA_DIR": "/srv/sanad",
+        },
+        env_file=None,
+        available_languages=("ar", "en"),
+    )
+    assert s.committee_member_ids == frozenset({5, 6, 7}) and s.is_member(6)
+    assert s.phone_region == "MA" and s.log_level == "DEBUG"
+    assert s.database_path == Path("/srv/sanad/sanad.db")
+    assert s.key_file == Path("/srv/sanad/secret.key")
+
+
+def test_missing_token_explains_botfather() -> None:
+    [problem] = problems({})
+    assert "@BotFather" in problem and "/newbot" in problem
+
+
+def test_every_bad_value_is_reported() -> None:
+    found = problems(
+        {
+            "BOT_TOKEN": "nope",
+            "COMMITTEE_CHAT_ID": "group",
+            "COMMITTEE_MEMBER_IDS": "1,abc",
+            "DEFAULT_LANGUAGE": "xx",
+            "COMMITTEE_LANGUAGE": "fr",
+            "TIMEZONE": "Mars/Base",
+            "PHONE_REGION": "ZZ",
+            "TELEGRAM_API_BASE_URL": "ftp://x",
+            "LOG_LEVEL": "LOUD",
+            "ENCRYPTION_KEY": "short",
+        }
+    )
+    names = [
+        "BOT_TOKEN",
+        "COMMITTEE_CHAT_ID",
+        "COMMITTEE_MEMBER_IDS",
+        "DEFAULT_LANGUAGE",
+        "COMMITTEE_LANGUAGE",
+        "TIMEZONE",
+        "PHONE_REGION",
+        "TELEGRAM_API_BASE_URL",
+        "LOG_LEVEL",
+        "ENCRYPTION_KEY",
+    ]
+    assert len(found) == len(names)
+    for name, problem in zip(names, found, strict=True):
+        assert problem.startswith(name)
+    assert all("short" not in p and "nope" not in p for p in found)  # values are not echoed
+
+
+def test_env_file_fills_what_the_environment_lacks(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("BOT_TOKEN=1:fromfile\nTIMEZONE=Asia/Amman\n")
+    s = load_settings({"TIMEZONE": "UTC"}, env_file=env_file)
+    assert s.bot_token == "1:fromfile" and s.timezone == "UTC"
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("BOT_", "COMMITTEE_", "DATA_DIR", "ENCRYPTION_", "TELEGRAM_"))
+    }
+    clean["PYTHONPATH"] = str(ROOT)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_run_without_token_exits_2_with_instructions(tmp_path: Path) -> None:
+    result = run_cli("run", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "@BotFather" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_check_reports_each_problem(tmp_path: Path) -> None:
+    result = run_cli("check", env={"BOT_TOKEN": "x", "TIMEZONE": "Nowhere"}, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2 and all(line.startswith("Configuration error:") for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def test_check_and_migrate_succeed(tmp_path: Path) -> None:
+    env = {"BOT_TOKEN": "123:abc", "DATA_DIR": str(tmp_path / "d")}
+    assert run_cli("check", env=env, cwd=tmp_path).returncode == 0
+    result = run_cli("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 0 and "migration 1" in result.stdout
+
+
+def test_genkey_prints_a_usable_key(tmp_path: Path) -> None:
+    from bot.crypto import valid_key
+
+    result = run_cli("genkey", env={}, cwd=tmp_path)
+    assert result.returncode == 0 and valid_key(result.stdout.strip())
