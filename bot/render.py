@@ -155,6 +155,8 @@ def household(t: Translator, answers: Answers) -> str | None:
     children = answers.get("children")
     if not isinstance(children, int):
         return people
+    if children == 0:
+        return t("{people}, no children", people=people)
     kids = t.plural("{n} child", "{n} children", children)
     return t("{people}, including {children}", people=people, children=kids)
 

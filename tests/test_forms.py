@@ -1,0 +1,136 @@
+"""The form engine: the shipped form, navigation, validation of definitions."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from bot.errors import FormError
+from bot.forms import extract_form, load_form, parse_form
+from bot.intake import REVIEW, Draft, advance, edit, go_back
+
+FORM = load_form()
+
+
+def test_shipped_form_asks_what_the_issue_lists() -> None:
+    ids = [s.id for s in FORM.steps]
+    assert ids == [
+        "situation",
+        "situation_other",
+        "support",
+        "household_size",
+        "children",
+        "area",
+        "name",
+        "phone",
+        "call_time",
+        "description",
+        "urgency",
+    ]
+    situation = FORM.step("situation")
+    assert situation is not None
+    assert [o.id for o in situation.options] == [
+        "chronic_illness",
+        "head_death",
+        "orphans",
+        "disability",
+        "widow_elderly",
+        "other",
+    ]
+    support = FORM.step("support")
+    assert support is not None and len(support.options) == 6
+    personal = {s.id for s in FORM.steps if s.personal}
+    assert personal == {"situation_other", "area", "name", "phone", "description"}
+    assert {s.id for s in FORM.card_steps()} >= {"situation", "support", "urgency", "area"}
+    assert "name" not in {s.id for s in FORM.card_steps()}
+
+
+def test_conditional_step_and_positions() -> None:
+    answers: dict[str, Any] = {"situation": ["orphans"]}
+    assert FORM.after("situation", answers).id == "support"  # type: ignore[union-attr]
+    answers["situation"].append("other")
+    assert FORM.after("situation", answers).id == "situation_other"  # type: ignore[union-attr]
+    assert FORM.position("support", answers) == (3, 11)
+    assert FORM.position("support", {"situation": ["orphans"]}) == (2, 10)
+
+
+def test_split_drops_answers_no_longer_asked() -> None:
+    answers = {"situation": ["orphans"], "situation_other": "x", "name": "N", "urgency": "high"}
+    open_answers, personal = FORM.split(answers)
+    assert open_answers == {"situation": ["orphans"], "urgency": "high"}
+    assert personal == {"name": "N"}
+
+
+def test_navigation_back_edit_and_review() -> None:
+    draft = Draft.new(FORM)
+    draft.answers["situation"] = ["orphans"]
+    advance(FORM, draft, FORM.steps[0])
+    assert draft.step == "support"
+    go_back(FORM, draft)
+    assert draft.step == "situation"
+    go_back(FORM, draft)  # nothing before the first question
+    assert draft.step == "situation"
+    draft.step = REVIEW
+    go_back(FORM, draft)
+    assert draft.step == "urgency"
+    assert edit(FORM, draft, "situation") and draft.editing and draft.pending == ["orphans"]
+    assert not edit(FORM, draft, "situation_other")  # not asked: "other" not chosen
+    assert not edit(FORM, draft, "nonexistent")
+
+
+def test_children_bounded_by_household() -> None:
+    step = FORM.step("children")
+    assert step is not None
+    assert FORM.number_bounds(step, {"household_size": 4}) == (0, 4)
+    assert FORM.number_bounds(step, {}) == (0, 29)
+
+
+BASE: dict[str, Any] = {
+    "form": {"id": "f"},
+    "steps": [
+        {
+            "id": "a",
+            "kind": "choice",
+            "prompt": "P",
+            "label": "L",
+            "options": [{"id": "x", "label": "X"}, {"id": "y", "label": "Y"}],
+        },
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"kind": "essay"}, "kind"),
+        ({"id": "Bad Id"}, "bad id"),
+        ({"options": [{"id": "x", "label": "X"}]}, "two options"),
+        ({"options": [{"id": "x", "label": "X"}, {"id": "x", "label": "Y"}]}, "duplicate"),
+        ({"prompt": ""}, "prompt"),
+        ({"only_if": "a:x"}, "only_if"),
+    ],
+)
+def test_invalid_definitions_are_refused(change: dict[str, Any], problem: str) -> None:
+    data = {"form": BASE["form"], "steps": [{**BASE["steps"][0], **change}]}
+    with pytest.raises(FormError, match=problem):
+        parse_form(data)
+
+
+def test_only_if_must_point_back_to_a_multi_step() -> None:
+    steps = [
+        BASE["steps"][0],
+        {"id": "b", "kind": "text", "prompt": "P", "label": "L", "only_if": "a:x"},
+    ]
+    with pytest.raises(FormError, match="only_if"):
+        parse_form({"form": {"id": "f"}, "steps": steps})
+
+
+def test_babel_extractor_yields_every_text() -> None:
+    path = FORM_PATH = __import__("bot.forms", fromlist=["FORMS_DIR"]).FORMS_DIR / "intake.toml"
+    assert FORM_PATH == path
+    found = list(extract_form(io.BytesIO(path.read_bytes()), [], [], {}))
+    texts = {message for _, _, message, _ in found}
+    assert texts == set(FORM.texts())
+    assert all(lineno > 0 for lineno, _, _, _ in found)

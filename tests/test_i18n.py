@@ -1,0 +1,182 @@
+"""Languages: complete catalogs, Arabic plurals, dates, isolation, no English on Arabic screens."""
+
+from __future__ import annotations
+
+import re
+import string
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.pofile import read_po
+
+from bot.forms import load_form
+from bot.i18n import FSI, LOCALES_DIR, PDI, I18n, available_languages
+from bot.render import household
+from tests.conftest import COMMITTEE_CHAT, Harness
+from tests.flows import Answers, full_intake
+
+FAMILY = 606
+
+
+def catalog(lang: str):  # type: ignore[no-untyped-def]
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as handle:
+        return read_po(handle, locale=lang)
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def test_ar_and_en_are_available() -> None:
+    assert available_languages() == ("ar", "en")
+
+
+@pytest.mark.parametrize("lang", ["ar", "en"])
+def test_catalog_is_complete_and_consistent(lang: str) -> None:
+    with (LOCALES_DIR / "messages.pot").open("rb") as handle:
+        template = read_po(handle)
+    translated = catalog(lang)
+    expected = {m.id if isinstance(m.id, str) else m.id[0] for m in template if m.id}
+    have = {m.id if isinstance(m.id, str) else m.id[0] for m in translated if m.id}
+    assert expected <= have, f"run `make catalogs`: missing {sorted(expected - have)[:5]}"
+    for message in translated:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple | list):
+            assert len(message.string) == translated.num_plurals
+            wanted = placeholders(message.id[1]) - {"n"}
+            for form in message.string:
+                assert form, f"{lang}: untranslated plural {message.id[0]!r}"
+                assert wanted <= placeholders(form) <= wanted | {"n"}, message.id[0]
+        else:
+            assert message.string, f"{lang}: untranslated {message.id!r}"
+            assert placeholders(message.string) == placeholders(message.id), message.id
+        assert "fuzzy" not in message.flags
+
+
+def test_every_form_text_is_translated() -> None:
+    arabic = I18n("ar").get("ar")
+    for text in load_form().texts():
+        assert arabic.raw(text) != text, text
+
+
+def test_arabic_has_six_plural_forms_used_for_counts() -> None:
+    assert catalog("ar").num_plurals == 6
+    t = I18n("ar").get("ar")
+    forms = {n: t.plural("{n} person", "{n} people", n) for n in (0, 1, 2, 3, 11, 100)}
+    assert len(set(forms.values())) == 6, forms
+    assert forms[1] == "شخص واحد" and forms[2] == "شخصان"
+    assert forms[3] == "3 أشخاص" and forms[11] == "11 شخصًا" and forms[100] == "100 شخص"
+    english = I18n("ar").get("en")
+    assert english.plural("{n} person", "{n} people", 1) == "1 person"
+    assert english.plural("{n} person", "{n} people", 11) == "11 people"
+
+
+def test_household_line_uses_plurals_in_both_languages() -> None:
+    i18n = I18n("ar")
+    assert household(i18n.get("en"), {"household_size": 1, "children": 0}) == (
+        "1 person, no children"
+    )
+    arabic = household(i18n.get("ar"), {"household_size": 2, "children": 1})
+    assert arabic is not None and "شخصان" in arabic and "طفل واحد" in arabic
+
+
+def test_dates_through_babel_in_the_org_time_zone() -> None:
+    moment = datetime(2026, 3, 5, 21, 30, tzinfo=UTC)
+    tz = ZoneInfo("Asia/Amman")
+    i18n = I18n("ar")
+    assert i18n.get("en").datetime(moment, tz) == "Mar 6, 2026, 12:30\u202fAM"
+    arabic = i18n.get("ar").datetime(moment, tz)
+    assert "2026" in arabic and "12:30" in arabic and "ص" in arabic
+
+
+def test_latin_fragments_are_isolated_in_arabic_only() -> None:
+    i18n = I18n("ar")
+    assert i18n.get("ar").isolate("K7P-4RD") == f"{FSI}K7P-4RD{PDI}"
+    assert i18n.get("en").isolate("K7P-4RD") == "K7P-4RD"
+    assert i18n.get("ar").isolate("<b>") == f"{FSI}&lt;b&gt;{PDI}"
+
+
+def test_language_codes_are_matched() -> None:
+    i18n = I18n("ar")
+    assert i18n.match("ar-SA") == "ar" and i18n.match("en_US") == "en"
+    assert i18n.match("fr") is None and i18n.match(None) is None
+    assert i18n.get("fr").lang == "ar"  # unknown: the default language
+    assert i18n.native_name("ar") == "العربية" and i18n.native_name("en") == "English"
+
+
+ARABIC_FAMILY = Answers(
+    name="فاطمة الزهراء",
+    phone="٠٧٩١٢٣٤٥٦٧",
+    area="جبل الحسين",
+    other="احترق بيتنا في الشتاء",
+    story="توفي زوجي ولا أستطيع العمل بسبب مرضي",
+)
+# Latin that may appear on an Arabic screen: commands, case references, the phone number.
+ALLOWED_LATIN = re.compile(r"/[a-z_]+|[A-Z0-9]{3}-[A-Z0-9]{3}|\+\d+|K7P-4RD|<[^>]+>|&[a-z]+;")
+
+
+async def test_no_english_left_on_arabic_screens(harness: Harness) -> None:
+    h = harness
+    h.languages[FAMILY] = "ar"
+    await h.say(FAMILY, "/start")
+    await h.say(FAMILY, "/help")
+    await h.say(FAMILY, "/status")
+    await h.say(FAMILY, "/cancel")
+    await h.say(FAMILY, "/language")
+    await full_intake(h, FAMILY, ARABIC_FAMILY)
+    await h.say(FAMILY, "/status")
+    await h.say(FAMILY, "/apply")
+    screens = h.fake.texts(FAMILY) + h.fake.texts(COMMITTEE_CHAT)
+    labels = [text for call in h.fake.sent(FAMILY) for text, _ in h.fake.buttons(call)]
+    alerts = [
+        str(c.params.get("text", "")) for c in h.fake.calls if c.method == "answerCallbackQuery"
+    ]
+    for screen in screens + labels + alerts:
+        leftover = re.findall(r"[A-Za-z]{2,}", ALLOWED_LATIN.sub("", screen))
+        leftover = [w for w in leftover if w != "English"]  # the language button's own name
+        assert not leftover, f"English on an Arabic screen: {leftover} in {screen[:80]!r}"
+
+
+def test_template_is_up_to_date_with_the_code(tmp_path: object) -> None:
+    """Every string in the code and the forms is in messages.pot (run `make catalogs`)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    assert isinstance(tmp_path, Path)
+    root = LOCALES_DIR.parent
+    out = tmp_path / "fresh.pot"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "babel.messages.frontend",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "_",
+            "-k",
+            "t",
+            "-k",
+            "raw",
+            "-k",
+            "N_",
+            "-k",
+            "plural:1,2",
+            "--no-default-keywords",
+            "-o",
+            str(out),
+            ".",
+        ],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+    with out.open("rb") as handle:
+        fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    with (LOCALES_DIR / "messages.pot").open("rb") as handle:
+        shipped = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+    assert fresh == shipped, f"run `make catalogs`: new {sorted(fresh - shipped)[:5]}"
