@@ -33,24 +33,41 @@ async def apply_and_consent(h: Harness, user: int) -> None:
     await h.press(user, r"^ic:y$")
 
 
+def script(a: Answers | None = None) -> list[tuple[str, str]]:
+    """Every action from the first question to the review: ("press", regex) or ("say", text)."""
+    a = a or Answers()
+    return [
+        ("press", r":situation:o:orphans$"),
+        ("press", r":situation:o:other$"),
+        ("press", r":situation:d:$"),
+        ("say", a.other),
+        ("press", r":support:o:financial$"),
+        ("press", r":support:o:moral$"),
+        ("press", r":support:d:$"),
+        ("say", a.household),
+        ("press", rf":children:n:{a.children}$"),
+        ("say", a.area),
+        ("say", a.name),
+        ("say", a.phone),
+        ("press", r":call_time:o:evening$"),
+        ("say", a.story),
+        ("press", r":urgency:o:high$"),
+    ]
+
+
+async def act(h: Harness, user: int, action: tuple[str, str]) -> None:
+    """Carry out one scripted action."""
+    kind, value = action
+    if kind == "press":
+        await h.press(user, value)
+    else:
+        await h.say(user, value)
+
+
 async def answer_all(h: Harness, user: int, a: Answers | None = None) -> None:
     """Answer every question from the first, arriving at the review."""
-    a = a or Answers()
-    await h.press(user, r":situation:o:orphans$")
-    await h.press(user, r":situation:o:other$")
-    await h.press(user, r":situation:d:$")
-    await h.say(user, a.other)
-    await h.press(user, r":support:o:financial$")
-    await h.press(user, r":support:o:moral$")
-    await h.press(user, r":support:d:$")
-    await h.say(user, a.household)
-    await h.press(user, rf":children:n:{a.children}$")
-    await h.say(user, a.area)
-    await h.say(user, a.name)
-    await h.say(user, a.phone)
-    await h.press(user, r":call_time:o:evening$")
-    await h.say(user, a.story)
-    await h.press(user, r":urgency:o:high$")
+    for action in script(a):
+        await act(h, user, action)
 
 
 async def submit(h: Harness, user: int) -> str:
