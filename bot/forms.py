@@ -20,6 +20,9 @@ from bot.errors import FormError
 FORMS_DIR = Path(__file__).resolve().parent.parent / "data" / "forms"
 KINDS = ("multi", "choice", "number", "text", "phone", "description")
 ID_RE = re.compile(r"^[a-z0-9_]{1,20}$")
+# Telegram allows 4096 characters a message; the review lists every answer with its label,
+# so the typed answers together must leave room for the labels and the other answers.
+TYPED_BUDGET = 2800
 
 Answers = dict[str, Any]
 
@@ -209,6 +212,12 @@ def parse_form(data: dict[str, Any]) -> Form:
             _require(step.max_from in seen, f"{step.id}: max_from must name an earlier step")
         seen.add(step.id)
     _require(steps[0].only_if is None, "the first step cannot be conditional")
+    typed = sum(s.max_length for s in steps if s.kind in ("text", "description"))
+    _require(
+        typed <= TYPED_BUDGET,
+        f"the typed answers may total {typed} characters; keep the sum of max_length under "
+        f"{TYPED_BUDGET} so that the review and the details fit in one Telegram message",
+    )
     return Form(form_id, steps)
 
 

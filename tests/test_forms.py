@@ -133,3 +133,12 @@ def test_babel_extractor_yields_every_text() -> None:
     texts = {message for _, _, message, _ in found}
     assert texts == set(FORM.texts())
     assert all(lineno > 0 for lineno, _, _, _ in found)
+
+
+def test_typed_answers_must_fit_in_one_message() -> None:
+    steps = [BASE["steps"][0]] + [
+        {"id": f"t{i}", "kind": "text", "prompt": "P", "label": "L", "max_length": 1000}
+        for i in range(3)
+    ]
+    with pytest.raises(FormError, match="one Telegram message"):
+        parse_form({"form": {"id": "f"}, "steps": steps})

@@ -88,6 +88,7 @@ async def test_key_file_is_generated_with_owner_only_permissions(tmp_path: Path)
     key_file = tmp_path / "secret.key"
     assert key_file.exists()
     assert key_file.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "sanad.db").stat().st_mode & 0o777 == 0o600
     # The same key is used again on the next start: the data stays readable.
     app = await start_app(settings, FakeTelegram())
     h = Harness(app, fake)

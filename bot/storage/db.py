@@ -77,8 +77,11 @@ class Database:
     async def open(self) -> None:
         """Open the database, apply its settings and any pending migrations."""
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            # Owner-only, before the WAL and shared-memory files exist: SQLite gives them
+            # the main file's permissions.
+            self.path.chmod(0o600)
             self._conn.row_factory = aiosqlite.Row
             for pragma in PRAGMAS:
                 await self._conn.execute(pragma)
