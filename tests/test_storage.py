@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.storage import Database
@@ -52,3 +53,32 @@ def test_references_are_easy_to_read_over_the_phone() -> None:
         assert all(c in REF_ALPHABET for c in ref.replace("-", ""))
     assert not set("01IOL58BS") & set(REF_ALPHABET)
     assert normalize_ref(" k7p 4rd ") == "K7P-4RD" and normalize_ref("k7p-4rd") == "K7P-4RD"
+
+
+async def test_concurrent_writers_share_commits_and_fail_alone(tmp_path: Path) -> None:
+    db = Database(tmp_path / "x.db")
+    await db.open()
+
+    async def write(user: int) -> None:
+        async with db.transaction() as conn:
+            await conn.execute(
+                "INSERT INTO people VALUES (?, 'ar', 1, '2026-01-01', '2026-01-01')", (user,)
+            )
+            if user == 13:
+                raise ValueError("this writer fails")
+
+    try:
+        before = db.commits
+        results = await asyncio.gather(*(write(u) for u in range(50)), return_exceptions=True)
+        assert [type(r).__name__ for r in results if r is not None] == ["ValueError"]
+        rows = await db.fetchall("SELECT user_id FROM people ORDER BY user_id")
+        assert [r["user_id"] for r in rows] == [u for u in range(50) if u != 13]
+        assert db.commits - before < 10  # grouped, not one fsync each
+    finally:
+        await db.close()
+    reopened = Database(tmp_path / "x.db")
+    await reopened.open()
+    try:
+        assert len(await reopened.fetchall("SELECT * FROM people")) == 49
+    finally:
+        await reopened.close()
