@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from telegram import Bot, InlineKeyboardMarkup
@@ -20,8 +21,18 @@ from bot.storage import Database, outbox, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
-Rendered = tuple[str, InlineKeyboardMarkup | None]
-Renderer = Callable[[outbox.Item], Awaitable[Rendered | None]]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What to send for an outbox item: a new message, or an edit of ``edit`` (message id)."""
+
+    text: str
+    markup: InlineKeyboardMarkup | None = None
+    edit: int | None = None
+
+
+Renderer = Callable[[outbox.Item], Awaitable[Outgoing | None]]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -52,14 +63,32 @@ class Delivery:
 
     async def _send(self, item: outbox.Item) -> int:
         renderer = self._renderers.get(item.kind)
-        rendered = await renderer(item) if renderer else None
-        if rendered is None:
-            await outbox.give_up(self.db, item.id, "nothing to send")
-            log.warning("Outbox item %d (%s) has nothing to send", item.id, item.kind)
+        if renderer is None:
+            await outbox.give_up(self.db, item.id, "unknown kind")
+            log.error("Outbox item %d has an unknown kind %s", item.id, item.kind)
             return 0
-        text, markup = rendered
+        out = await renderer(item)
+        if out is None:
+            await outbox.skip(self.db, item.id, "nothing to send")
+            return 0
         try:
-            message = await self.bot.send_message(item.chat_id, text, reply_markup=markup)
+            if out.edit is None:
+                message = await self.bot.send_message(
+                    item.chat_id, out.text, reply_markup=out.markup
+                )
+                message_id = message.message_id
+            else:
+                try:
+                    await self.bot.edit_message_text(
+                        out.text,
+                        chat_id=item.chat_id,
+                        message_id=out.edit,
+                        reply_markup=out.markup,
+                    )
+                except BadRequest as exc:
+                    if "not modified" not in str(exc).lower():
+                        raise
+                message_id = out.edit
         except RetryAfter as exc:
             delay = exc.retry_after
             seconds = delay.total_seconds() if isinstance(delay, timedelta) else float(delay)
@@ -86,7 +115,7 @@ class Delivery:
                     self.db, item.id, backoff(item.attempts), type(exc).__name__
                 )
         else:
-            await outbox.mark_sent(self.db, item.id, message.message_id)
+            await outbox.mark_sent(self.db, item.id, message_id)
             log.info("Outbox item %d (%s) sent", item.id, item.kind)
             return 1
         return 0

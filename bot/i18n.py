@@ -13,7 +13,7 @@ import html
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,10 @@ class Translator:
         date = format_date(local, format="medium", locale=self.locale)
         time = format_time(local, format="short", locale=self.locale)
         return pattern.replace("{1}", date).replace("{0}", time)
+
+    def date(self, day: date) -> str:
+        """A date written the language's way (e.g. 5 March 2026)."""
+        return format_date(day, format="long", locale=self.locale)
 
     def join(self, items: Iterable[str]) -> str:
         """A list of already-translated items, joined the language's way."""

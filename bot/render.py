@@ -7,6 +7,7 @@ every button carries language-neutral callback_data built with :func:`callback_d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -161,9 +162,52 @@ def household(t: Translator, answers: Answers) -> str | None:
     return t("{people}, including {children}", people=people, children=kids)
 
 
+DECLINE_REASONS = {
+    "criteria": N_("The situation is not within the program's criteria"),
+    "debt": N_("The program is not a debt relief program"),
+    "information": N_("There is not enough information"),
+    "other": N_("Other reason"),
+}
+
+
+def support_labels(t: Translator, form: Form, ids: list[str]) -> str:
+    """Support types, by their labels in the form."""
+    step = form.step("support")
+    labels = [t.raw(o.label) for i in ids if step and (o := step.option(i)) is not None]
+    return escape(t.join(labels))
+
+
+def decision_lines(t: Translator, form: Form, case: Case, tz: ZoneInfo) -> list[str]:
+    """Who took and who decided a case, and what: no personal data."""
+    lines = []
+    if case.assignee_name:
+        lines.append(field(t.raw("Taken by"), escape(case.assignee_name)))
+    if case.decided_by_name and case.decided_at and case.status != "in_review":
+        when = escape(t.datetime(case.decided_at, tz))
+        lines.append(
+            field(
+                t.raw("Decided by"),
+                t("{name}, {date}", name=case.decided_by_name, date=Markup(when)),
+            )
+        )
+    facts = case.decision or {}
+    if case.status in ("approved", "closed") and facts.get("support"):
+        lines.append(field(t.raw("Support approved"), support_labels(t, form, facts["support"])))
+    if case.status in ("approved", "closed") and facts.get("until"):
+        lines.append(field(t.raw("Until"), escape(t.date(date.fromisoformat(facts["until"])))))
+    if case.status in ("declined", "closed") and facts.get("reason") in DECLINE_REASONS:
+        lines.append(field(t.raw("Reason"), escape(t.raw(DECLINE_REASONS[facts["reason"]]))))
+    return lines
+
+
 def card(t: Translator, form: Form, case: Case, visible: Answers, tz: ZoneInfo) -> str:
     """The committee group's card, from the answers the group may see (``form.card_steps``)."""
-    lines = [bold(t("New case {ref}", ref=t.isolate(case.ref))), ""]
+    title = (
+        t("New case {ref}", ref=t.isolate(case.ref))
+        if case.status == "new"
+        else t("Case {ref}", ref=t.isolate(case.ref))
+    )
+    lines = [bold(title), ""]
     size_line = household(t, visible)
     for step in form.card_steps():
         if step.id not in visible or (size_line and step.id == "children"):
@@ -174,13 +218,34 @@ def card(t: Translator, form: Form, case: Case, visible: Answers, tz: ZoneInfo) 
             value = answer_text(t, form, step, visible[step.id])
             lines.append(field(t.raw(step.label), value))
     lines.append(field(t.raw("Submitted"), escape(t.datetime(case.created_at, tz))))
-    lines.append(field(t.raw("Status"), escape(status_label(t, case.status))))
+    lines.append(field(t.raw("Status"), bold(escape(status_label(t, case.status)))))
+    lines += decision_lines(t, form, case, tz)
     return "\n".join(lines)
 
 
-def card_keyboard(t: Translator, case: Case) -> InlineKeyboardMarkup:
-    """The card's buttons."""
-    return InlineKeyboardMarkup([[button(t.raw("🔒 Details"), "cd", case.ref)]])
+CARD_ACTIONS = (
+    ("take", N_("🙋 Take")),
+    ("approve", N_("✅ Approve")),
+    ("decline", N_("✖️ Decline")),
+    ("ask", N_("❓ Ask for information")),
+    ("close", N_("📁 Close")),
+    ("reopen", N_("↩️ Reopen")),
+)
+
+
+def case_keyboard(t: Translator, case: Case) -> InlineKeyboardMarkup:
+    """Details and every action the case's status allows (checked again on the server)."""
+    from bot import workflow
+
+    possible = workflow.allowed(case.status)
+    actions = [
+        button(t.raw(label), "cv", action, case.ref)
+        for action, label in CARD_ACTIONS
+        if action in possible
+    ]
+    rows = [[button(t.raw("🔒 Details"), "cd", case.ref)]]
+    rows += [actions[i : i + 2] for i in range(0, len(actions), 2)]
+    return InlineKeyboardMarkup(rows)
 
 
 def details(t: Translator, form: Form, case: Case, personal: Answers, tz: ZoneInfo) -> str:
@@ -219,3 +284,102 @@ def status_list(t: Translator, cases: Sequence[Case], tz: ZoneInfo, has_draft: b
     if has_draft:
         lines += ["", t.raw("You also have an unfinished application: send /apply to continue.")]
     return "\n".join(lines)
+
+
+def family_notice(
+    t: Translator,
+    form: Form,
+    case: Case,
+    notice: str,
+    message: str | None,
+    question: str | None = None,
+) -> str:
+    """What the family is told, in its own language, whatever the member's language."""
+    ref = t.isolate(case.ref)
+    facts = case.decision or {}
+    parts: list[str] = []
+    if notice in ("approve", "renew"):
+        until = escape(t.date(date.fromisoformat(facts["until"])))
+        if notice == "approve":
+            parts.append(bold(t("Good news about your application {ref}", ref=ref)))
+            parts.append(
+                t(
+                    "The committee approved: {support}.",
+                    support=Markup(support_labels(t, form, facts.get("support", []))),
+                )
+            )
+        else:
+            parts.append(bold(t("Your support is extended ({ref})", ref=ref)))
+        parts.append(t("The support is planned until {date}.", date=Markup(until)))
+    elif notice == "decline":
+        parts.append(bold(t("About your application {ref}", ref=ref)))
+        parts.append(
+            t.raw(
+                "The committee studied your application carefully. We are sorry: it cannot be "
+                "supported by this program."
+            )
+        )
+        reason = DECLINE_REASONS.get(facts.get("reason", ""), DECLINE_REASONS["other"])
+        parts.append(field(t.raw("Reason"), escape(t.raw(reason))))
+    elif notice == "question":
+        parts.append(bold(t("A question about your application {ref}", ref=ref)))
+        parts.append(t.raw("The committee needs more information to study your application:"))
+        parts.append(f"<blockquote>{escape(question or '')}</blockquote>")
+        parts.append(t.raw("Press Answer, then send your answer as a message or a voice note."))
+    if message:
+        parts.append(t.raw("Message from the committee:"))
+        parts.append(f"<blockquote>{escape(message)}</blockquote>")
+    if notice == "approve":
+        parts.append(t.raw("A member of the committee will contact you about the next steps."))
+    if notice == "decline":
+        parts.append(
+            t.raw(
+                "What you can do next: if your situation changes, you can apply again with "
+                "/apply. You can also ask the committee about other help in the community."
+            )
+        )
+    return "\n\n".join(parts)
+
+
+def answer_notice(t: Translator, case: Case, answer: dict[str, object]) -> str:
+    """A member is told that the family answered their question."""
+    ref = t.isolate(case.ref)
+    lines = [bold(t("The family answered your question about case {ref}", ref=ref))]
+    if "voice" in answer:
+        seconds = int(str(answer.get("duration") or 0))
+        lines.append(t.plural("Voice note, {n} second", "Voice note, {n} seconds", seconds))
+        lines.append(t("Send /case {ref} to receive it.", ref=Markup(escape(case.ref))))
+    else:
+        lines.append(f"<blockquote>{escape(answer.get('text', ''))}</blockquote>")
+    return "\n\n".join(lines)
+
+
+def support_end(t: Translator, form: Form, case: Case) -> str:
+    """The committee is reminded that a support period ends."""
+    facts = case.decision or {}
+    until = escape(t.date(date.fromisoformat(facts["until"]))) if facts.get("until") else ""
+    return "\n\n".join(
+        [
+            bold(t("Support period ends: case {ref}", ref=t.isolate(case.ref))),
+            t(
+                "The support approved until {date} ends now. Renew it or close the case.",
+                date=Markup(until),
+            ),
+        ]
+    )
+
+
+def chunks(lines: list[str], limit: int = 3500) -> list[str]:
+    """Whole lines grouped into messages that fit Telegram's limit (each line is bounded)."""
+    out: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and size + len(line) + 1 > limit:
+            out.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        out.append("\n".join(current))
+    return out

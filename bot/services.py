@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from telegram import Bot
+from telegram import Bot, InlineKeyboardMarkup
 
 from bot import render
 from bot.config import Settings
 from bot.crypto import Cipher, load_or_create_key_file
-from bot.delivery import Delivery, Rendered
+from bot.delivery import Delivery, Outgoing
 from bot.forms import Form, load_form
-from bot.i18n import I18n
+from bot.i18n import I18n, Translator
 from bot.intake import IntakeService
-from bot.storage import Database, outbox
+from bot.review import ReviewService
+from bot.storage import Database, outbox, people
 from bot.storage import cases as case_repo
+
+OUTBOX_KINDS = ("committee_card", "card_update", "family_notice", "member_notice", "support_end")
 
 
 @dataclass
@@ -27,10 +30,11 @@ class Services:
     i18n: I18n
     form: Form
     intake: IntakeService
+    review: ReviewService
     delivery: Delivery
     languages: dict[int, str] = field(default_factory=dict)
 
-    async def committee_card(self, case: case_repo.Case) -> Rendered:
+    def card_text(self, case: case_repo.Case) -> str:
         """The case's card in the committee's language."""
         t = self.i18n.get(self.settings.committee_language)
         personal = case_repo.personal(self.cipher, case)
@@ -38,12 +42,75 @@ class Services:
             **case.answers,
             **{s.id: personal[s.id] for s in self.form.card_steps() if s.id in personal},
         }
-        text = render.card(t, self.form, case, visible, self.settings.tz)
-        return text, render.card_keyboard(t, case)
+        return render.card(t, self.form, case, visible, self.settings.tz)
 
-    async def _render_item(self, item: outbox.Item) -> Rendered | None:
+    def language_of(self, user_id: int | None, fallback: str) -> Translator:
+        """The translator for a person, by their stored language."""
+        return self.i18n.get(self.languages.get(user_id or 0) or fallback)
+
+    async def _render(self, item: outbox.Item) -> Outgoing | None:
+        """Render an outbox item from the current state of its case."""
         case = await case_repo.by_id(self.db, item.case_id) if item.case_id else None
-        return None if case is None else await self.committee_card(case)
+        if case is None:
+            return None
+        committee = self.i18n.get(self.settings.committee_language)
+        payload = self.cipher.decrypt_json(item.payload) if item.payload else {}
+        if item.kind == "committee_card":
+            return Outgoing(self.card_text(case), render.case_keyboard(committee, case))
+        if item.kind == "card_update":
+            sent = await outbox.message_of(self.db, "committee_card", case.id)
+            if sent is None:
+                return None  # the card itself is still to be sent, with the current state
+            return Outgoing(
+                self.card_text(case), render.case_keyboard(committee, case), edit=sent[1]
+            )
+        if item.kind == "family_notice":
+            t = self.i18n.get(await self._stored_language(case.user_id) or case.language)
+            notice = payload["notice"]
+            question = None
+            markup = None
+            if notice == "question":
+                request = await self.review.open_request(int(payload["request"]))
+                if request is None:
+                    return None
+                question = request.question
+                markup = InlineKeyboardMarkup(
+                    [[render.button(t.raw("✍️ Answer"), "fa", request.id)]]
+                )
+            message = self.review.message_of(case) if notice != "question" else None
+            return Outgoing(
+                render.family_notice(t, self.form, case, notice, message, question), markup
+            )
+        if item.kind == "member_notice":
+            t = self.i18n.get(
+                await self._stored_language(item.chat_id) or self.settings.committee_language
+            )
+            requests = {r.id: r for r in await self.review.requests(case.id)}
+            request = requests.get(int(payload["request"]))
+            if request is None or request.answer is None:
+                return None
+            return Outgoing(render.answer_notice(t, case, request.answer))
+        if item.kind == "support_end":
+            markup = InlineKeyboardMarkup(
+                [
+                    [
+                        render.button(committee.raw("🔁 Renew"), "cv", "renew", case.ref),
+                        render.button(committee.raw("📁 Close"), "cv", "close", case.ref),
+                    ],
+                ]
+            )
+            return Outgoing(render.support_end(committee, self.form, case), markup)
+        return None
+
+    async def _stored_language(self, user_id: int | None) -> str | None:
+        if user_id is None:
+            return None
+        if user_id not in self.languages:
+            stored = await people.get_language(self.db, user_id)
+            if stored is None:
+                return None
+            self.languages[user_id] = stored
+        return self.languages[user_id]
 
 
 async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
@@ -54,8 +121,10 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     db = Database(settings.database_path)
     await db.open()
     delivery = Delivery(db, bot)
+    review = ReviewService(db, cipher, settings.committee_chat_id, settings.tz)
     services = Services(
-        settings, db, cipher, i18n, form, IntakeService(db, cipher, form), delivery
+        settings, db, cipher, i18n, form, IntakeService(db, cipher, form), review, delivery
     )
-    delivery.register("committee_card", services._render_item)
+    for kind in OUTBOX_KINDS:
+        delivery.register(kind, services._render)
     return services

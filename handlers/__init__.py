@@ -18,10 +18,17 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import committee, common, intake
+from bot.context import SanadContext
+from handlers import committee, common, intake, review
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+async def private_message(update: Update, context: SanadContext) -> None:
+    """Anything sent in private that is not a command: a pending interaction, else the intake."""
+    if not await review.route_session(update, context):
+        await intake.intake_message(update, context)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -35,15 +42,19 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("cancel", intake.cancel_command, filters=PRIVATE),
         CommandHandler("status", intake.status_command, filters=PRIVATE),
         CommandHandler("case", committee.case_command),
+        CommandHandler("note", review.note_command),
         CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
         CallbackQueryHandler(intake.consent_choice, pattern=r"^ic:"),
         CallbackQueryHandler(intake.apply_choice, pattern=r"^ap:"),
         CallbackQueryHandler(intake.cancel_choice, pattern=r"^cx:"),
         CallbackQueryHandler(intake.intake_button, pattern=r"^in:"),
         CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
+        CallbackQueryHandler(review.card_action, pattern=r"^cv:"),
+        CallbackQueryHandler(review.wizard_button, pattern=r"^rv:"),
+        CallbackQueryHandler(review.answer_button, pattern=r"^fa:"),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
-        MessageHandler(PRIVATE & NEW_MESSAGE, intake.intake_message),
+        MessageHandler(PRIVATE & NEW_MESSAGE, private_message),
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, common.edited_message),
     ]
     app.add_handlers(handlers)

@@ -26,22 +26,53 @@ async def _audit(context: SanadContext, action: str, actor: int, case_id: int | 
 
 
 async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) -> bool:
-    """Send the full case to the member's private chat; False if the bot cannot reach them."""
+    """Send the full case to the member's private chat; False if the bot cannot reach them.
+
+    The family's answers, the committee's questions and answers and its internal notes, with
+    the buttons of every action the case allows. The view is audited.
+    """
     services = context.services
     t = services.i18n.get(
         services.languages.get(member_id) or services.settings.committee_language
     )
     personal = case_repo.personal(services.cipher, case)
-    text = render.details(t, services.form, case, personal, services.settings.tz)
-    try:
-        await context.bot.send_message(member_id, text)
-        description = personal.get("description")
-        if isinstance(description, dict) and description.get("voice"):
-            await context.bot.send_voice(
-                member_id,
-                description["voice"],
-                caption=t("Voice note of case {ref}", ref=t.isolate(case.ref)),
+    tz = services.settings.tz
+    text = render.details(t, services.form, case, personal, tz)
+    extra = render.decision_lines(t, services.form, case, tz)
+    requests = await services.review.requests(case.id)
+    notes = await services.review.notes(case.id)
+    voices = []
+    description = personal.get("description")
+    if isinstance(description, dict) and description.get("voice"):
+        voices.append(
+            (description["voice"], t("Voice note of case {ref}", ref=t.isolate(case.ref)))
+        )
+    for request in requests:
+        extra.append(render.field(t.raw("Question"), render.escape(request.question)))
+        if request.answer is None:
+            extra.append(render.escape(t.raw("(not answered yet)")))
+        elif "voice" in request.answer:
+            extra.append(
+                render.field(
+                    t.raw("Answer"),
+                    render.answer_text(t, services.form, services.form.steps[-1], request.answer),
+                )
             )
+            voices.append(
+                (request.answer["voice"], t("Answer of case {ref}", ref=t.isolate(case.ref)))
+            )
+        else:
+            extra.append(render.field(t.raw("Answer"), render.escape(request.answer["text"])))
+    for note in notes:
+        extra.append(
+            render.field(t("Note, {date}", date=t.datetime(note.at, tz)), render.escape(note.body))
+        )
+    try:
+        await context.bot.send_message(member_id, text, reply_markup=render.case_keyboard(t, case))
+        for chunk in render.chunks(extra):
+            await context.bot.send_message(member_id, chunk)
+        for file_id, caption in voices:
+            await context.bot.send_voice(member_id, file_id, caption=caption)
     except Forbidden:
         return False
     await _audit(context, "case_viewed", member_id, case.id)

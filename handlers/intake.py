@@ -36,7 +36,7 @@ from bot.intake import (
 )
 from bot.render import bold, button
 from bot.storage import people
-from handlers.util import private, reply
+from handlers.util import close_buttons, private, reply
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +171,7 @@ async def apply_choice(update: Update, context: SanadContext) -> None:
     intake = context.services.intake
     _, verb, draft_id = ([*query.data.split(":"), "", ""])[:3]
     draft = await intake.load(user_id)
-    await _close_buttons(query)
+    await close_buttons(query)
     if verb in ("c", "r") and (draft is None or draft.id != draft_id):
         await query.answer(t.raw("This button no longer works."))
         return
@@ -198,7 +198,7 @@ async def consent_choice(update: Update, context: SanadContext) -> None:
     services = context.services
     user_id = update.effective_user.id
     await query.answer()
-    await _close_buttons(query)
+    await close_buttons(query)
     if query.data != "ic:y":
         await reply(
             update, t.raw("No problem: nothing was stored. Send /apply whenever you are ready.")
@@ -212,12 +212,6 @@ async def consent_choice(update: Update, context: SanadContext) -> None:
         draft = Draft.new(services.form)
         await services.intake.save(user_id, draft)
     await send_step(update, context, draft)
-
-
-async def _close_buttons(query: Any) -> None:
-    """Remove the buttons of the message a button was pressed on (best effort)."""
-    with contextlib.suppress(BadRequest):
-        await query.edit_message_reply_markup(reply_markup=None)
 
 
 # --- answering ------------------------------------------------------------------------------
@@ -239,7 +233,7 @@ async def intake_button(update: Update, context: SanadContext) -> None:
     draft = await services.intake.load(user_id)
     if draft is None or draft.id != draft_id:
         await query.answer(t.raw("This button belongs to an application that is closed."))
-        await _close_buttons(query)
+        await close_buttons(query)
         return
     if step_id != draft.step:
         await query.answer(t.raw("This question is already answered."))
@@ -252,14 +246,14 @@ async def intake_button(update: Update, context: SanadContext) -> None:
     assert step is not None
     if verb == "b":
         await query.answer()
-        await _close_buttons(query)
+        await close_buttons(query)
         go_back(form, draft)
         await services.intake.save(user_id, draft)
         await send_step(update, context, draft)
         return
     if verb == "k" and step.id in draft.answers:
         await query.answer()
-        await _close_buttons(query)
+        await close_buttons(query)
         advance(form, draft, step)
         await services.intake.save(user_id, draft)
         await send_step(update, context, draft)
@@ -310,7 +304,7 @@ async def _review_button(
     t = context.t
     if verb == "e" and edit(services.form, draft, arg):
         await query.answer()
-        await _close_buttons(query)
+        await close_buttons(query)
         await services.intake.save(user_id, draft)
         await send_step(update, context, draft)
     elif verb == "S":
@@ -322,7 +316,7 @@ async def _review_button(
             await send_step(update, context, draft)
             return
         await query.answer()
-        await _close_buttons(query)
+        await close_buttons(query)
         await submit(update, context, draft)
     elif verb == "X":
         await query.answer()
@@ -527,7 +521,13 @@ async def ask_cancel(update: Update, context: SanadContext, draft: Draft) -> Non
 
 
 async def cancel_command(update: Update, context: SanadContext) -> None:
-    """/cancel: after confirmation, discard the draft."""
+    """/cancel: end a pending interaction, or (after confirmation) discard the draft."""
+    from handlers.review import end_session, load_session
+
+    if await load_session(context, _user_id(update)) is not None:
+        await end_session(context, _user_id(update))
+        await reply(update, context.t.raw("Cancelled: nothing was changed."))
+        return
     draft = await context.services.intake.load(_user_id(update))
     if draft is None:
         await reply(
@@ -548,7 +548,7 @@ async def cancel_choice(update: Update, context: SanadContext) -> None:
     user_id = _user_id(update)
     _, verb, draft_id = ([*query.data.split(":"), "", ""])[:3]
     draft = await services.intake.load(user_id)
-    await _close_buttons(query)
+    await close_buttons(query)
     if draft is None or draft.id != draft_id:
         await query.answer(t.raw("This button no longer works."))
         return

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
+from telegram.error import BadRequest
 
 
 def private(update: Update) -> bool:
@@ -18,3 +20,9 @@ async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     if update.effective_chat is None:
         return None
     return await update.get_bot().send_message(update.effective_chat.id, text, **kwargs)
+
+
+async def close_buttons(query: CallbackQuery) -> None:
+    """Remove the buttons of the message a button was pressed on (best effort)."""
+    with contextlib.suppress(BadRequest):
+        await query.edit_message_reply_markup(reply_markup=None)

@@ -32,7 +32,13 @@ async def test_card_in_committee_language_without_personal_data(
     for secret in PERSONAL:
         assert secret not in text
     assert AREA in text
-    assert [data for _, data in h.fake.buttons(card)] == [f"cd:{ref}"]
+    assert [data for _, data in h.fake.buttons(card)] == [
+        f"cd:{ref}",
+        f"cv:take:{ref}",
+        f"cv:approve:{ref}",
+        f"cv:decline:{ref}",
+        f"cv:ask:{ref}",
+    ]
     # COMMITTEE_LANGUAGE=ar whatever the family's language: Arabic labels and plurals.
     assert "حالة جديدة" in text
     assert "5 أشخاص" in text and "3 أطفال" in text

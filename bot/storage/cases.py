@@ -43,6 +43,15 @@ class Case:
     created_at: datetime
     updated_at: datetime
     sealed: bytes | None
+    version: int = 0
+    assignee_id: int | None = None
+    assignee_name: str | None = None
+    decided_by: int | None = None
+    decided_by_name: str | None = None
+    decided_at: datetime | None = None
+    decision: dict[str, Any] | None = None
+    decision_message: bytes | None = None
+    support_until: str | None = None
 
 
 def _case(row: aiosqlite.Row) -> Case:
@@ -56,6 +65,15 @@ def _case(row: aiosqlite.Row) -> Case:
         created_at=parse_iso(row["created_at"]),
         updated_at=parse_iso(row["updated_at"]),
         sealed=row["personal"],
+        version=row["version"],
+        assignee_id=row["assignee_id"],
+        assignee_name=row["assignee_name"],
+        decided_by=row["decided_by"],
+        decided_by_name=row["decided_by_name"],
+        decided_at=parse_iso(row["decided_at"]) if row["decided_at"] else None,
+        decision=json.loads(row["decision"]) if row["decision"] else None,
+        decision_message=row["decision_message"],
+        support_until=row["support_until"],
     )
 
 
@@ -111,3 +129,27 @@ async def for_user(db: Database, user_id: int) -> list[Case]:
     """The cases of one person, newest first."""
     rows = await db.fetchall("SELECT * FROM cases WHERE user_id = ? ORDER BY id DESC", (user_id,))
     return [_case(r) for r in rows]
+
+
+async def page(
+    db: Database, status: str | None, offset: int, limit: int
+) -> tuple[list[Case], int]:
+    """Cases with ``status`` (all when None), newest first, and how many there are."""
+    where, params = ("WHERE status = ?", [status]) if status else ("", [])
+    rows = await db.fetchall(
+        f"SELECT * FROM cases {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+        [*params, limit, offset],
+    )
+    total = await db.fetchone(f"SELECT COUNT(*) FROM cases {where}", params)  # noqa: S608
+    return [_case(r) for r in rows], int(total[0]) if total else 0
+
+
+async def counts_by_status(db: Database) -> dict[str, int]:
+    """How many cases are in each status."""
+    rows = await db.fetchall("SELECT status, COUNT(*) AS n FROM cases GROUP BY status")
+    return {r["status"]: int(r["n"]) for r in rows}
+
+
+async def every(db: Database) -> list[Case]:
+    """All cases, oldest first (exports and statistics)."""
+    return [_case(r) for r in await db.fetchall("SELECT * FROM cases ORDER BY id")]

@@ -1,33 +1,53 @@
-"""Intake drafts: one per person, the whole draft encrypted in one column."""
+"""Per-person encrypted rows: intake drafts (``drafts``) and pending interactions
+(``sessions``: a member approving a case, a family answering a question).
+
+Each table holds one row per person, the whole payload encrypted in one column.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
 from bot.crypto import Cipher
 from bot.storage.db import Database, iso, utcnow
 
+Table = Literal["drafts", "sessions"]
 
-async def load(db: Database, cipher: Cipher, user_id: int) -> dict[str, Any] | None:
-    """The decrypted draft of ``user_id``, or None."""
-    row = await db.fetchone("SELECT payload FROM drafts WHERE user_id = ?", (user_id,))
+
+async def load(
+    db: Database, cipher: Cipher, user_id: int, table: Table = "drafts"
+) -> dict[str, Any] | None:
+    """The decrypted row of ``user_id``, or None."""
+    row = await db.fetchone(f"SELECT payload FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
     return None if row is None else dict(cipher.decrypt_json(row["payload"]))
 
 
-async def save(db: Database, cipher: Cipher, user_id: int, payload: dict[str, Any]) -> None:
-    """Store the draft durably (committed before this returns)."""
-    blob = cipher.encrypt_json(payload)
+async def save(
+    db: Database, cipher: Cipher, user_id: int, payload: dict[str, Any], table: Table = "drafts"
+) -> None:
+    """Store the row durably (committed before this returns)."""
     async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO drafts (user_id, payload, updated_at) VALUES (?, ?, ?) "
-            "ON CONFLICT(user_id) DO UPDATE SET payload = excluded.payload, "
-            "updated_at = excluded.updated_at",
-            (user_id, blob, iso(utcnow())),
-        )
+        await write(conn, cipher, user_id, payload, table)
 
 
-async def delete(conn: aiosqlite.Connection, user_id: int) -> None:
-    """Remove the draft inside the caller's transaction."""
-    await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+async def write(
+    conn: aiosqlite.Connection,
+    cipher: Cipher,
+    user_id: int,
+    payload: dict[str, Any],
+    table: Table = "drafts",
+) -> None:
+    """Store the row inside the caller's transaction."""
+    await conn.execute(
+        f"INSERT INTO {table} (user_id, payload, updated_at) VALUES (?, ?, ?) "  # noqa: S608
+        "ON CONFLICT(user_id) DO UPDATE SET payload = excluded.payload, "
+        "updated_at = excluded.updated_at",
+        (user_id, cipher.encrypt_json(payload), iso(utcnow())),
+    )
+
+
+async def delete(conn: aiosqlite.Connection, user_id: int, table: Table = "drafts") -> None:
+    """Remove the row inside the caller's transaction."""
+    await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608

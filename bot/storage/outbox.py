@@ -19,28 +19,37 @@ class Item:
     chat_id: int
     case_id: int | None
     attempts: int
+    payload: bytes | None = None
 
 
 async def enqueue(
-    conn: aiosqlite.Connection, kind: str, chat_id: int, *, case_id: int | None = None
+    conn: aiosqlite.Connection,
+    kind: str,
+    chat_id: int,
+    *,
+    case_id: int | None = None,
+    payload: bytes | None = None,
 ) -> None:
-    """Queue a message inside the caller's transaction."""
+    """Queue a message inside the caller's transaction (``payload``: encrypted specifics)."""
     now = iso(utcnow())
     await conn.execute(
-        "INSERT INTO outbox (kind, chat_id, case_id, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (kind, chat_id, case_id, now, now),
+        "INSERT INTO outbox (kind, chat_id, case_id, payload, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (kind, chat_id, case_id, payload, now, now),
     )
 
 
 async def due(db: Database, now: datetime, limit: int = 50) -> list[Item]:
     """Pending messages whose time has come, oldest first."""
     rows = await db.fetchall(
-        "SELECT id, kind, chat_id, case_id, attempts FROM outbox "
+        "SELECT id, kind, chat_id, case_id, attempts, payload FROM outbox "
         "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (iso(now), limit),
     )
-    return [Item(r["id"], r["kind"], r["chat_id"], r["case_id"], r["attempts"]) for r in rows]
+    return [
+        Item(r["id"], r["kind"], r["chat_id"], r["case_id"], r["attempts"], r["payload"])
+        for r in rows
+    ]
 
 
 async def mark_sent(db: Database, item_id: int, message_id: int) -> None:
@@ -80,3 +89,11 @@ async def message_of(db: Database, kind: str, case_id: int) -> tuple[int, int] |
         (kind, case_id),
     )
     return None if row is None else (int(row["chat_id"]), int(row["message_id"]))
+
+
+async def skip(db: Database, item_id: int, reason: str) -> None:
+    """Nothing to send any more (e.g. a card update for a card never sent)."""
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE outbox SET status = 'skipped', error = ? WHERE id = ?", (reason, item_id)
+        )
