@@ -11,6 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
+from bot import reminders
 from bot.config import Settings
 from bot.context import SERVICES_KEY, SanadContext
 from bot.i18n import N_, I18n
@@ -28,7 +29,14 @@ FAMILY_COMMANDS = (
     ("cancel", N_("Cancel what I am doing")),
     ("help", N_("What this bot can do")),
 )
-MEMBER_COMMANDS = (("case", N_("Show a case in full: /case REF")),)
+MEMBER_COMMANDS = (
+    ("cases", N_("Cases by status")),
+    ("case", N_("Show a case in full: /case REF")),
+    ("note", N_("Add an internal note: /note REF")),
+    ("audit", N_("History of a case: /audit REF")),
+    ("export", N_("Export the cases as CSV")),
+    ("stats", N_("Statistics")),
+)
 GROUP_COMMANDS = (("help", N_("What the committee can do here")),)
 OUTBOX_INTERVAL = 60.0
 
@@ -110,6 +118,7 @@ async def _post_init(app: SanadApp) -> None:
     app.bot_data[SERVICES_KEY] = services
     await publish_commands(app, services)
     await services.delivery.flush()
+    await reminders.sync(app, services)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _flush_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL, name="outbox"

@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.context import SanadContext
-from handlers import committee, common, intake, review
+from handlers import committee, common, intake, reports, review
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -43,6 +43,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("status", intake.status_command, filters=PRIVATE),
         CommandHandler("case", committee.case_command),
         CommandHandler("note", review.note_command),
+        CommandHandler("cases", reports.cases_command),
+        CommandHandler("audit", reports.audit_command),
+        CommandHandler("export", reports.export_command),
+        CommandHandler("stats", reports.stats_command),
         CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
         CallbackQueryHandler(intake.consent_choice, pattern=r"^ic:"),
         CallbackQueryHandler(intake.apply_choice, pattern=r"^ap:"),
@@ -52,6 +56,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(review.card_action, pattern=r"^cv:"),
         CallbackQueryHandler(review.wizard_button, pattern=r"^rv:"),
         CallbackQueryHandler(review.answer_button, pattern=r"^fa:"),
+        CallbackQueryHandler(reports.cases_button, pattern=r"^cl:"),
+        CallbackQueryHandler(reports.export_button, pattern=r"^ex:"),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
         MessageHandler(PRIVATE & NEW_MESSAGE, private_message),

@@ -17,7 +17,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 
-from bot import render, workflow
+from bot import reminders, render, workflow
 from bot.context import SanadContext
 from bot.i18n import Markup, Translator, escape
 from bot.intake import Invalid, validate_text
@@ -417,6 +417,7 @@ async def apply_decision(update: Update, context: SanadContext, session: dict[st
         ),
     )
     await context.services.delivery.flush()
+    await reminders.sync(context.application, context.services)
 
 
 async def wizard_message(update: Update, context: SanadContext, session: dict[str, Any]) -> None:

@@ -1,0 +1,55 @@
+"""Reminders on PTB's JobQueue, rebuilt from the database.
+
+The JobQueue keeps jobs in memory only, so every reminder is a row; at start-up (and after a
+change) the scheduler is rebuilt from the pending rows with fixed job ids and
+``replace_existing``. A due reminder is claimed in the database before its message is queued,
+in one transaction, so a restart neither loses nor repeats it; one whose time passed while the
+bot was down fires at start-up.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram.ext import Application, JobQueue
+
+from bot.context import SanadContext
+from bot.services import Services
+from bot.storage import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def job_id(reminder_id: int) -> str:
+    """The fixed job id of a reminder."""
+    return f"reminder-{reminder_id}"
+
+
+async def sync(app: Application[Any, Any, Any, Any, Any, Any], services: Services) -> int:
+    """Schedule every pending reminder (idempotent); return how many are scheduled."""
+    queue: JobQueue[Any] | None = app.job_queue
+    if queue is None:
+        return 0
+    now = utcnow()
+    pending = await services.review.due_reminders()
+    for reminder_id, due in pending:
+        queue.run_once(
+            fire,
+            when=max(due, now),
+            data=reminder_id,
+            name=job_id(reminder_id),
+            job_kwargs={"id": job_id(reminder_id), "replace_existing": True},
+        )
+    return len(pending)
+
+
+async def fire(context: SanadContext) -> None:
+    """A reminder is due: claim it, then send what it queued."""
+    assert context.job is not None
+    reminder_id = context.job.data
+    assert isinstance(reminder_id, int)
+    services = context.services
+    if await services.review.claim_reminder(reminder_id):
+        log.info("Reminder %d fired", reminder_id)
+        await services.delivery.flush()

@@ -1,0 +1,281 @@
+"""Members' views of the work: /cases, /audit REF, /export, /stats (private chat only)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from telegram import InlineKeyboardMarkup, InputFile, Update
+
+from bot import render, reports
+from bot.context import SanadContext
+from bot.i18n import N_, Translator, escape
+from bot.render import bold, button
+from bot.storage import audit as audit_log
+from bot.storage import cases as case_repo
+from bot.workflow import STATUSES
+from handlers.review import CaseNotFound, is_member, member_t
+from handlers.util import private, reply
+
+log = logging.getLogger(__name__)
+PAGE = 10
+
+EVENTS = {
+    "case_submitted": N_("submitted by the family"),
+    "case_viewed": N_("details viewed"),
+    "view_refused": N_("details refused to a non-member"),
+    "action_refused": N_("action refused to a non-member"),
+    "case_taken": N_("taken"),
+    "case_approved": N_("approved"),
+    "case_declined": N_("declined"),
+    "case_renewed": N_("support renewed"),
+    "case_closed": N_("closed"),
+    "case_reopened": N_("reopened"),
+    "info_requested": N_("information requested"),
+    "info_answered": N_("the family answered"),
+    "note_added": N_("note added"),
+    "export_full": N_("included in a full export"),
+}
+
+
+async def _allowed(update: Update, context: SanadContext) -> Translator | None:
+    """Members in a private chat; others get the unknown-command answer (groups: silence)."""
+    if not private(update) or update.effective_user is None:
+        return None
+    if not is_member(update, context):
+        await reply(
+            update, context.t.raw("I don't know that command. Send /help to see what I can do.")
+        )
+        return None
+    return member_t(context, update.effective_user.id)
+
+
+def cases_page(
+    t: Translator,
+    context: SanadContext,
+    status: str | None,
+    page: int,
+    found: list[case_repo.Case],
+    total: int,
+    counts: dict[str, int],
+) -> tuple[str, InlineKeyboardMarkup]:
+    """One page of cases, with status filters and paging buttons."""
+    tz = context.services.settings.tz
+    form = context.services.form
+    title = render.status_label(t, status) if status else t.raw("All cases")
+    lines = [bold(escape(title)), t.plural("{n} case", "{n} cases", total)]
+    situation = form.step("situation")
+    for case in found:
+        labels = [
+            t.raw(o.label)
+            for i in case.answers.get("situation", [])
+            if situation and (o := situation.option(i))
+        ]
+        lines.append(
+            t(
+                "• {ref}: {status}, {situation} ({date})",
+                ref=t.isolate(case.ref),
+                status=render.status_label(t, case.status),
+                situation=t.join(labels),
+                date=t.datetime(case.created_at, tz),
+            )
+        )
+    if not found:
+        lines.append(t.raw("No case here."))
+    lines.append(t.raw("Send /case followed by a reference to open a case."))
+    filters = [
+        button(f"{render.status_label(t, s)} ({t.number(counts.get(s, 0))})", "cl", s, 0)
+        for s in STATUSES
+        if counts.get(s)
+    ]
+    rows = [filters[i : i + 2] for i in range(0, len(filters), 2)]
+    rows.append([button(t.raw("All cases"), "cl", "all", 0)])
+    paging = []
+    key = status or "all"
+    if page > 0:
+        paging.append(button(t.raw("« Previous"), "cl", key, page - 1))
+    if (page + 1) * PAGE < total:
+        paging.append(button(t.raw("Next »"), "cl", key, page + 1))
+    if paging:
+        rows.append(paging)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+async def cases_command(update: Update, context: SanadContext) -> None:
+    """/cases: the cases that need the committee, newest first, by status."""
+    t = await _allowed(update, context)
+    if t is None:
+        return
+    await _send_page(update, context, t, None, 0, edit=False)
+
+
+async def cases_button(update: Update, context: SanadContext) -> None:
+    """A filter or paging button of /cases: cl:<status|all>:<page>."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not is_member(update, context) or not private(update):
+        await query.answer(context.t.raw("This button no longer works."))
+        return
+    assert update.effective_user is not None
+    t = member_t(context, update.effective_user.id)
+    parts = query.data.split(":")
+    status = parts[1] if len(parts) == 3 and parts[1] in STATUSES else None
+    page = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else 0
+    await query.answer()
+    await _send_page(update, context, t, status, min(page, 10_000), edit=True)
+
+
+async def _send_page(
+    update: Update,
+    context: SanadContext,
+    t: Translator,
+    status: str | None,
+    page: int,
+    *,
+    edit: bool,
+) -> None:
+    db = context.services.db
+    found, total = await case_repo.page(db, status, page * PAGE, PAGE)
+    counts = await case_repo.counts_by_status(db)
+    text, markup = cases_page(t, context, status, page, found, total, counts)
+    if edit and update.callback_query is not None:
+        await update.callback_query.edit_message_text(text, reply_markup=markup)
+    else:
+        await reply(update, text, reply_markup=markup)
+
+
+async def audit_command(update: Update, context: SanadContext) -> None:
+    """/audit REF: who saw or changed what on a case, and when."""
+    t = await _allowed(update, context)
+    if t is None:
+        return
+    if not context.args:
+        await reply(update, t.raw("Send /audit followed by the case reference."))
+        return
+    try:
+        case = await context.services.review.get(context.args[0][:20])
+    except CaseNotFound:
+        await reply(update, t.raw("No case has this reference."))
+        return
+    entries = await audit_log.for_case(context.services.db, case.id)
+    tz = context.services.settings.tz
+    lines = [bold(t("History of case {ref}", ref=t.isolate(case.ref)))]
+    for entry in entries:
+        if entry.actor_id is not None and entry.actor_id == case.user_id:
+            who = t.raw("the family")
+        elif context.services.settings.is_member(entry.actor_id):
+            who = t("member {id}", id=entry.actor_id)
+        else:
+            who = t("user {id}", id=entry.actor_id)
+        what = t.raw(EVENTS.get(entry.action, entry.action))
+        lines.append(
+            t(
+                "• {date}: {event}, {who}",
+                date=t.datetime(entry.at, tz),
+                event=what,
+                who=render.Markup(who),
+            )
+        )
+    for chunk in render.chunks(lines):
+        await reply(update, chunk)
+
+
+async def export_command(update: Update, context: SanadContext) -> None:
+    """/export: choose the full (audited) or the anonymised CSV."""
+    t = await _allowed(update, context)
+    if t is None:
+        return
+    await reply(
+        update,
+        t.raw(
+            "Which export? The full one contains personal data: keep it safe, and every case in "
+            "it is recorded as viewed by you. The anonymised one is for reports."
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [button(t.raw("🔒 Full export"), "ex", "full")],
+                [button(t.raw("📊 Anonymised export"), "ex", "anon")],
+            ]
+        ),
+    )
+
+
+async def export_button(update: Update, context: SanadContext) -> None:
+    """ex:full or ex:anon: the CSV, as a document, to the member's private chat only."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    if not is_member(update, context) or not private(update):
+        await query.answer(context.t.raw("Only committee members can do this."), show_alert=True)
+        return
+    assert update.effective_user is not None
+    member = update.effective_user.id
+    t = member_t(context, member)
+    services = context.services
+    every = await case_repo.every(services.db)
+    stamp = datetime.now(services.settings.tz).strftime("%Y-%m-%d")
+    await query.answer()
+    if query.data == "ex:full":
+        data = reports.export_full(t, services.form, every, services.cipher, services.settings.tz)
+        name = f"sanad-cases-full-{stamp}.csv"
+        async with services.db.transaction() as conn:
+            for case in every:
+                await audit_log.record(conn, "export_full", actor_id=member, case_id=case.id)
+        log.info("Full export by member %d (%d cases)", member, len(every))
+    else:
+        data = reports.export_anonymised(t, services.form, every, services.settings.tz)
+        name = f"sanad-cases-anonymised-{stamp}.csv"
+        async with services.db.transaction() as conn:
+            await audit_log.record(conn, "export_anonymised", actor_id=member)
+    await context.bot.send_document(
+        member,
+        InputFile(data, filename=name),
+        caption=t.plural("{n} case", "{n} cases", len(every)),
+    )
+
+
+async def stats_command(update: Update, context: SanadContext) -> None:
+    """/stats: counts by status, situation, support and month, and a chart."""
+    t = await _allowed(update, context)
+    if t is None or update.effective_user is None:
+        return
+    services = context.services
+    every = await case_repo.every(services.db)
+    figures = reports.stats(every, services.settings.tz)
+    form = services.form
+
+    def section(title: str, counter: dict[str, int], label: Callable[[str], str]) -> list[str]:
+        rows = [bold(escape(title))]
+        for key, count in sorted(counter.items(), key=lambda kv: -kv[1]):
+            rows.append(f"• {escape(label(key))}: {t.number(count)}")
+        return rows
+
+    def option(step_id: str) -> Callable[[str], str]:
+        step = form.step(step_id)
+
+        def name(key: str) -> str:
+            found = step.option(key) if step else None
+            return t.raw(found.label) if found else key
+
+        return name
+
+    lines = [bold(t.raw("Statistics")), t.plural("{n} case", "{n} cases", figures.total), ""]
+    lines += section(t.raw("By status"), figures.by_status, lambda s: render.status_label(t, s))
+    lines += section(t.raw("By situation"), figures.by_situation, option("situation"))
+    lines += section(t.raw("By support requested"), figures.by_support, option("support"))
+    lines += section(t.raw("By month"), figures.by_month, str)
+    if figures.median_days is not None:
+        lines.append(
+            t(
+                "Median time from submission to decision: {days} days",
+                days=f"{figures.median_days:.1f}",
+            )
+        )
+    for chunk in render.chunks(lines):
+        await reply(update, chunk)
+    if figures.total:
+        await context.bot.send_photo(
+            update.effective_user.id,
+            InputFile(reports.chart(figures.by_month), filename="cases.png"),
+            caption=t.raw("Cases per month"),
+        )

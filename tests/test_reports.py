@@ -1,0 +1,123 @@
+"""/cases, /audit, /export, /stats and the support-period reminder."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from bot import reminders
+from tests.conftest import COMMITTEE_CHAT, MEMBER, OUTSIDER, Harness
+from tests.flows import AREA, NAME, PHONE_E164, STORY, full_intake
+from tests.test_review import approve, new_case
+
+FAMILY = 808
+
+
+async def test_cases_lists_by_status_with_paging(harness: Harness) -> None:
+    h = harness
+    refs = [await full_intake(h, 900_000 + i) for i in range(12)]
+    await h.say(MEMBER, "/start")
+    calls = await h.say(MEMBER, "/cases")
+    first = calls[-1].text or ""
+    assert "12 cases" in first and refs[-1] in first and refs[0] not in first
+    calls = await h.press(MEMBER, r"^cl:all:1$")
+    assert refs[0] in (calls[-1].text or "")
+    await h.press(MEMBER, r"^cl:new:0$")
+    calls = await h.say(OUTSIDER, "/cases")
+    assert "don't know that command" in h.texts(calls)[0]
+    calls = await h.feed(h.updates.text(MEMBER, "/cases", chat_id=COMMITTEE_CHAT))
+    assert calls == []
+    calls = await h.press_data(OUTSIDER, "cl:all:0")
+    assert [c.method for c in calls] == ["answerCallbackQuery"]
+
+
+async def test_audit_shows_every_reveal_and_decision(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await h.press(MEMBER, rf"^cd:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.press_data(OUTSIDER, f"cd:{ref}", chat_id=COMMITTEE_CHAT)
+    await approve(h, ref)
+    calls = await h.say(MEMBER, f"/audit {ref}")
+    history = "\n".join(h.texts(calls))
+    for event in ("submitted by the family", "details viewed", "details refused", "approved"):
+        assert event in history
+    assert NAME not in history and PHONE_E164 not in history
+
+
+def read_csv(data: bytes) -> list[list[str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # the byte-order mark spreadsheets need
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+
+
+async def test_full_export_is_audited_and_private(harness: Harness) -> None:
+    h = harness
+    h.languages[MEMBER] = "ar"
+    ref = await new_case(h, "ar")
+    await h.say(MEMBER, "/export")
+    calls = await h.press(MEMBER, r"^ex:full$")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    assert document.chat_id == MEMBER
+    rows = read_csv(next(iter(document.files.values())).content)
+    assert rows[0][0] == h.services.i18n.get("ar").raw("Reference") != "Reference"
+    assert rows[1][0] == ref and NAME in rows[1] and PHONE_E164 in rows[1]
+    assert any("أيتام بلا معيل" in cell for cell in rows[1])
+    actions = await h.services.db.fetchall("SELECT actor_id, action FROM audit")
+    assert (MEMBER, "export_full") in [(r["actor_id"], r["action"]) for r in actions]
+
+
+async def test_anonymised_export_has_no_personal_data(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    await h.say(MEMBER, "/export")
+    calls = await h.press(MEMBER, r"^ex:anon$")
+    [document] = [c for c in calls if c.method == "sendDocument"]
+    content = next(iter(document.files.values())).content
+    text = content.decode("utf-8-sig")
+    for secret in (ref, NAME, "Fatima", PHONE_E164, AREA, STORY):
+        assert secret not in text
+    rows = read_csv(content)
+    assert rows[1][1] == "approved" and rows[1][-1] != ""
+    calls = await h.press_data(OUTSIDER, "ex:full")
+    assert all(c.method != "sendDocument" for c in calls)
+
+
+async def test_stats_with_chart(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    await full_intake(h, FAMILY + 1)
+    calls = await h.say(MEMBER, "/stats")
+    text = "\n".join(h.texts(calls))
+    assert "2 cases" in text and "Orphans without support: 2" in text
+    assert "Median time from submission to decision" in text
+    photos = [c for c in calls if c.method == "sendPhoto"]
+    assert len(photos) == 1
+    assert next(iter(photos[0].files.values())).content.startswith(b"\x89PNG")
+
+
+async def test_support_end_reminder_exactly_once_across_restarts(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref, months=1)
+    jobs = [j.name for j in h.app.job_queue.jobs()] if h.app.job_queue else []
+    assert any(name and name.startswith("reminder-") for name in jobs)
+    assert await reminders.sync(h.app, h.services) == 1  # idempotent: same id, replaced
+    [row] = await h.services.db.fetchall("SELECT id FROM reminders")
+    before = len(h.fake.sent(COMMITTEE_CHAT))
+    assert await h.services.review.claim_reminder(row["id"]) is True
+    assert await h.services.review.claim_reminder(row["id"]) is False  # a second process
+    await h.services.delivery.flush()
+    sent = h.fake.sent(COMMITTEE_CHAT)[before:]
+    assert len(sent) == 1 and ref in (sent[0].text or "")
+    assert [d for _, d in h.fake.buttons(sent[0])] == [f"cv:renew:{ref}", f"cv:close:{ref}"]
+    assert await reminders.sync(h.app, h.services) == 0
+    # Renew from the reminder: a new period and a new reminder.
+    await h.press(MEMBER, rf"^cv:renew:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.press(MEMBER, r"^rv:sd:$")
+    await h.press(MEMBER, r"^rv:p:6$")
+    await h.press(MEMBER, r"^rv:skip:$")
+    await h.press(MEMBER, r"^rv:ok:$")
+    pending = await h.services.db.fetchall("SELECT * FROM reminders WHERE status = 'pending'")
+    assert len(pending) == 1
+    assert "extended" in h.fake.texts(FAMILY)[-1]
