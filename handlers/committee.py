@@ -15,7 +15,7 @@ from bot import render
 from bot.context import SanadContext
 from bot.storage import audit
 from bot.storage import cases as case_repo
-from handlers.util import private, reply
+from handlers.review import committee_gate, to_member
 
 log = logging.getLogger(__name__)
 
@@ -111,22 +111,20 @@ async def details_button(update: Update, context: SanadContext) -> None:
 
 
 async def case_command(update: Update, context: SanadContext) -> None:
-    """/case REF in a private chat: the full case, for members (others: unknown command)."""
-    t = context.t
-    user = update.effective_user
-    assert user is not None
-    if not private(update):
+    """/case REF: the full case in the member's private chat (others: unknown command)."""
+    t = await committee_gate(update, context)
+    if t is None:
         return
-    if not context.services.settings.is_member(user.id):
-        await reply(update, t.raw("I don't know that command. Send /help to see what I can do."))
-        return
+    assert update.effective_user is not None
     if not context.args:
-        await reply(
-            update, t.raw("Send /case followed by the case reference, for example /case K7P-4RD.")
+        await to_member(
+            update,
+            context,
+            t.raw("Send /case followed by the case reference, for example /case K7P-4RD."),
         )
         return
     case = await case_repo.by_ref(context.services.db, " ".join(context.args)[:20])
     if case is None:
-        await reply(update, t.raw("No case has this reference."))
+        await to_member(update, context, t.raw("No case has this reference."))
         return
-    await reveal(context, user.id, case)
+    await reveal(context, update.effective_user.id, case)

@@ -15,8 +15,8 @@ from bot.render import bold, button
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
 from bot.workflow import STATUSES
-from handlers.review import CaseNotFound, is_member, member_t
-from handlers.util import private, reply
+from handlers.review import CaseNotFound, committee_gate, is_member, member_t, refuse, to_member
+from handlers.util import reply
 
 log = logging.getLogger(__name__)
 PAGE = 10
@@ -37,18 +37,6 @@ EVENTS = {
     "note_added": N_("note added"),
     "export_full": N_("included in a full export"),
 }
-
-
-async def _allowed(update: Update, context: SanadContext) -> Translator | None:
-    """Members in a private chat; others get the unknown-command answer (groups: silence)."""
-    if not private(update) or update.effective_user is None:
-        return None
-    if not is_member(update, context):
-        await reply(
-            update, context.t.raw("I don't know that command. Send /help to see what I can do.")
-        )
-        return None
-    return member_t(context, update.effective_user.id)
 
 
 def cases_page(
@@ -104,7 +92,7 @@ def cases_page(
 
 async def cases_command(update: Update, context: SanadContext) -> None:
     """/cases: the cases that need the committee, newest first, by status."""
-    t = await _allowed(update, context)
+    t = await committee_gate(update, context)
     if t is None:
         return
     await _send_page(update, context, t, None, 0, edit=False)
@@ -114,8 +102,8 @@ async def cases_button(update: Update, context: SanadContext) -> None:
     """A filter or paging button of /cases: cl:<status|all>:<page>."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not is_member(update, context) or not private(update):
-        await query.answer(context.t.raw("This button no longer works."))
+    if not is_member(update, context):
+        await refuse(update, context, None)
         return
     assert update.effective_user is not None
     t = member_t(context, update.effective_user.id)
@@ -142,21 +130,21 @@ async def _send_page(
     if edit and update.callback_query is not None:
         await update.callback_query.edit_message_text(text, reply_markup=markup)
     else:
-        await reply(update, text, reply_markup=markup)
+        await to_member(update, context, text, markup)
 
 
 async def audit_command(update: Update, context: SanadContext) -> None:
     """/audit REF: who saw or changed what on a case, and when."""
-    t = await _allowed(update, context)
+    t = await committee_gate(update, context)
     if t is None:
         return
     if not context.args:
-        await reply(update, t.raw("Send /audit followed by the case reference."))
+        await to_member(update, context, t.raw("Send /audit followed by the case reference."))
         return
     try:
         case = await context.services.review.get(context.args[0][:20])
     except CaseNotFound:
-        await reply(update, t.raw("No case has this reference."))
+        await to_member(update, context, t.raw("No case has this reference."))
         return
     entries = await audit_log.for_case(context.services.db, case.id)
     tz = context.services.settings.tz
@@ -178,12 +166,12 @@ async def audit_command(update: Update, context: SanadContext) -> None:
             )
         )
     for chunk in render.chunks(lines):
-        await reply(update, chunk)
+        await to_member(update, context, chunk)
 
 
 async def export_command(update: Update, context: SanadContext) -> None:
     """/export: choose the full (audited) or the anonymised CSV."""
-    t = await _allowed(update, context)
+    t = await committee_gate(update, context)
     if t is None:
         return
     await reply(
@@ -205,8 +193,8 @@ async def export_button(update: Update, context: SanadContext) -> None:
     """ex:full or ex:anon: the CSV, as a document, to the member's private chat only."""
     query = update.callback_query
     assert query is not None and query.data is not None
-    if not is_member(update, context) or not private(update):
-        await query.answer(context.t.raw("Only committee members can do this."), show_alert=True)
+    if not is_member(update, context):
+        await refuse(update, context, None)
         return
     assert update.effective_user is not None
     member = update.effective_user.id
@@ -236,7 +224,7 @@ async def export_button(update: Update, context: SanadContext) -> None:
 
 async def stats_command(update: Update, context: SanadContext) -> None:
     """/stats: counts by status, situation, support and month, and a chart."""
-    t = await _allowed(update, context)
+    t = await committee_gate(update, context)
     if t is None or update.effective_user is None:
         return
     services = context.services
@@ -272,7 +260,7 @@ async def stats_command(update: Update, context: SanadContext) -> None:
             )
         )
     for chunk in render.chunks(lines):
-        await reply(update, chunk)
+        await to_member(update, context, chunk)
     if figures.total:
         await context.bot.send_photo(
             update.effective_user.id,

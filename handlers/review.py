@@ -100,6 +100,35 @@ async def refuse(update: Update, context: SanadContext, ref: str | None) -> None
         )
 
 
+async def committee_gate(update: Update, context: SanadContext) -> Translator | None:
+    """Committee commands: members, in a private chat or in the committee group.
+
+    The answer always goes to the member's private chat, so nothing personal reaches the
+    group. Non-members are answered as for an unknown command in private, and not at all
+    elsewhere: the commands' existence is not revealed.
+    """
+    user = update.effective_user
+    if user is None or not committee_place(update, context):
+        return None
+    if not is_member(update, context):
+        if private(update):
+            await reply(
+                update,
+                context.t.raw("I don't know that command. Send /help to see what I can do."),
+            )
+        return None
+    return member_t(context, user.id)
+
+
+async def to_member(
+    update: Update, context: SanadContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer a committee command in the member's private chat."""
+    assert update.effective_user is not None
+    if not await send_private(context, update.effective_user.id, text, markup):
+        log.info("Member %d has not started a private chat yet", update.effective_user.id)
+
+
 def committee_place(update: Update, context: SanadContext) -> bool:
     """Committee commands work in a private chat with the bot or in the committee group."""
     chat = update.effective_chat
@@ -583,35 +612,23 @@ async def route_session(update: Update, context: SanadContext) -> bool:
 
 
 async def note_command(update: Update, context: SanadContext) -> None:
-    """/note REF: write an internal note on a case (members, private chat)."""
-    if not await _member_command(update, context):
+    """/note REF: write an internal note on a case (members)."""
+    t = await committee_gate(update, context)
+    if t is None:
         return
     assert update.effective_user is not None
-    t = member_t(context, update.effective_user.id)
     if not context.args:
-        await reply(update, t.raw("Send /note followed by the case reference."))
+        await to_member(update, context, t.raw("Send /note followed by the case reference."))
         return
     try:
         case = await context.services.review.get(context.args[0][:20])
     except CaseNotFound:
-        await reply(update, t.raw("No case has this reference."))
+        await to_member(update, context, t.raw("No case has this reference."))
         return
     session = {"kind": "note", "ref": case.ref, "step": "note"}
     await save_session(context, update.effective_user.id, session)
     text, markup = wizard_screen(t, context, case, session)
-    await reply(update, text, reply_markup=markup)
-
-
-async def _member_command(update: Update, context: SanadContext) -> bool:
-    """Members only, in a private chat; others are answered as for an unknown command."""
-    if not private(update):
-        return False
-    if not is_member(update, context):
-        await reply(
-            update, context.t.raw("I don't know that command. Send /help to see what I can do.")
-        )
-        return False
-    return True
+    await to_member(update, context, text, markup)
 
 
 __all__ = [

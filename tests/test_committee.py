@@ -129,12 +129,20 @@ async def test_voice_note_is_forwarded_to_the_member(harness: Harness) -> None:
 async def test_case_command_for_members_only(harness: Harness) -> None:
     h = harness
     ref = await full_intake(h, FAMILY)
+    await h.say(MEMBER, "/start")  # the member chose English
     calls = await h.say(MEMBER, f"/case {ref.lower().replace('-', '')}")
     assert PHONE_E164 in h.texts(calls)[0]
     calls = await h.say(OUTSIDER, f"/case {ref}")
     assert "don't know that command" in h.texts(calls)[0]
     calls = await h.feed(h.updates.text(MEMBER, f"/case {ref}", chat_id=COMMITTEE_CHAT))
-    assert calls == []  # never in the group
+    sent = [c for c in calls if c.method.startswith("send")]
+    assert sent and all(
+        c.chat_id == MEMBER for c in sent
+    )  # answered privately, never in the group
+    calls = await h.feed(h.updates.text(OUTSIDER, f"/case {ref}", chat_id=COMMITTEE_CHAT))
+    assert calls == []  # a non-member in the group: silence
+    calls = await h.feed(h.updates.text(MEMBER, f"/case {ref}", chat_id=-100999))
+    assert calls == []  # another group: silence
     calls = await h.say(MEMBER, "/case NOPE")
     assert "No case" in h.texts(calls)[0]
 
