@@ -119,6 +119,18 @@ async def help_command(update: Update, context: SanadContext) -> None:
                 "Every view is recorded."
             )
         )
+        parts.append(
+            "\n".join(
+                [
+                    t.raw("/cases: cases by status"),
+                    t.raw("/case REF: a case in full, with its actions"),
+                    t.raw("/note REF: an internal note on a case"),
+                    t.raw("/audit REF: the history of a case"),
+                    t.raw("/export: the cases as a spreadsheet (CSV)"),
+                    t.raw("/stats: statistics and a chart"),
+                ]
+            )
+        )
     await reply(update, "\n\n".join(parts))
     await resume_hint(update, context)
 
