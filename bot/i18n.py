@@ -121,6 +121,13 @@ class Translator:
         """A date written the language's way (e.g. 5 March 2026)."""
         return format_date(day, format="long", locale=self.locale)
 
+    def language_name(self, code: str) -> str:
+        """A language's name in this language (``ar`` → Arabic, or العربية in Arabic)."""
+        try:
+            return Locale.parse(code).get_display_name(self.locale) or code
+        except (ValueError, TypeError):
+            return code
+
     def join(self, items: Iterable[str]) -> str:
         """A list of already-translated items, joined the language's way."""
         separator = "، " if self.lang == "ar" else ", "

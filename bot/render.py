@@ -256,7 +256,7 @@ def details(t: Translator, form: Form, case: Case, personal: Answers, tz: ZoneIn
         if step.id in answers:
             value = answer_text(t, form, step, answers[step.id])
             lines.append(field(t.raw(step.label), value))
-    lines.append(field(t.raw("Language"), escape(case.language)))
+    lines.append(field(t.raw("Language"), escape(t.language_name(case.language))))
     lines.append(field(t.raw("Submitted"), escape(t.datetime(case.created_at, tz))))
     lines.append(field(t.raw("Status"), escape(status_label(t, case.status))))
     lines += ["", t.raw("Confidential: do not forward or share this message.")]

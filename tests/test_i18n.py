@@ -180,3 +180,43 @@ def test_template_is_up_to_date_with_the_code(tmp_path: object) -> None:
     with (LOCALES_DIR / "messages.pot").open("rb") as handle:
         shipped = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
     assert fresh == shipped, f"run `make catalogs`: new {sorted(fresh - shipped)[:5]}"
+
+
+async def test_no_english_on_arabic_committee_screens(harness: Harness) -> None:
+    from tests.conftest import MEMBER
+
+    h = harness
+    h.languages[FAMILY] = "ar"
+    h.languages[MEMBER] = "ar"
+    ref = await full_intake(h, FAMILY, ARABIC_FAMILY)
+    await h.say(MEMBER, "/start")
+    await h.say(MEMBER, "/help")
+    await h.press(MEMBER, rf"^cv:take:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.press(MEMBER, rf"^cv:ask:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.say(MEMBER, "ما اسم المستشفى؟")
+    await h.press(FAMILY, r"^fa:\d+$")
+    await h.say(FAMILY, "مستشفى البشير")
+    await h.press(MEMBER, rf"^cv:approve:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.press(MEMBER, r"^rv:sd:$")
+    await h.press(MEMBER, r"^rv:p:3$")
+    await h.say(MEMBER, "سنتصل بكم يوم الأحد")
+    await h.press(MEMBER, r"^rv:ok:$")
+    await h.say(MEMBER, "/cases")
+    await h.say(MEMBER, f"/case {ref}")
+    await h.say(MEMBER, f"/audit {ref}")
+    await h.say(MEMBER, "/stats")
+    await h.say(MEMBER, "/export")
+    screens = h.fake.texts(MEMBER) + h.fake.texts(FAMILY) + h.fake.texts(COMMITTEE_CHAT)
+    labels = [
+        text
+        for chat in (MEMBER, FAMILY, COMMITTEE_CHAT)
+        for call in h.fake.sent(chat)
+        for text, _ in h.fake.buttons(call)
+    ]
+    alerts = [
+        str(c.params.get("text", "")) for c in h.fake.calls if c.method == "answerCallbackQuery"
+    ]
+    for screen in screens + labels + alerts:
+        cleaned = ALLOWED_LATIN.sub("", screen).replace("CSV", "").replace("Test", "")
+        leftover = [w for w in re.findall(r"[A-Za-z]{2,}", cleaned) if w != "English"]
+        assert not leftover, f"English on an Arabic screen: {leftover} in {screen[:80]!r}"
