@@ -15,7 +15,7 @@ from bot import render
 from bot.context import SanadContext
 from bot.storage import audit
 from bot.storage import cases as case_repo
-from handlers.review import committee_gate, to_member
+from handlers.review import case_from_args, committee_gate, member_t
 
 log = logging.getLogger(__name__)
 
@@ -32,9 +32,7 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     the buttons of every action the case allows. The view is audited.
     """
     services = context.services
-    t = services.i18n.get(
-        services.languages.get(member_id) or services.settings.committee_language
-    )
+    t = member_t(context, member_id)
     personal = case_repo.personal(services.cipher, case)
     tz = services.settings.tz
     text = render.details(t, services.form, case, personal, tz)
@@ -116,15 +114,7 @@ async def case_command(update: Update, context: SanadContext) -> None:
     if t is None:
         return
     assert update.effective_user is not None
-    if not context.args:
-        await to_member(
-            update,
-            context,
-            t.raw("Send /case followed by the case reference, for example /case K7P-4RD."),
-        )
-        return
-    case = await case_repo.by_ref(context.services.db, " ".join(context.args)[:20])
-    if case is None:
-        await to_member(update, context, t.raw("No case has this reference."))
-        return
-    await reveal(context, update.effective_user.id, case)
+    usage = t.raw("Send /case followed by the case reference, for example /case K7P-4RD.")
+    case = await case_from_args(update, context, t, usage)
+    if case is not None:
+        await reveal(context, update.effective_user.id, case)

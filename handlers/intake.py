@@ -36,7 +36,7 @@ from bot.intake import (
 )
 from bot.render import bold, button
 from bot.storage import people
-from handlers.util import close_buttons, private, reply
+from handlers.util import close_buttons, private, reply, voice_answer
 
 log = logging.getLogger(__name__)
 
@@ -399,21 +399,14 @@ async def _answer_from_message(
     form = context.services.form
     if step.kind in ("multi", "choice"):
         return t.raw("Please choose with the buttons under the question.")
-    if message.voice is not None or message.audio is not None:
+    voice = voice_answer(message)
+    if voice is not None:
         if step.kind != "description":
             return t.raw(
                 "Voice notes are welcome only for the question about your situation in your "
                 "own words. Please type your answer here."
             )
-        voice = message.voice or message.audio
-        assert voice is not None
-        duration = voice.duration
-        seconds = (
-            int(duration.total_seconds())
-            if hasattr(duration, "total_seconds")
-            else int(duration or 0)
-        )
-        await _accept(update, context, draft, step, {"voice": voice.file_id, "duration": seconds})
+        await _accept(update, context, draft, step, voice)
         return None
     if message.contact is not None and step.kind == "phone":
         number = message.contact.phone_number or ""

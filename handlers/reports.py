@@ -15,7 +15,7 @@ from bot.render import bold, button
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
 from bot.workflow import STATUSES
-from handlers.review import CaseNotFound, committee_gate, is_member, member_t, refuse, to_member
+from handlers.review import case_from_args, committee_gate, is_member, member_t, refuse, to_member
 from handlers.util import reply
 
 log = logging.getLogger(__name__)
@@ -138,13 +138,10 @@ async def audit_command(update: Update, context: SanadContext) -> None:
     t = await committee_gate(update, context)
     if t is None:
         return
-    if not context.args:
-        await to_member(update, context, t.raw("Send /audit followed by the case reference."))
-        return
-    try:
-        case = await context.services.review.get(context.args[0][:20])
-    except CaseNotFound:
-        await to_member(update, context, t.raw("No case has this reference."))
+    case = await case_from_args(
+        update, context, t, t.raw("Send /audit followed by the case reference.")
+    )
+    if case is None:
         return
     entries = await audit_log.for_case(context.services.db, case.id)
     tz = context.services.settings.tz

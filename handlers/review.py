@@ -19,6 +19,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot import reminders, render, workflow
 from bot.context import SanadContext
+from bot.forms import Step
 from bot.i18n import Markup, Translator, escape
 from bot.intake import Invalid, validate_text
 from bot.render import DECLINE_REASONS, bold, button, field
@@ -26,12 +27,13 @@ from bot.review import PERIOD_MONTHS, CaseNotFound, Decision
 from bot.storage import drafts
 from bot.storage.cases import Case
 from bot.text import normalize_digits
-from handlers.util import close_buttons, private, reply
+from handlers.util import close_buttons, private, reply, voice_answer
 
 log = logging.getLogger(__name__)
 
 MESSAGE_LIMIT = 1000
 NOTE_LIMIT = 2000
+FAMILY_ANSWER_LIMIT = 2000
 
 
 # --- sessions -------------------------------------------------------------------------------
@@ -157,9 +159,7 @@ async def send_private(
 def member_t(context: SanadContext, member_id: int) -> Translator:
     """The member's language (their own choice, else the committee's)."""
     services = context.services
-    return services.i18n.get(
-        services.languages.get(member_id) or services.settings.committee_language
-    )
+    return services.language_of(member_id, services.settings.committee_language)
 
 
 # --- card actions ---------------------------------------------------------------------------
@@ -474,17 +474,8 @@ async def wizard_message(update: Update, context: SanadContext, session: dict[st
         await _show(update, context, session, edit=False)
         return
     limit = NOTE_LIMIT if step == "note" else MESSAGE_LIMIT
-    try:
-        text = validate_text(_limit_step(limit), message.text)
-    except Invalid:
-        await reply(
-            update,
-            t.plural(
-                "Please keep it under {n} character.",
-                "Please keep it under {n} characters.",
-                limit,
-            ),
-        )
+    text = await checked_text(update, t, message.text, limit)
+    if text is None:
         return
     review = context.services.review
     if step == "message":
@@ -517,10 +508,22 @@ async def wizard_message(update: Update, context: SanadContext, session: dict[st
     await context.services.delivery.flush()
 
 
-def _limit_step(limit: int) -> Any:
-    from bot.forms import Step
-
-    return Step(id="free", kind="text", prompt="", label="", max_length=limit)
+async def checked_text(update: Update, t: Translator, text: str, limit: int) -> str | None:
+    """Typed text, tidied; None (and the person told the limit) when empty or too long."""
+    try:
+        return validate_text(
+            Step(id="free", kind="text", prompt="", label="", max_length=limit), text
+        )
+    except Invalid:
+        await reply(
+            update,
+            t.plural(
+                "Please keep it under {n} character.",
+                "Please keep it under {n} characters.",
+                limit,
+            ),
+        )
+        return None
 
 
 # --- the family answers a question ------------------------------------------------------------
@@ -556,31 +559,15 @@ async def family_answer(update: Update, context: SanadContext, session: dict[str
     assert message is not None and update.effective_user is not None
     t = context.t
     family = update.effective_user.id
-    voice = message.voice or message.audio
-    if voice is not None:
-        duration = voice.duration
-        seconds = (
-            int(duration.total_seconds())
-            if hasattr(duration, "total_seconds")
-            else int(duration or 0)
-        )
-        answer: dict[str, Any] = {"voice": voice.file_id, "duration": seconds}
-    elif message.text is not None:
-        try:
-            answer = {"text": validate_text(_limit_step(2000), message.text)}
-        except Invalid:
-            await reply(
-                update,
-                t.plural(
-                    "Please keep it under {n} character.",
-                    "Please keep it under {n} characters.",
-                    2000,
-                ),
-            )
+    answer = voice_answer(message)
+    if answer is None:
+        if message.text is None:
+            await reply(update, t.raw("Please type a message or send a voice note."))
             return
-    else:
-        await reply(update, t.raw("Please type a message or send a voice note."))
-        return
+        text = await checked_text(update, t, message.text, FAMILY_ANSWER_LIMIT)
+        if text is None:
+            return
+        answer = {"text": text}
     await end_session(context, family)
     try:
         await context.services.review.answer(int(session["request"]), family, answer)
@@ -611,19 +598,30 @@ async def route_session(update: Update, context: SanadContext) -> bool:
 # --- commands -------------------------------------------------------------------------------
 
 
+async def case_from_args(
+    update: Update, context: SanadContext, t: Translator, usage: str
+) -> Case | None:
+    """The case named by a command's argument; the member is told when there is none."""
+    if not context.args:
+        await to_member(update, context, usage)
+        return None
+    try:
+        return await context.services.review.get(" ".join(context.args)[:20])
+    except CaseNotFound:
+        await to_member(update, context, t.raw("No case has this reference."))
+        return None
+
+
 async def note_command(update: Update, context: SanadContext) -> None:
     """/note REF: write an internal note on a case (members)."""
     t = await committee_gate(update, context)
     if t is None:
         return
     assert update.effective_user is not None
-    if not context.args:
-        await to_member(update, context, t.raw("Send /note followed by the case reference."))
-        return
-    try:
-        case = await context.services.review.get(context.args[0][:20])
-    except CaseNotFound:
-        await to_member(update, context, t.raw("No case has this reference."))
+    case = await case_from_args(
+        update, context, t, t.raw("Send /note followed by the case reference.")
+    )
+    if case is None:
         return
     session = {"kind": "note", "ref": case.ref, "step": "note"}
     await save_session(context, update.effective_user.id, session)

@@ -26,3 +26,13 @@ async def close_buttons(query: CallbackQuery) -> None:
     """Remove the buttons of the message a button was pressed on (best effort)."""
     with contextlib.suppress(BadRequest):
         await query.edit_message_reply_markup(reply_markup=None)
+
+
+def voice_answer(message: Message) -> dict[str, Any] | None:
+    """A voice note (or audio) as a stored answer: its file id and length in seconds."""
+    voice = message.voice or message.audio
+    if voice is None:
+        return None
+    duration = voice.duration
+    seconds = duration.total_seconds() if hasattr(duration, "total_seconds") else duration
+    return {"voice": voice.file_id, "duration": int(seconds or 0)}
