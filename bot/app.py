@@ -131,9 +131,10 @@ async def _flush_outbox(context: SanadContext) -> None:
 
 
 async def _post_shutdown(app: SanadApp) -> None:
-    """Close the database."""
+    """Finish sending, then close the database."""
     services: Services | None = app.bot_data.get(SERVICES_KEY)
     if services is not None:
+        await services.delivery.wait_idle()
         await services.db.close()
 
 

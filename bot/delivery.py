@@ -48,10 +48,31 @@ class Delivery:
         self.bot = bot
         self._renderers: dict[str, Renderer] = {}
         self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._again = False
 
     def register(self, kind: str, renderer: Renderer) -> None:
         """Say how to render items of one kind."""
         self._renderers[kind] = renderer
+
+    def kick(self) -> None:
+        """Send what is due in the background, so that nobody's reply waits for it."""
+        self._again = True
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._drain())
+
+    async def _drain(self) -> None:
+        while self._again:
+            self._again = False
+            try:
+                await self.flush()
+            except Exception as exc:  # noqa: BLE001 - the periodic job retries; never crash
+                log.error("Outbox flush failed: %s", type(exc).__name__)
+
+    async def wait_idle(self) -> None:
+        """Wait until the background sending started by :meth:`kick` is over."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
 
     async def flush(self) -> int:
         """Send every due item; return how many were sent."""

@@ -7,7 +7,9 @@ between Telegram and these functions.
 
 from __future__ import annotations
 
+import copy
 import secrets
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -23,6 +25,7 @@ from bot.text import clean_answer, parse_int
 
 REVIEW = "review"
 OPEN_STATUSES = ("new", "in_review", "info_requested")
+DRAFT_CACHE_SIZE = 10_000
 
 
 @dataclass
@@ -139,20 +142,38 @@ class IntakeService:
         self.db = db
         self.cipher = cipher
         self.form = form
+        # Write-through cache of the drafts in progress (this process is the only writer):
+        # a step reads its draft from memory and still writes it durably before replying.
+        self._cache: OrderedDict[int, dict[str, Any] | None] = OrderedDict()
+
+    def _remember(self, user_id: int, payload: dict[str, Any] | None) -> None:
+        self._cache[user_id] = payload
+        self._cache.move_to_end(user_id)
+        while len(self._cache) > DRAFT_CACHE_SIZE:
+            self._cache.popitem(last=False)
 
     async def load(self, user_id: int) -> Draft | None:
-        """The person's draft, if any."""
-        payload = await drafts.load(self.db, self.cipher, user_id)
-        return None if payload is None else Draft.from_payload(payload)
+        """The person's draft, if any (a fresh copy: callers may change it)."""
+        if user_id in self._cache:
+            payload = self._cache[user_id]
+        else:
+            payload = await drafts.load(self.db, self.cipher, user_id)
+            self._remember(user_id, payload)
+        return None if payload is None else Draft.from_payload(copy.deepcopy(payload))
 
     async def save(self, user_id: int, draft: Draft) -> None:
         """Store the draft durably."""
-        await drafts.save(self.db, self.cipher, user_id, asdict(draft))
+        payload = asdict(draft)
+        self._cache.pop(user_id, None)  # if the write fails, the next load reads the database
+        await drafts.save(self.db, self.cipher, user_id, payload)
+        self._remember(user_id, payload)
 
     async def discard(self, user_id: int) -> None:
         """Delete the person's draft."""
+        self._cache.pop(user_id, None)
         async with self.db.transaction() as conn:
             await drafts.delete(conn, user_id)
+        self._remember(user_id, None)
 
     async def open_cases(self, user_id: int) -> list[case_repo.Case]:
         """The person's cases still being handled."""
@@ -174,7 +195,9 @@ class IntakeService:
                 personal_answers=personal,
             )
             await drafts.delete(conn, user_id)
+            self._cache.pop(user_id, None)
             await audit_log.record(conn, "case_submitted", actor_id=user_id, case_id=case.id)
             if committee_chat_id is not None:
                 await outbox.enqueue(conn, "committee_card", committee_chat_id, case_id=case.id)
+        self._remember(user_id, None)
         return case

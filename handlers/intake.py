@@ -495,7 +495,7 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
             ]
         ),
     )
-    await services.delivery.flush()
+    services.delivery.kick()
 
 
 async def ask_cancel(update: Update, context: SanadContext, draft: Draft) -> None:

@@ -201,7 +201,7 @@ async def card_action(update: Update, context: SanadContext) -> None:
         await query.answer(
             alert(t("Done: the case is now {status}.", status=render.status_label(t, case.status)))
         )
-        await context.services.delivery.flush()
+        context.services.delivery.kick()
         return
     session: dict[str, Any] = {"kind": action, "ref": case.ref, "step": "start"}
     if action in ("approve", "renew"):
@@ -239,7 +239,7 @@ async def refresh_card(context: SanadContext, case: Case) -> None:
         await outbox.enqueue(
             conn, "card_update", services.settings.committee_chat_id, case_id=case.id
         )
-    await services.delivery.flush()
+    services.delivery.kick()
 
 
 # --- wizards --------------------------------------------------------------------------------
@@ -445,7 +445,7 @@ async def apply_decision(update: Update, context: SanadContext, session: dict[st
             status=render.status_label(t, case.status),
         ),
     )
-    await context.services.delivery.flush()
+    context.services.delivery.kick()
     await reminders.sync(context.application, context.services)
 
 
@@ -505,7 +505,7 @@ async def wizard_message(update: Update, context: SanadContext, session: dict[st
             ref=t.isolate(case.ref),
         ),
     )
-    await context.services.delivery.flush()
+    context.services.delivery.kick()
 
 
 async def checked_text(update: Update, t: Translator, text: str, limit: int) -> str | None:
@@ -575,7 +575,7 @@ async def family_answer(update: Update, context: SanadContext, session: dict[str
         await reply(update, t.raw("This question is already answered or closed."))
         return
     await reply(update, t.raw("Thank you. The committee has your answer."))
-    await context.services.delivery.flush()
+    context.services.delivery.kick()
 
 
 async def route_session(update: Update, context: SanadContext) -> bool:

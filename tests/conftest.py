@@ -57,6 +57,7 @@ class Harness:
         """Process one update; return the calls the bot made for it."""
         before = len(self.fake.calls)
         await self.app.process_update(update)
+        await self.services.delivery.wait_idle()  # what the update queued, sent
         return self.fake.calls[before:]
 
     async def say(self, user_id: int, text: str, **kwargs: Any) -> list[Call]:

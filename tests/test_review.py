@@ -176,6 +176,7 @@ async def test_concurrent_decisions_exactly_one_wins(harness: Harness) -> None:
         p.process_update(first, h.app.process_update(first)),
         p.process_update(second, h.app.process_update(second)),
     )
+    await h.services.delivery.wait_idle()
     decided = [a for a in await audit(h) if a[1] == "case_approved"]
     assert len(decided) == 1
     winner = decided[0][0]

@@ -169,11 +169,11 @@ class Database:
             batch.set_result(None)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
-        """One row of a read-only query."""
-        async with self._lock, self.conn.execute(sql, tuple(params)) as cursor:
-            return await cursor.fetchone()
+        """One row of a read-only query (one round trip to the database thread)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Iterable[Any] = ()) -> list[aiosqlite.Row]:
-        """All rows of a read-only query."""
-        async with self._lock, self.conn.execute(sql, tuple(params)) as cursor:
-            return list(await cursor.fetchall())
+        """All rows of a read-only query (one round trip to the database thread)."""
+        async with self._lock:
+            return list(await self.conn.execute_fetchall(sql, tuple(params)))
