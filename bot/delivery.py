@@ -66,7 +66,7 @@ class Delivery:
             self._again = False
             try:
                 await self.flush()
-            except Exception as exc:  # noqa: BLE001 - the periodic job retries; never crash
+            except Exception as exc:  # the periodic job retries: never crash the worker
                 log.error("Outbox flush failed: %s", type(exc).__name__)
 
     async def wait_idle(self) -> None:
