@@ -139,11 +139,7 @@ class Database:
         at once each have every answer on disk before the bot replies.
         """
         async with self._lock:
-            if self._batch is None:
-                await self.conn.execute("BEGIN IMMEDIATE")
-                self._batch = asyncio.get_running_loop().create_future()
-                self._committer = asyncio.create_task(self._commit())
-            batch = self._batch
+            batch = await self._open_batch()
             await self.conn.execute("SAVEPOINT writer")
             try:
                 yield self.conn
@@ -153,6 +149,26 @@ class Database:
                 raise
             await self.conn.execute("RELEASE writer")
         await asyncio.shield(batch)
+
+    async def write(self, sql: str, params: Iterable[Any] = ()) -> None:
+        """One statement, durable when this returns: the fast path of :meth:`transaction`.
+
+        A single statement is atomic in SQLite (a failing one undoes only itself), so it
+        needs no savepoint: one round trip to the database thread, plus its share of the
+        group commit.
+        """
+        async with self._lock:
+            batch = await self._open_batch()
+            await self.conn.execute(sql, tuple(params))
+        await asyncio.shield(batch)
+
+    async def _open_batch(self) -> asyncio.Future[None]:
+        """The batch this writer joins, opened (BEGIN) if there is none; lock held."""
+        if self._batch is None:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            self._batch = asyncio.get_running_loop().create_future()
+            self._committer = asyncio.create_task(self._commit())
+        return self._batch
 
     async def _commit(self) -> None:
         """Commit the open batch once the writers already queued have run."""

@@ -14,6 +14,11 @@ from bot.crypto import Cipher
 from bot.storage.db import Database, iso, utcnow
 
 Table = Literal["drafts", "sessions"]
+UPSERT = (
+    "INSERT INTO {table} (user_id, payload, updated_at) VALUES (?, ?, ?) "
+    "ON CONFLICT(user_id) DO UPDATE SET payload = excluded.payload, "
+    "updated_at = excluded.updated_at"
+)
 
 
 async def load(
@@ -28,24 +33,11 @@ async def save(
     db: Database, cipher: Cipher, user_id: int, payload: dict[str, Any], table: Table = "drafts"
 ) -> None:
     """Store the row durably (committed before this returns)."""
-    async with db.transaction() as conn:
-        await write(conn, cipher, user_id, payload, table)
+    await db.write(UPSERT.format(table=table), _row(cipher, user_id, payload))
 
 
-async def write(
-    conn: aiosqlite.Connection,
-    cipher: Cipher,
-    user_id: int,
-    payload: dict[str, Any],
-    table: Table = "drafts",
-) -> None:
-    """Store the row inside the caller's transaction."""
-    await conn.execute(
-        f"INSERT INTO {table} (user_id, payload, updated_at) VALUES (?, ?, ?) "  # noqa: S608
-        "ON CONFLICT(user_id) DO UPDATE SET payload = excluded.payload, "
-        "updated_at = excluded.updated_at",
-        (user_id, cipher.encrypt_json(payload), iso(utcnow())),
-    )
+def _row(cipher: Cipher, user_id: int, payload: dict[str, Any]) -> tuple[Any, ...]:
+    return (user_id, cipher.encrypt_json(payload), iso(utcnow()))
 
 
 async def delete(conn: aiosqlite.Connection, user_id: int, table: Table = "drafts") -> None:
