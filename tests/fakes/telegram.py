@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import itertools
 import json
 import os
@@ -163,6 +162,11 @@ def _bot_sender_json() -> JSONDict:
 
 def _now() -> int:
     return int(time.time())
+
+
+def _clone(value: Any) -> Any:
+    """A deep copy of JSON data (a JSON round trip: several times faster than deepcopy)."""
+    return json.loads(json.dumps(value))
 
 
 def _utf16_len(text: str) -> int:
@@ -886,7 +890,7 @@ class FakeTelegram(BaseRequest):
     def remember_message(self, message: JSONDict) -> None:
         """Record an incoming Message (dict) so edits, deletes and replies can refer to it."""
         key = (_chat_key(message["chat"]["id"]), int(message["message_id"]))
-        self._messages[key] = copy.deepcopy(message)
+        self._messages[key] = _clone(message)
         self._next_ids[key[0]] = max(self._next_ids.get(key[0], 1), key[1] + 1)
 
     def set_member_status(self, chat_id: int | str, user_id: int, status: str) -> None:
@@ -958,18 +962,18 @@ class FakeTelegram(BaseRequest):
         """The chat as the user would see it now: live messages (dicts), oldest first."""
         key = _chat_key(chat_id)
         found = [m for (chat, _), m in self._messages.items() if chat == key]
-        return [copy.deepcopy(m) for m in sorted(found, key=lambda m: int(m["message_id"]))]
+        return [_clone(m) for m in sorted(found, key=lambda m: int(m["message_id"]))]
 
     def message(self, chat_id: int | str, message_id: int) -> JSONDict | None:
         """One live message as currently shown (after edits), or None."""
         found = self._messages.get((_chat_key(chat_id), message_id))
-        return copy.deepcopy(found) if found is not None else None
+        return _clone(found) if found is not None else None
 
     def commands(
         self, scope: Mapping[str, Any] | None = None, language_code: str = ""
     ) -> list[JSONDict]:
         """The bot commands set for a scope (dict, default scope) and language."""
-        return copy.deepcopy(self._commands.get(_commands_key(scope, language_code), []))
+        return _clone(self._commands.get(_commands_key(scope, language_code), []))
 
     def assert_clean(self) -> None:
         """Fail the test with the list of violations, if any."""
@@ -1223,7 +1227,7 @@ class FakeTelegram(BaseRequest):
                     k: v for k, v in original.items() if k != "reply_to_message"
                 }
         self._messages[(key, message["message_id"])] = message
-        return copy.deepcopy(message)
+        return _clone(message)
 
     def _formatted(self, call: Call, what: str) -> JSONDict:
         """``{what: visible text, what_entities: [...]}`` for text or caption."""
@@ -1300,7 +1304,7 @@ class FakeTelegram(BaseRequest):
             else:
                 stored.pop(k, None)
         stored["edit_date"] = _now()
-        return copy.deepcopy(stored)
+        return _clone(stored)
 
     # -- handlers ----------------------------------------------------------------------------
 
@@ -1422,7 +1426,7 @@ class FakeTelegram(BaseRequest):
 
     def _get_my_commands(self, call: Call) -> list[JSONDict]:
         key = _commands_key(call.params.get("scope"), call.params.get("language_code", ""))
-        return copy.deepcopy(self._commands.get(key, []))
+        return _clone(self._commands.get(key, []))
 
     def _set_chat_menu_button(self, call: Call) -> bool:
         chat = call.params.get("chat_id")
@@ -1433,7 +1437,7 @@ class FakeTelegram(BaseRequest):
     def _get_chat_menu_button(self, call: Call) -> JSONDict:
         chat = call.params.get("chat_id")
         key = None if chat is None else _chat_key(chat)
-        return copy.deepcopy(
+        return _clone(
             self._menu_buttons.get(key) or self._menu_buttons.get(None) or {"type": "commands"}
         )
 
