@@ -17,7 +17,7 @@ import phonenumbers
 
 from bot.crypto import Cipher
 from bot.forms import Answers, Form, Step
-from bot.storage import Database, drafts, outbox, utcnow
+from bot.storage import Database, drafts, outbox, people, utcnow
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
 from bot.storage.db import iso
@@ -167,6 +167,17 @@ class IntakeService:
         self._cache.pop(user_id, None)  # if the write fails, the next load reads the database
         await drafts.save(self.db, self.cipher, user_id, payload)
         self._remember(user_id, payload)
+
+    async def start(self, user_id: int, language: str) -> Draft:
+        """After consent: the person (with their language, if new) and a fresh draft, at once."""
+        draft = Draft.new(self.form)
+        payload = asdict(draft)
+        self._cache.pop(user_id, None)
+        async with self.db.transaction() as conn:
+            await people.add(conn, user_id, language)
+            await drafts.write(conn, self.cipher, user_id, payload)
+        self._remember(user_id, payload)
+        return draft
 
     async def discard(self, user_id: int) -> None:
         """Delete the person's draft."""

@@ -35,7 +35,6 @@ from bot.intake import (
     validate_text,
 )
 from bot.render import bold, button
-from bot.storage import people
 from handlers.util import close_buttons, private, reply, voice_answer
 
 log = logging.getLogger(__name__)
@@ -206,11 +205,8 @@ async def consent_choice(update: Update, context: SanadContext) -> None:
         return
     draft = await services.intake.load(user_id)
     if draft is None:
-        if not context.known:
-            await people.set_language(services.db, user_id, context.t.lang)
-            services.languages[user_id] = context.t.lang
-        draft = Draft.new(services.form)
-        await services.intake.save(user_id, draft)
+        draft = await services.intake.start(user_id, context.t.lang)
+        services.languages.setdefault(user_id, context.t.lang)
     await send_step(update, context, draft)
 
 

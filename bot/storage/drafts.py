@@ -36,6 +36,17 @@ async def save(
     await db.write(UPSERT.format(table=table), _row(cipher, user_id, payload))
 
 
+async def write(
+    conn: aiosqlite.Connection,
+    cipher: Cipher,
+    user_id: int,
+    payload: dict[str, Any],
+    table: Table = "drafts",
+) -> None:
+    """Store the row inside the caller's transaction."""
+    await conn.execute(UPSERT.format(table=table), _row(cipher, user_id, payload))
+
+
 def _row(cipher: Cipher, user_id: int, payload: dict[str, Any]) -> tuple[Any, ...]:
     return (user_id, cipher.encrypt_json(payload), iso(utcnow()))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import aiosqlite
+
 from bot.storage.db import Database, iso, utcnow
 
 
@@ -21,3 +23,13 @@ async def set_language(db: Database, user_id: int, language: str) -> None:
             "updated_at = excluded.updated_at",
             (user_id, language, now, now),
         )
+
+
+async def add(conn: aiosqlite.Connection, user_id: int, language: str) -> None:
+    """Create the person with this language, unless they exist (caller's transaction)."""
+    now = iso(utcnow())
+    await conn.execute(
+        "INSERT OR IGNORE INTO people (user_id, language, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?)",
+        (user_id, language, now, now),
+    )
