@@ -6,7 +6,9 @@ import csv
 import io
 
 from bot import reminders
-from tests.conftest import COMMITTEE_CHAT, MEMBER, OUTSIDER, Harness
+from bot.config import Settings
+from tests.conftest import COMMITTEE_CHAT, MEMBER, OUTSIDER, Harness, start_app, stop_app
+from tests.fakes.telegram import FakeTelegram
 from tests.flows import AREA, NAME, PHONE_E164, STORY, full_intake
 from tests.test_review import approve, new_case
 
@@ -121,3 +123,20 @@ async def test_support_end_reminder_exactly_once_across_restarts(harness: Harnes
     pending = await h.services.db.fetchall("SELECT * FROM reminders WHERE status = 'pending'")
     assert len(pending) == 1
     assert "extended" in h.fake.texts(FAMILY)[-1]
+
+
+async def test_reminders_are_rescheduled_after_a_restart(settings: Settings) -> None:
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    ref = await new_case(h)
+    await approve(h, ref, months=12)
+    await stop_app(app)
+
+    app2 = await start_app(settings, FakeTelegram())
+    try:
+        assert app2.job_queue is not None
+        names = [job.name for job in app2.job_queue.jobs()]
+        assert "reminder-1" in names  # rebuilt from the row, with its fixed id
+    finally:
+        await stop_app(app2)
