@@ -15,7 +15,7 @@ from bot.render import bold, button
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
 from bot.workflow import STATUSES
-from handlers.review import case_from_args, committee_gate, is_member, member_t, refuse, to_member
+from handlers.review import case_from_args, committee_gate, member_press, to_member
 from handlers.util import reply
 
 log = logging.getLogger(__name__)
@@ -100,14 +100,10 @@ async def cases_command(update: Update, context: SanadContext) -> None:
 
 async def cases_button(update: Update, context: SanadContext) -> None:
     """A filter or paging button of /cases: cl:<status|all>:<page>."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if not is_member(update, context):
-        await refuse(update, context, None)
+    press = await member_press(update, context)
+    if press is None:
         return
-    assert update.effective_user is not None
-    t = member_t(context, update.effective_user.id)
-    parts = query.data.split(":")
+    query, t, parts = press.query, press.t, press.parts
     status = parts[1] if len(parts) == 3 and parts[1] in STATUSES else None
     page = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else 0
     await query.answer()
@@ -188,14 +184,10 @@ async def export_command(update: Update, context: SanadContext) -> None:
 
 async def export_button(update: Update, context: SanadContext) -> None:
     """ex:full or ex:anon: the CSV, as a document, to the member's private chat only."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    if not is_member(update, context):
-        await refuse(update, context, None)
+    press = await member_press(update, context)
+    if press is None:
         return
-    assert update.effective_user is not None
-    member = update.effective_user.id
-    t = member_t(context, member)
+    query, member, t = press.query, press.member, press.t
     services = context.services
     every = await case_repo.every(services.db)
     stamp = datetime.now(services.settings.tz).strftime("%Y-%m-%d")

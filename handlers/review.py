@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden
 
 from bot import reminders, render, workflow
@@ -162,20 +163,41 @@ def member_t(context: SanadContext, member_id: int) -> Translator:
     return services.language_of(member_id, services.settings.committee_language)
 
 
+@dataclass(frozen=True)
+class Press:
+    """A committee button pressed by an authorised member."""
+
+    query: CallbackQuery
+    parts: list[str]
+    member: int
+    t: Translator
+
+
+async def member_press(
+    update: Update, context: SanadContext, ref: str | None = None
+) -> Press | None:
+    """The press of a committee button, or None once a non-member was refused (and audited)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    if not is_member(update, context):
+        await refuse(update, context, ref)
+        return None
+    member = update.effective_user.id
+    return Press(query, query.data.split(":"), member, member_t(context, member))
+
+
 # --- card actions ---------------------------------------------------------------------------
 
 
 async def card_action(update: Update, context: SanadContext) -> None:
     """A committee button: cv:<action>:<ref>."""
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    parts = query.data.split(":")
+    assert update.callback_query is not None and update.callback_query.data is not None
+    parts = update.callback_query.data.split(":")
     action, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    if not is_member(update, context):
-        await refuse(update, context, ref or None)
+    press = await member_press(update, context, ref or None)
+    if press is None:
         return
-    member = update.effective_user.id
-    t = member_t(context, member)
+    query, member, t = press.query, press.member, press.t
     review = context.services.review
     try:
         case = await review.get(ref)
@@ -330,14 +352,10 @@ def confirm_lines(t: Translator, context: SanadContext, session: dict[str, Any])
 
 async def wizard_button(update: Update, context: SanadContext) -> None:
     """A button of a wizard in the member's private chat: rv:<verb>:<arg>."""
-    query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    if not is_member(update, context):
-        await refuse(update, context, None)
+    press = await member_press(update, context)
+    if press is None:
         return
-    member = update.effective_user.id
-    t = member_t(context, member)
-    parts = query.data.split(":")
+    query, member, t, parts = press.query, press.member, press.t, press.parts
     verb, arg = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
     session = await load_session(context, member)
     if session is None or session.get("kind") not in ("approve", "renew", "decline"):
