@@ -32,6 +32,16 @@ from handlers.util import close_buttons, private, reply, voice_answer
 
 log = logging.getLogger(__name__)
 
+# What a member may start from a card or a reminder ("answer" is the family's, not a button).
+CARD_ACTIONS = (
+    workflow.TAKE,
+    workflow.APPROVE,
+    workflow.DECLINE,
+    workflow.ASK,
+    workflow.CLOSE,
+    workflow.REOPEN,
+    workflow.RENEW,
+)
 MESSAGE_LIMIT = 1000
 NOTE_LIMIT = 2000
 FAMILY_ANSWER_LIMIT = 2000
@@ -204,6 +214,9 @@ async def card_action(update: Update, context: SanadContext) -> None:
     except CaseNotFound:
         await query.answer(t.raw("This case no longer exists."), show_alert=True)
         return
+    if action not in CARD_ACTIONS:
+        await query.answer(t.raw("This button no longer works."))
+        return
     if action not in workflow.allowed(case.status):
         await query.answer(alert(moved_on(t, context, case)), show_alert=True)
         await refresh_card(context, case)
@@ -365,7 +378,6 @@ async def wizard_button(update: Update, context: SanadContext) -> None:
             await close_buttons(query)
             return
         await query.answer(t.raw("This button no longer works."))
-        await close_buttons(query)
         return
     form = context.services.form
     support = form.step("support")

@@ -266,3 +266,18 @@ async def test_notes_are_private_and_encrypted(harness: Harness) -> None:
     assert "don't know that command" in h.texts(calls)[0]
     raw = b"".join(p.read_bytes() for p in h.services.settings.data_dir.glob("sanad.db*"))
     assert b"Neighbour" not in raw
+
+
+async def test_forged_actions_from_a_member_change_nothing(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await h.press(MEMBER, rf"^cv:ask:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.say(MEMBER, "A question")
+    for data in (f"cv:answer:{ref}", f"cv:bogus:{ref}", "cv:take", "rv:zz:", "fa:999", "fa:x"):
+        calls = await h.press_data(MEMBER, data, chat_id=COMMITTEE_CHAT)
+        assert [c.method for c in calls] == ["answerCallbackQuery"], data
+    assert await status(h, ref) == "info_requested"
+    # The family's own button cannot be pressed by someone else.
+    _, answer = h.find_button(FAMILY, r"^fa:\d+$")
+    calls = await h.press_data(OUTSIDER, answer)
+    assert "already answered or closed" in h.alerts(calls)[0]
