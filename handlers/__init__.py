@@ -20,6 +20,7 @@ from telegram.ext import (
 
 from bot.context import SanadContext
 from handlers import committee, common, intake, reports, review
+from handlers.util import private_button
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -47,15 +48,15 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("audit", reports.audit_command),
         CommandHandler("export", reports.export_command),
         CommandHandler("stats", reports.stats_command),
-        CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
-        CallbackQueryHandler(intake.consent_choice, pattern=r"^ic:"),
-        CallbackQueryHandler(intake.apply_choice, pattern=r"^ap:"),
-        CallbackQueryHandler(intake.cancel_choice, pattern=r"^cx:"),
-        CallbackQueryHandler(intake.intake_button, pattern=r"^in:"),
+        CallbackQueryHandler(private_button(common.language_chosen), pattern=r"^lang:"),
+        CallbackQueryHandler(private_button(intake.consent_choice), pattern=r"^ic:"),
+        CallbackQueryHandler(private_button(intake.apply_choice), pattern=r"^ap:"),
+        CallbackQueryHandler(private_button(intake.cancel_choice), pattern=r"^cx:"),
+        CallbackQueryHandler(private_button(intake.intake_button), pattern=r"^in:"),
         CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
         CallbackQueryHandler(review.card_action, pattern=r"^cv:"),
         CallbackQueryHandler(review.wizard_button, pattern=r"^rv:"),
-        CallbackQueryHandler(review.answer_button, pattern=r"^fa:"),
+        CallbackQueryHandler(private_button(review.answer_button), pattern=r"^fa:"),
         CallbackQueryHandler(reports.cases_button, pattern=r"^cl:"),
         CallbackQueryHandler(reports.export_button, pattern=r"^ex:"),
         CallbackQueryHandler(common.stale_button),

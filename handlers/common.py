@@ -11,7 +11,7 @@ from bot.context import SanadContext
 from bot.render import bold, button
 from bot.storage import people
 from handlers.intake import resume_hint
-from handlers.util import private, reply
+from handlers.util import own_chat, private, reply
 
 log = logging.getLogger(__name__)
 
@@ -152,9 +152,10 @@ async def language_chosen(update: Update, context: SanadContext) -> None:
         return
     await remember_language(context, update.effective_user.id, lang)
     await query.answer()
-    await query.edit_message_text(
-        context.t("Language: {name}", name=context.services.i18n.native_name(lang))
-    )
+    if own_chat(query):
+        await query.edit_message_text(
+            context.t("Language: {name}", name=context.services.i18n.native_name(lang))
+        )
     await reply(update, welcome(context))
     await resume_hint(update, context)
 

@@ -35,7 +35,7 @@ from bot.intake import (
     validate_text,
 )
 from bot.render import bold, button
-from handlers.util import close_buttons, private, reply, voice_answer
+from handlers.util import close_buttons, own_chat, private, reply, voice_answer
 
 log = logging.getLogger(__name__)
 
@@ -262,8 +262,9 @@ async def intake_button(update: Update, context: SanadContext) -> None:
         await services.intake.save(user_id, draft)
         await query.answer()
         _, markup = render.question(t, form, draft)
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_reply_markup(reply_markup=markup)
+        if own_chat(query):
+            with contextlib.suppress(BadRequest):
+                await query.edit_message_reply_markup(reply_markup=markup)
         return
     if verb == "d" and step.kind == "multi":
         if len(draft.pending) < step.min:
@@ -343,6 +344,8 @@ async def _accept(
     await services.intake.save(_user_id(update), draft)
     if edit_question and update.callback_query is not None:
         await update.callback_query.answer()
+    if edit_question and own_chat(update.callback_query):
+        assert update.callback_query is not None
         with contextlib.suppress(BadRequest):
             await update.callback_query.edit_message_text(
                 render.answered(t, services.form, step, value)

@@ -16,7 +16,7 @@ from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
 from bot.workflow import STATUSES
 from handlers.review import case_from_args, committee_gate, member_press, to_member
-from handlers.util import reply
+from handlers.util import own_chat, reply
 
 log = logging.getLogger(__name__)
 PAGE = 10
@@ -123,7 +123,8 @@ async def _send_page(
     found, total = await case_repo.page(db, status, page * PAGE, PAGE)
     counts = await case_repo.counts_by_status(db)
     text, markup = cases_page(t, context, status, page, found, total, counts)
-    if edit and update.callback_query is not None:
+    if edit and own_chat(update.callback_query):
+        assert update.callback_query is not None
         await update.callback_query.edit_message_text(text, reply_markup=markup)
     else:
         await to_member(update, context, text, markup)

@@ -28,7 +28,7 @@ from bot.review import PERIOD_MONTHS, CaseNotFound, Decision
 from bot.storage import drafts
 from bot.storage.cases import Case
 from bot.text import normalize_digits
-from handlers.util import close_buttons, private, reply, voice_answer
+from handlers.util import close_buttons, own_chat, private, reply, voice_answer
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +184,20 @@ class Press:
 
 
 async def member_press(
-    update: Update, context: SanadContext, ref: str | None = None
+    update: Update, context: SanadContext, ref: str | None = None, *, private_only: bool = True
 ) -> Press | None:
-    """The press of a committee button, or None once a non-member was refused (and audited)."""
+    """The press of a committee button, or None once refused.
+
+    A non-member is refused and audited. A member's press of a button that exists only in
+    their private chat (wizards, /cases, /export), forged on another message, is refused too.
+    """
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     if not is_member(update, context):
         await refuse(update, context, ref)
+        return None
+    if private_only and not own_chat(query):
+        await query.answer(context.t.raw("This button no longer works."))
         return None
     member = update.effective_user.id
     return Press(query, query.data.split(":"), member, member_t(context, member))
@@ -204,7 +211,7 @@ async def card_action(update: Update, context: SanadContext) -> None:
     assert update.callback_query is not None and update.callback_query.data is not None
     parts = update.callback_query.data.split(":")
     action, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    press = await member_press(update, context, ref or None)
+    press = await member_press(update, context, ref or None, private_only=False)
     if press is None:
         return
     query, member, t = press.query, press.member, press.t
@@ -434,8 +441,9 @@ async def _show(
         return
     text, markup = wizard_screen(t, context, case, session)
     if edit and update.callback_query is not None:
-        with contextlib.suppress(BadRequest):
-            await update.callback_query.edit_message_reply_markup(reply_markup=markup)
+        if own_chat(update.callback_query):
+            with contextlib.suppress(BadRequest):
+                await update.callback_query.edit_message_reply_markup(reply_markup=markup)
         return
     if update.callback_query is not None:
         await close_buttons(update.callback_query)

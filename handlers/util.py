@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
@@ -22,10 +24,26 @@ async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     return await update.get_bot().send_message(update.effective_chat.id, text, **kwargs)
 
 
+def own_chat(query: CallbackQuery | None) -> bool:
+    """Whether the pressed button is on a message in the presser's own private chat.
+
+    callback_data can be forged on any message of the bot that has buttons, the committee
+    card included: the bot edits a message only when it is in the presser's private chat.
+    """
+    message = query.message if query is not None else None
+    return (
+        query is not None
+        and message is not None
+        and message.chat.type == ChatType.PRIVATE
+        and message.chat.id == query.from_user.id
+    )
+
+
 async def close_buttons(query: CallbackQuery) -> None:
     """Remove the buttons of the message a button was pressed on (best effort)."""
-    with contextlib.suppress(BadRequest):
-        await query.edit_message_reply_markup(reply_markup=None)
+    if own_chat(query):
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(reply_markup=None)
 
 
 def voice_answer(message: Message) -> dict[str, Any] | None:
@@ -36,3 +54,25 @@ def voice_answer(message: Message) -> dict[str, Any] | None:
     duration = voice.duration
     seconds = duration.total_seconds() if hasattr(duration, "total_seconds") else duration
     return {"voice": voice.file_id, "duration": int(seconds or 0)}
+
+
+Callback = Callable[[Update, Any], Coroutine[Any, Any, None]]
+
+
+def private_button(handler: Callback) -> Callback:
+    """Accept a button only on a message in the presser's own private chat.
+
+    The family's and the wizards' buttons exist only there; the same data forged on another
+    message (the committee card) is refused without a word to that chat.
+    """
+
+    @functools.wraps(handler)
+    async def guarded(update: Update, context: Any) -> None:
+        query = update.callback_query
+        if not own_chat(query):
+            assert query is not None
+            await query.answer(context.t.raw("This button no longer works."))
+            return
+        await handler(update, context)
+
+    return guarded

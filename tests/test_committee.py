@@ -196,3 +196,29 @@ async def test_card_given_up_when_the_bot_is_not_in_the_group(harness: Harness) 
     row = await h.services.db.fetchone("SELECT status, error FROM outbox")
     assert row is not None and row["status"] == "failed" and row["error"] == "Forbidden"
     assert "Your reference is" in h.fake.texts(FAMILY)[-1]  # the family is not affected
+
+
+@pytest.mark.parametrize("presser", [OUTSIDER, MEMBER, FAMILY])
+async def test_forged_buttons_on_the_card_never_touch_it(harness: Harness, presser: int) -> None:
+    h = harness
+    ref = await full_intake(h, FAMILY)
+    await h.say(MEMBER, "/start")
+    [card] = h.fake.messages(COMMITTEE_CHAT)
+    draft_like = "in:abcdef:situation:o:orphans"
+    for data in (
+        draft_like,
+        "lang:en",
+        "ic:y",
+        "ic:n",
+        "cx:y:abcdef",
+        "ap:r:abcdef",
+        "rv:x:",
+        "rv:ok:",
+        "cl:all:0",
+        "fa:1",
+        f"cd:{ref}",
+        "junk",
+    ):
+        await h.press_data(presser, data, message_id=card["message_id"], chat_id=COMMITTEE_CHAT)
+    assert h.fake.messages(COMMITTEE_CHAT) == [card]
+    assert all(c.chat_id != COMMITTEE_CHAT for c in h.fake.sent() if c.method.startswith("edit"))
