@@ -25,6 +25,7 @@ SanadApp = Application[Any, SanadContext, Any, Any, Any, Any]
 FAMILY_COMMANDS = (
     ("apply", N_("Apply for support")),
     ("status", N_("Follow my applications")),
+    ("volunteer", N_("Volunteer with the committee")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel what I am doing")),
     ("help", N_("What this bot can do")),

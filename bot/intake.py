@@ -35,6 +35,7 @@ class Draft:
     id: str
     step: str
     answers: Answers = field(default_factory=dict)
+    form: str = "intake"
     pending: list[str] = field(default_factory=list)
     editing: bool = False
     started_at: str = ""
@@ -42,7 +43,9 @@ class Draft:
     @classmethod
     def new(cls, form: Form) -> Draft:
         """A fresh draft at the form's first step."""
-        return cls(id=secrets.token_hex(3), step=form.first().id, started_at=iso(utcnow()))
+        return cls(
+            id=secrets.token_hex(3), step=form.first().id, form=form.id, started_at=iso(utcnow())
+        )
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> Draft:
@@ -138,10 +141,11 @@ def edit(form: Form, draft: Draft, step_id: str) -> bool:
 class IntakeService:
     """Drafts and submissions, stored through the repositories."""
 
-    def __init__(self, db: Database, cipher: Cipher, form: Form) -> None:
+    def __init__(self, db: Database, cipher: Cipher, forms: dict[str, Form]) -> None:
         self.db = db
         self.cipher = cipher
-        self.form = form
+        self.forms = forms
+        self.form = forms["intake"]
         # Write-through cache of the drafts in progress (this process is the only writer):
         # a step reads its draft from memory and still writes it durably before replying.
         self._cache: OrderedDict[int, dict[str, Any] | None] = OrderedDict()
@@ -168,9 +172,13 @@ class IntakeService:
         await drafts.save(self.db, self.cipher, user_id, payload)
         self._remember(user_id, payload)
 
-    async def start(self, user_id: int, language: str) -> Draft:
+    def form_of(self, draft: Draft) -> Form:
+        """The form a draft walks through."""
+        return self.forms[draft.form]
+
+    async def start(self, user_id: int, language: str, form_id: str = "intake") -> Draft:
         """After consent: the person (with their language, if new) and a fresh draft, at once."""
-        draft = Draft.new(self.form)
+        draft = Draft.new(self.forms[form_id])
         payload = asdict(draft)
         self._cache.pop(user_id, None)
         async with self.db.transaction() as conn:
@@ -178,6 +186,11 @@ class IntakeService:
             await drafts.write(conn, self.cipher, user_id, payload)
         self._remember(user_id, payload)
         return draft
+
+    async def forget(self, user_id: int) -> None:
+        """The draft was deleted with the row it became: drop it from the cache."""
+        self._cache.pop(user_id, None)
+        self._remember(user_id, None)
 
     async def discard(self, user_id: int) -> None:
         """Delete the person's draft."""

@@ -107,7 +107,7 @@ def question(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboa
     last: list[InlineKeyboardButton] = []
     if form.before(step.id, draft.answers) is not None or draft.editing:
         last.append(button(t.raw("« Back"), *prefix, "b", ""))
-    if step.kind == "description" and step.optional:
+    if step.optional:
         last.append(button(t.raw("Skip"), *prefix, "s", ""))
     if step.id in draft.answers and step.kind not in ("multi", "choice"):
         last.append(button(t.raw("Keep"), *prefix, "k", ""))
@@ -383,3 +383,14 @@ def chunks(lines: list[str], limit: int = 3500) -> list[str]:
     if current:
         out.append("\n".join(current))
     return out
+
+
+def volunteer_profile(t: Translator, form: Form, answers: Answers, status: str) -> str:
+    """A volunteer's own view of everything stored about them."""
+    lines = [bold(t("Your volunteer profile")), ""]
+    for step in form.applicable(answers):
+        if step.id in answers:
+            lines.append(field(t.raw(step.label), answer_text(t, form, step, answers[step.id])))
+    state = t.raw("Active") if status == "active" else t.raw("Paused")
+    lines.append(field(t.raw("Status"), escape(state)))
+    return "\n".join(lines)

@@ -117,13 +117,14 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     """Open the database, load the key and the form, wire the outbox."""
     keys = settings.encryption_keys or load_or_create_key_file(settings.key_file)
     cipher = Cipher(keys)
-    form = load_form()
+    forms = {name: load_form(name) for name in ("intake", "volunteer")}
+    form = forms["intake"]
     db = Database(settings.database_path)
     await db.open()
     delivery = Delivery(db, bot)
     review = ReviewService(db, cipher, settings.committee_chat_id, settings.tz)
     services = Services(
-        settings, db, cipher, i18n, form, IntakeService(db, cipher, form), review, delivery
+        settings, db, cipher, i18n, form, IntakeService(db, cipher, forms), review, delivery
     )
     for kind in OUTBOX_KINDS:
         delivery.register(kind, services._render)

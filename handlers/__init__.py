@@ -19,7 +19,7 @@ from telegram.ext import (
 )
 
 from bot.context import SanadContext
-from handlers import committee, common, intake, reports, review
+from handlers import committee, common, intake, reports, review, volunteers
 from handlers.util import private_button
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -42,6 +42,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("apply", intake.apply_command, filters=PRIVATE),
         CommandHandler("cancel", intake.cancel_command, filters=PRIVATE),
         CommandHandler("status", intake.status_command, filters=PRIVATE),
+        CommandHandler("volunteer", volunteers.volunteer_command, filters=PRIVATE),
         CommandHandler("case", committee.case_command),
         CommandHandler("note", review.note_command),
         CommandHandler("cases", reports.cases_command),
@@ -53,6 +54,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(private_button(intake.apply_choice), pattern=r"^ap:"),
         CallbackQueryHandler(private_button(intake.cancel_choice), pattern=r"^cx:"),
         CallbackQueryHandler(private_button(intake.intake_button), pattern=r"^in:"),
+        CallbackQueryHandler(private_button(volunteers.volunteer_button), pattern=r"^vo:"),
         CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
         CallbackQueryHandler(review.card_action, pattern=r"^cv:"),
         CallbackQueryHandler(review.wizard_button, pattern=r"^rv:"),

@@ -87,6 +87,7 @@ def help_lines(context: SanadContext) -> str:
         [
             t.raw("/apply: apply for support (about five minutes)"),
             t.raw("/status: follow your applications"),
+            t.raw("/volunteer: volunteer with the committee"),
             t.raw("/language: change the language"),
             t.raw("/cancel: cancel what you are doing"),
             t.raw("/help: show this message"),

@@ -50,12 +50,12 @@ async def send_step(update: Update, context: SanadContext, draft: Draft) -> None
     services = context.services
     t = context.t
     if draft.step == REVIEW:
-        text, markup = render.review(t, services.form, draft)
+        text, markup = render.review(t, services.intake.form_of(draft), draft)
         await reply(update, text, reply_markup=markup)
         return
-    text, markup = render.question(t, services.form, draft)
+    text, markup = render.question(t, services.intake.form_of(draft), draft)
     await reply(update, text, reply_markup=markup)
-    step = services.form.step(draft.step)
+    step = services.intake.form_of(draft).step(draft.step)
     if step is not None and step.kind == "phone":
         share = ReplyKeyboardMarkup(
             [[KeyboardButton(t.raw("📱 Share my phone number"), request_contact=True)]],
@@ -219,7 +219,6 @@ async def intake_button(update: Update, context: SanadContext) -> None:
     assert query is not None and query.data is not None
     t = context.t
     services = context.services
-    form = services.form
     user_id = _user_id(update)
     parts = query.data.split(":")
     if len(parts) != 5:
@@ -234,6 +233,7 @@ async def intake_button(update: Update, context: SanadContext) -> None:
     if step_id != draft.step:
         await query.answer(t.raw("This question is already answered."))
         return
+    form = services.intake.form_of(draft)
 
     if step_id == REVIEW:
         await _review_button(update, context, draft, verb, arg)
@@ -299,22 +299,28 @@ async def _review_button(
     services = context.services
     user_id = _user_id(update)
     t = context.t
-    if verb == "e" and edit(services.form, draft, arg):
+    form = services.intake.form_of(draft)
+    if verb == "e" and edit(form, draft, arg):
         await query.answer()
         await close_buttons(query)
         await services.intake.save(user_id, draft)
         await send_step(update, context, draft)
     elif verb == "S":
-        missing = services.form.first_unanswered(draft.answers)
+        missing = form.first_unanswered(draft.answers)
         if missing is not None:
             await query.answer()
-            edit(services.form, draft, missing.id)
+            edit(form, draft, missing.id)
             await services.intake.save(user_id, draft)
             await send_step(update, context, draft)
             return
         await query.answer()
         await close_buttons(query)
-        await submit(update, context, draft)
+        if draft.form == "volunteer":
+            from handlers.volunteers import submit as save_volunteer
+
+            await save_volunteer(update, context, draft)
+        else:
+            await submit(update, context, draft)
     elif verb == "X":
         await query.answer()
         await ask_cancel(update, context, draft)
@@ -335,21 +341,20 @@ async def _accept(
     services = context.services
     t = context.t
     draft.answers[step.id] = value
-    bounded = [s for s in services.form.steps if s.max_from == step.id and s.id in draft.answers]
+    form = services.intake.form_of(draft)
+    bounded = [s for s in form.steps if s.max_from == step.id and s.id in draft.answers]
     for dependent in bounded:
-        low, high = services.form.number_bounds(dependent, draft.answers)
+        low, high = form.number_bounds(dependent, draft.answers)
         if not low <= int(draft.answers[dependent.id]) <= high:
             del draft.answers[dependent.id]
-    advance(services.form, draft, step)
+    advance(form, draft, step)
     await services.intake.save(_user_id(update), draft)
     if edit_question and update.callback_query is not None:
         await update.callback_query.answer()
     if edit_question and own_chat(update.callback_query):
         assert update.callback_query is not None
         with contextlib.suppress(BadRequest):
-            await update.callback_query.edit_message_text(
-                render.answered(t, services.form, step, value)
-            )
+            await update.callback_query.edit_message_text(render.answered(t, form, step, value))
     if step.kind == "phone":
         await reply(
             update, t.raw("Thank you, the number is noted."), reply_markup=ReplyKeyboardRemove()
@@ -380,7 +385,7 @@ async def intake_message(update: Update, context: SanadContext) -> None:
         )
         await send_step(update, context, draft)
         return
-    step = services.form.step(draft.step)
+    step = services.intake.form_of(draft).step(draft.step)
     assert step is not None
     problem = await _answer_from_message(update, context, draft, step)
     if problem is not None:
@@ -395,7 +400,7 @@ async def _answer_from_message(
     message = update.effective_message
     assert message is not None
     t = context.t
-    form = context.services.form
+    form = context.services.intake.form_of(draft)
     if step.kind in ("multi", "choice"):
         return t.raw("Please choose with the buttons under the question.")
     voice = voice_answer(message)

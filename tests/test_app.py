@@ -18,7 +18,11 @@ async def test_command_menus_per_language_and_for_the_committee(harness: Harness
     fake = harness.fake
     english = fake.commands(None, "en")
     arabic = fake.commands(None, "ar")
-    assert names(english) == names(arabic) == ["apply", "status", "language", "cancel", "help"]
+    assert (
+        names(english)
+        == names(arabic)
+        == ["apply", "status", "volunteer", "language", "cancel", "help"]
+    )
     assert english[0]["description"] == "Apply for support"
     assert arabic[0]["description"] != "Apply for support"
     assert names(fake.commands(None, "")) == names(english)  # default menu, default language
