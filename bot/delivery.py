@@ -16,7 +16,7 @@ from datetime import timedelta
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.storage import Database, outbox, utcnow
+from bot.storage import Database, outbox, people, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,8 @@ class Delivery:
             await outbox.retry_later(self.db, item.id, timedelta(seconds=seconds), "RetryAfter")
         except (Forbidden, BadRequest) as exc:
             await outbox.give_up(self.db, item.id, type(exc).__name__)
+            if isinstance(exc, Forbidden) and item.chat_id > 0:
+                await people.set_reachable(self.db, item.chat_id, False)
             log.error(
                 "Outbox item %d (%s) refused by Telegram: %s",
                 item.id,

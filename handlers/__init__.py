@@ -12,6 +12,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     MessageHandler,
     TypeHandler,
@@ -66,5 +67,6 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         MessageHandler(PRIVATE & NEW_MESSAGE, private_message),
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, common.edited_message),
     ]
+    handlers.append(ChatMemberHandler(common.membership, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handlers(handlers)
     app.add_error_handler(common.error_handler)

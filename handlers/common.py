@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 import traceback
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import ChatMember, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 
 from bot.context import SanadContext
 from bot.render import bold, button
@@ -209,3 +210,20 @@ async def error_handler(update: object, context: SanadContext) -> None:
         )
     except Exception as exc:
         log.warning("Could not send the apology: %s", type(exc).__name__)
+
+
+async def membership(update: Update, context: SanadContext) -> None:
+    """The bot's membership changed: a person blocked or unblocked it, or a group removed it."""
+    change = update.my_chat_member
+    if change is None:
+        return
+    status = change.new_chat_member.status
+    if change.chat.type == ChatType.PRIVATE:
+        reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
+        await people.set_reachable(context.services.db, change.chat.id, reachable)
+        log.info("Person %d %s the bot", change.chat.id, "unblocked" if reachable else "blocked")
+    elif change.chat.id == context.services.settings.committee_chat_id and status in (
+        ChatMember.BANNED,
+        ChatMember.LEFT,
+    ):
+        log.error("The bot was removed from the committee group: cards cannot be delivered")

@@ -281,3 +281,27 @@ async def test_forged_actions_from_a_member_change_nothing(harness: Harness) -> 
     _, answer = h.find_button(FAMILY, r"^fa:\d+$")
     calls = await h.press_data(OUTSIDER, answer)
     assert "already answered or closed" in h.alerts(calls)[0]
+
+
+async def reachable(h: Harness, user: int) -> int:
+    row = await h.services.db.fetchone("SELECT reachable FROM people WHERE user_id = ?", (user,))
+    assert row is not None
+    return int(row["reachable"])
+
+
+async def test_blocks_and_unblocks_are_remembered(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await h.feed(h.updates.my_chat_member(FAMILY, "member", "kicked"))
+    assert await reachable(h, FAMILY) == 0
+    await h.feed(h.updates.my_chat_member(FAMILY, "kicked", "member"))
+    assert await reachable(h, FAMILY) == 1
+    # A family that blocked the bot without the update reaching us: learned from the 403.
+    h.fake.block(FAMILY)
+    await approve(h, ref)
+    assert await reachable(h, FAMILY) == 0
+    row = await h.services.db.fetchone(
+        "SELECT status, error FROM outbox WHERE kind = 'family_notice'"
+    )
+    assert row is not None and (row["status"], row["error"]) == ("failed", "Forbidden")
+    assert await status(h, ref) == "approved"  # the decision stands

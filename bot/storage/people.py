@@ -33,3 +33,13 @@ async def add(conn: aiosqlite.Connection, user_id: int, language: str) -> None:
         "VALUES (?, ?, ?, ?)",
         (user_id, language, now, now),
     )
+
+
+async def set_reachable(db: Database, user_id: int, reachable: bool) -> bool:
+    """Record whether the bot can write to the person (False: they blocked it)."""
+    async with db.transaction() as conn:
+        cursor = await conn.execute(
+            "UPDATE people SET reachable = ?, updated_at = ? WHERE user_id = ?",
+            (int(reachable), iso(utcnow()), user_id),
+        )
+    return cursor.rowcount == 1
