@@ -26,6 +26,8 @@ FAMILY_COMMANDS = (
     ("apply", N_("Apply for support")),
     ("status", N_("Follow my applications")),
     ("volunteer", N_("Volunteer with the committee")),
+    ("tasks", N_("Open tasks for volunteers")),
+    ("mytasks", N_("My tasks as a volunteer")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel what I am doing")),
     ("help", N_("What this bot can do")),
@@ -37,6 +39,7 @@ MEMBER_COMMANDS = (
     ("audit", N_("History of a case: /audit REF")),
     ("export", N_("Export the cases as CSV")),
     ("stats", N_("Statistics")),
+    ("newtask", N_("Publish a task to volunteers")),
 )
 GROUP_COMMANDS = (("help", N_("What the committee can do here")),)
 OUTBOX_INTERVAL = 60.0

@@ -394,3 +394,36 @@ def volunteer_profile(t: Translator, form: Form, answers: Answers, status: str) 
     state = t.raw("Active") if status == "active" else t.raw("Paused")
     lines.append(field(t.raw("Status"), escape(state)))
     return "\n".join(lines)
+
+
+def task_text(t: Translator, form: Form, task: Any, tz: ZoneInfo) -> str:
+    """A task as volunteers see it: what, where, when, how many; never family data."""
+    skills = form.step("skills")
+    areas = form.step("areas")
+    skill = skills.option(task.skill) if skills else None
+    area = areas.option(task.area) if areas else None
+    free = max(task.needed - task.taken, 0)
+    return "\n".join(
+        [
+            bold(escape(task.title)),
+            escape(task.description),
+            "",
+            field(t.raw("Skill needed"), escape(t.raw(skill.label) if skill else task.skill)),
+            field(t.raw("Area"), escape(t.raw(area.label) if area else task.area)),
+            field(t.raw("When"), escape(t.datetime(task.starts_at, tz))),
+            field(t.raw("Duration"), t.plural("{n} minute", "{n} minutes", task.duration_min)),
+            field(t.raw("Places"), t.plural("{n} place left", "{n} places left", free)),
+        ]
+    )
+
+
+def task_keyboard(t: Translator, ref: str) -> InlineKeyboardMarkup:
+    """Accept or Decline a task."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                button(t.raw("✅ Accept"), "tk", "a", ref),
+                button(t.raw("✖️ Decline"), "tk", "d", ref),
+            ]
+        ]
+    )

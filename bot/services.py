@@ -13,11 +13,21 @@ from bot.delivery import Delivery, Outgoing
 from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
 from bot.intake import IntakeService
+from bot.render import bold as bold_line
 from bot.review import ReviewService
 from bot.storage import Database, outbox, people
 from bot.storage import cases as case_repo
+from bot.tasks import TaskService
 
-OUTBOX_KINDS = ("committee_card", "card_update", "family_notice", "member_notice", "support_end")
+OUTBOX_KINDS = (
+    "committee_card",
+    "card_update",
+    "family_notice",
+    "member_notice",
+    "support_end",
+    "task_offer",
+    "task_promoted",
+)
 
 
 @dataclass
@@ -31,6 +41,7 @@ class Services:
     form: Form
     intake: IntakeService
     review: ReviewService
+    tasks: TaskService
     delivery: Delivery
     languages: dict[int, str] = field(default_factory=dict)
 
@@ -49,7 +60,9 @@ class Services:
         return self.i18n.get(self.languages.get(user_id or 0) or fallback)
 
     async def _render(self, item: outbox.Item) -> Outgoing | None:
-        """Render an outbox item from the current state of its case."""
+        """Render an outbox item from the current state of its case or task."""
+        if item.task_id is not None:
+            return await self._render_task(item)
         case = await case_repo.by_id(self.db, item.case_id) if item.case_id else None
         if case is None:
             return None
@@ -102,6 +115,20 @@ class Services:
             return Outgoing(render.support_end(committee, self.form, case), markup)
         return None
 
+    async def _render_task(self, item: outbox.Item) -> Outgoing | None:
+        row = await self.db.fetchone("SELECT ref FROM tasks WHERE id = ?", (item.task_id,))
+        task = await self.tasks.get(row["ref"]) if row else None
+        if task is None or task.status != "open":
+            return None
+        t = self.i18n.get(await self._stored_language(item.chat_id) or self.i18n.default)
+        form = self.intake.forms["volunteer"]
+        text = render.task_text(t, form, task, self.settings.tz)
+        if item.kind == "task_promoted":
+            return Outgoing(
+                bold_line(t.raw("A place became free: you are now in this task.")) + "\n\n" + text
+            )
+        return Outgoing(text, render.task_keyboard(t, task.ref))
+
     async def _stored_language(self, user_id: int | None) -> str | None:
         if user_id is None:
             return None
@@ -124,7 +151,15 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     delivery = Delivery(db, bot)
     review = ReviewService(db, cipher, settings.committee_chat_id, settings.tz)
     services = Services(
-        settings, db, cipher, i18n, form, IntakeService(db, cipher, forms), review, delivery
+        settings,
+        db,
+        cipher,
+        i18n,
+        form,
+        IntakeService(db, cipher, forms),
+        review,
+        TaskService(db, cipher),
+        delivery,
     )
     for kind in OUTBOX_KINDS:
         delivery.register(kind, services._render)

@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot.context import SanadContext
-from handlers import committee, common, intake, reports, review, volunteers
+from handlers import committee, common, intake, reports, review, tasks, volunteers
 from handlers.util import private_button
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -44,6 +44,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("cancel", intake.cancel_command, filters=PRIVATE),
         CommandHandler("status", intake.status_command, filters=PRIVATE),
         CommandHandler("volunteer", volunteers.volunteer_command, filters=PRIVATE),
+        CommandHandler("tasks", tasks.tasks_command, filters=PRIVATE),
+        CommandHandler("mytasks", tasks.mytasks_command, filters=PRIVATE),
+        CommandHandler("newtask", tasks.newtask_command),
         CommandHandler("case", committee.case_command),
         CommandHandler("note", review.note_command),
         CommandHandler("cases", reports.cases_command),
@@ -56,6 +59,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(private_button(intake.cancel_choice), pattern=r"^cx:"),
         CallbackQueryHandler(private_button(intake.intake_button), pattern=r"^in:"),
         CallbackQueryHandler(private_button(volunteers.volunteer_button), pattern=r"^vo:"),
+        CallbackQueryHandler(private_button(tasks.task_answer), pattern=r"^tk:"),
+        CallbackQueryHandler(tasks.task_button, pattern=r"^tw:"),
         CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
         CallbackQueryHandler(review.card_action, pattern=r"^cv:"),
         CallbackQueryHandler(review.wizard_button, pattern=r"^rv:"),

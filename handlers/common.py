@@ -89,6 +89,7 @@ def help_lines(context: SanadContext) -> str:
             t.raw("/apply: apply for support (about five minutes)"),
             t.raw("/status: follow your applications"),
             t.raw("/volunteer: volunteer with the committee"),
+            t.raw("/tasks and /mytasks: tasks for volunteers"),
             t.raw("/language: change the language"),
             t.raw("/cancel: cancel what you are doing"),
             t.raw("/help: show this message"),
@@ -130,6 +131,7 @@ async def help_command(update: Update, context: SanadContext) -> None:
                     t.raw("/audit REF: the history of a case"),
                     t.raw("/export: the cases as a spreadsheet (CSV)"),
                     t.raw("/stats: statistics and a chart"),
+                    t.raw("/newtask: publish a task to volunteers"),
                 ]
             )
         )

@@ -20,6 +20,7 @@ class Item:
     case_id: int | None
     attempts: int
     payload: bytes | None = None
+    task_id: int | None = None
 
 
 async def enqueue(
@@ -28,26 +29,35 @@ async def enqueue(
     chat_id: int,
     *,
     case_id: int | None = None,
+    task_id: int | None = None,
     payload: bytes | None = None,
 ) -> None:
     """Queue a message inside the caller's transaction (``payload``: encrypted specifics)."""
     now = iso(utcnow())
     await conn.execute(
-        "INSERT INTO outbox (kind, chat_id, case_id, payload, next_attempt_at, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?)",
-        (kind, chat_id, case_id, payload, now, now),
+        "INSERT INTO outbox (kind, chat_id, case_id, task_id, payload, next_attempt_at, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (kind, chat_id, case_id, task_id, payload, now, now),
     )
 
 
 async def due(db: Database, now: datetime, limit: int = 50) -> list[Item]:
     """Pending messages whose time has come, oldest first."""
     rows = await db.fetchall(
-        "SELECT id, kind, chat_id, case_id, attempts, payload FROM outbox "
+        "SELECT id, kind, chat_id, case_id, attempts, payload, task_id FROM outbox "
         "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (iso(now), limit),
     )
     return [
-        Item(r["id"], r["kind"], r["chat_id"], r["case_id"], r["attempts"], r["payload"])
+        Item(
+            r["id"],
+            r["kind"],
+            r["chat_id"],
+            r["case_id"],
+            r["attempts"],
+            r["payload"],
+            r["task_id"],
+        )
         for r in rows
     ]
 

@@ -1,0 +1,308 @@
+"""Tasks and their slots, without Telegram (part of issue 4).
+
+A slot is taken with one conditional INSERT (accepted only while fewer than ``needed`` hold
+one), so many volunteers accepting at once never overfill a task; the others join the
+waitlist in arrival order. Withdrawing frees the slot and promotes the first on the waitlist
+in the same transaction; every message this causes goes through the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.crypto import Cipher
+from bot.storage import Database, audit, outbox, utcnow
+from bot.storage.db import iso, parse_iso
+from bot.storage.volunteers import ACTIVE
+
+OPEN, CANCELLED = "open", "cancelled"
+ACCEPTED, WAITLISTED, DECLINED, WITHDRAWN = "accepted", "waitlisted", "declined", "withdrawn"
+ANYWHERE = "anywhere"
+
+
+@dataclass(frozen=True)
+class Task:
+    """A published task."""
+
+    id: int
+    ref: str
+    creator_id: int
+    status: str
+    title: str
+    description: str
+    skill: str
+    area: str
+    starts_at: datetime
+    duration_min: int
+    needed: int
+    taken: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What happened to a volunteer's Accept, Decline or Withdraw."""
+
+    status: str  # accepted | waitlisted | declined | withdrawn | full | closed | already
+    position: int = 0
+    promoted: int | None = None
+
+
+class TaskService:
+    """Publishing tasks and taking slots."""
+
+    def __init__(self, db: Database, cipher: Cipher) -> None:
+        self.db = db
+        self.cipher = cipher
+
+    def _task(self, row: aiosqlite.Row) -> Task:
+        content = self.cipher.decrypt_json(row["content"])
+        return Task(
+            row["id"],
+            row["ref"],
+            row["creator_id"],
+            row["status"],
+            content["title"],
+            content["description"],
+            row["skill"],
+            row["area"],
+            parse_iso(row["starts_at"]),
+            row["duration_min"],
+            row["needed"],
+            row["taken"],
+        )
+
+    async def get(self, ref: str) -> Task | None:
+        """The task with this reference."""
+        rows = await self.db.fetchall(SELECT_TASK + " WHERE t.ref = ?", (ref.upper(),))
+        return self._task(rows[0]) if rows else None
+
+    async def matching_volunteers(self, skill: str, area: str) -> list[int]:
+        """Active volunteers with the skill who help in the area (or anywhere)."""
+        rows = await self.db.fetchall(
+            "SELECT user_id, answers FROM volunteers WHERE status = ?", (ACTIVE,)
+        )
+        found = []
+        for row in rows:
+            answers: dict[str, Any] = json.loads(row["answers"])
+            areas = answers.get("areas", [])
+            if skill in answers.get("skills", []) and (
+                area in areas or ANYWHERE in areas or area == ANYWHERE
+            ):
+                found.append(int(row["user_id"]))
+        return found
+
+    async def publish(
+        self,
+        creator_id: int,
+        title: str,
+        description: str,
+        skill: str,
+        area: str,
+        starts_at: datetime,
+        duration_min: int,
+        needed: int,
+        case_id: int | None,
+    ) -> tuple[Task, int]:
+        """Create the task and queue its offer to every matching volunteer, at once."""
+        volunteers = await self.matching_volunteers(skill, area)
+        now = iso(utcnow())
+        content = self.cipher.encrypt_json({"title": title, "description": description})
+        async with self.db.transaction() as conn:
+            for _ in range(20):
+                ref = "T" + "".join(
+                    secrets.choice("234679ACDEFGHJKMNPQRTUVWXYZ") for _ in range(5)
+                )
+                async with conn.execute("SELECT 1 FROM tasks WHERE ref = ?", (ref,)) as c:
+                    if await c.fetchone() is None:
+                        break
+            cursor = await conn.execute(
+                "INSERT INTO tasks (ref, creator_id, content, skill, area, starts_at, "
+                "duration_min, needed, case_id, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    ref,
+                    creator_id,
+                    content,
+                    skill,
+                    area,
+                    iso(starts_at),
+                    duration_min,
+                    needed,
+                    case_id,
+                    now,
+                    now,
+                ),
+            )
+            task_id = int(cursor.lastrowid or 0)
+            for volunteer in volunteers:
+                await outbox.enqueue(conn, "task_offer", volunteer, task_id=task_id)
+            await audit.record(
+                conn,
+                "task_published",
+                actor_id=creator_id,
+                detail=f"task {task_id}, {len(volunteers)} volunteers",
+            )
+        task = await self.get(ref)
+        assert task is not None
+        return task, len(volunteers)
+
+    async def accept(self, ref: str, volunteer_id: int) -> Answer:
+        """Take a slot (one conditional INSERT), else join the waitlist."""
+        async with self.db.transaction() as conn:
+            task = await self._open(conn, ref)
+            if task is None:
+                return Answer("closed")
+            async with conn.execute(
+                "SELECT status, position FROM assignments WHERE task_id = ? AND volunteer_id = ?",
+                (task["id"], volunteer_id),
+            ) as cursor:
+                mine = await cursor.fetchone()
+            if mine is not None and mine["status"] in (ACCEPTED, WAITLISTED):
+                return Answer("already", int(mine["position"]))
+            now = iso(utcnow())
+            cursor = await conn.execute(
+                "INSERT INTO assignments (task_id, volunteer_id, status, created_at, updated_at) "
+                "SELECT ?, ?, 'accepted', ?, ? WHERE (SELECT COUNT(*) FROM assignments "
+                "WHERE task_id = ? AND status = 'accepted') < ? "
+                "ON CONFLICT(task_id, volunteer_id) DO UPDATE SET status = 'accepted', "
+                "position = 0, updated_at = excluded.updated_at",
+                (task["id"], volunteer_id, now, now, task["id"], task["needed"]),
+            )
+            if cursor.rowcount == 1:
+                await audit.record(
+                    conn, "task_accepted", actor_id=volunteer_id, detail=f"task {task['id']}"
+                )
+                return Answer(ACCEPTED)
+            await conn.execute(
+                "INSERT INTO assignments (task_id, volunteer_id, status, position, created_at, "
+                "updated_at) SELECT ?, ?, 'waitlisted', COALESCE(MAX(position), 0) + 1, ?, ? "
+                "FROM assignments WHERE task_id = ? AND status = 'waitlisted' "
+                "ON CONFLICT(task_id, volunteer_id) DO UPDATE SET status = 'waitlisted', "
+                "position = excluded.position, updated_at = excluded.updated_at",
+                (task["id"], volunteer_id, now, now, task["id"]),
+            )
+            position = await self._place(conn, task["id"], volunteer_id)
+        return Answer(WAITLISTED, position)
+
+    async def decline(self, ref: str, volunteer_id: int) -> Answer:
+        """The volunteer is not available for this task."""
+        async with self.db.transaction() as conn:
+            task = await self._open(conn, ref)
+            if task is None:
+                return Answer("closed")
+            now = iso(utcnow())
+            await conn.execute(
+                "INSERT INTO assignments (task_id, volunteer_id, status, created_at, updated_at) "
+                "VALUES (?, ?, 'declined', ?, ?) ON CONFLICT(task_id, volunteer_id) DO NOTHING",
+                (task["id"], volunteer_id, now, now),
+            )
+        return Answer(DECLINED)
+
+    async def withdraw(self, ref: str, volunteer_id: int) -> Answer:
+        """Give the slot back; the first on the waitlist is promoted and told."""
+        async with self.db.transaction() as conn:
+            task = await self._open(conn, ref)
+            if task is None:
+                return Answer("closed")
+            cursor = await conn.execute(
+                "UPDATE assignments SET status = 'withdrawn', updated_at = ? WHERE task_id = ? "
+                "AND volunteer_id = ? AND status IN ('accepted', 'waitlisted')",
+                (iso(utcnow()), task["id"], volunteer_id),
+            )
+            if cursor.rowcount != 1:
+                return Answer("closed")
+            promoted = await self._promote(conn, task["id"])
+            await audit.record(
+                conn, "task_withdrawn", actor_id=volunteer_id, detail=f"task {task['id']}"
+            )
+        return Answer(WITHDRAWN, promoted=promoted)
+
+    async def _promote(self, conn: aiosqlite.Connection, task_id: int) -> int | None:
+        """Fill free slots from the waitlist, in order; return the first promoted."""
+        async with conn.execute(
+            "SELECT needed - (SELECT COUNT(*) FROM assignments WHERE task_id = t.id AND "
+            "status = 'accepted') AS free FROM tasks t WHERE id = ?",
+            (task_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        free = int(row["free"]) if row else 0
+        first = None
+        for _ in range(max(free, 0)):
+            async with conn.execute(
+                "SELECT volunteer_id FROM assignments WHERE task_id = ? AND status = "
+                "'waitlisted' ORDER BY position LIMIT 1",
+                (task_id,),
+            ) as cursor:
+                waiting = await cursor.fetchone()
+            if waiting is None:
+                break
+            volunteer = int(waiting["volunteer_id"])
+            await conn.execute(
+                "UPDATE assignments SET status = 'accepted', position = 0, updated_at = ? "
+                "WHERE task_id = ? AND volunteer_id = ?",
+                (iso(utcnow()), task_id, volunteer),
+            )
+            await outbox.enqueue(conn, "task_promoted", volunteer, task_id=task_id)
+            first = first or volunteer
+        return first
+
+    async def _open(self, conn: aiosqlite.Connection, ref: str) -> aiosqlite.Row | None:
+        async with conn.execute(
+            "SELECT id, needed FROM tasks WHERE ref = ? AND status = 'open' AND starts_at > ?",
+            (ref.upper(), iso(utcnow())),
+        ) as cursor:
+            return await cursor.fetchone()
+
+    async def _place(self, conn: aiosqlite.Connection, task_id: int, volunteer_id: int) -> int:
+        async with conn.execute(
+            "SELECT COUNT(*) FROM assignments WHERE task_id = ? AND status = 'waitlisted' AND "
+            "position <= (SELECT position FROM assignments WHERE task_id = ? AND "
+            "volunteer_id = ?)",
+            (task_id, task_id, volunteer_id),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def status_of(self, task_id: int, volunteer_id: int) -> str | None:
+        """The volunteer's answer to a task, if any."""
+        row = await self.db.fetchone(
+            "SELECT status FROM assignments WHERE task_id = ? AND volunteer_id = ?",
+            (task_id, volunteer_id),
+        )
+        return None if row is None else str(row["status"])
+
+    async def open_for(self, skills: list[str], areas: list[str]) -> list[Task]:
+        """Open tasks, not started yet, that fit a volunteer, soonest first."""
+        rows = await self.db.fetchall(
+            SELECT_TASK + " WHERE t.status = 'open' AND t.starts_at > ? ORDER BY t.starts_at",
+            (iso(utcnow()),),
+        )
+        return [
+            self._task(r)
+            for r in rows
+            if r["skill"] in skills
+            and (r["area"] in areas or ANYWHERE in areas or r["area"] == ANYWHERE)
+        ]
+
+    async def mine(self, volunteer_id: int) -> list[tuple[Task, str]]:
+        """The tasks a volunteer holds or waits for, upcoming first."""
+        rows = await self.db.fetchall(
+            "SELECT t.*, a.status AS mine, (SELECT COUNT(*) FROM assignments a2 WHERE "
+            "a2.task_id = t.id AND a2.status = 'accepted') AS taken FROM tasks t JOIN "
+            "assignments a ON a.task_id = t.id AND a.volunteer_id = ? WHERE a.status IN "
+            "('accepted', 'waitlisted') AND t.status = 'open' ORDER BY t.starts_at",
+            (volunteer_id,),
+        )
+        return [(self._task(r), str(r["mine"])) for r in rows]
+
+
+SELECT_TASK = (
+    "SELECT t.*, (SELECT COUNT(*) FROM assignments a2 WHERE a2.task_id = t.id AND "
+    "a2.status = 'accepted') AS taken FROM tasks t"
+)

@@ -1,0 +1,404 @@
+"""Tasks (part of issue 4): /newtask for members, /tasks and /mytasks for volunteers, and the
+Accept / Decline / Withdraw buttons.
+
+The task wizard keeps its state in the member's encrypted session row, like the review
+wizards. A volunteer never sees a family's data: the member writes what the task says.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import render
+from bot.context import SanadContext
+from bot.forms import Form
+from bot.i18n import Translator, escape
+from bot.render import bold, button, field
+from bot.storage import utcnow, volunteers
+from bot.tasks import ACCEPTED, WAITLISTED, Task
+from bot.text import normalize_digits
+from handlers.review import (
+    CaseNotFound,
+    checked_text,
+    committee_gate,
+    end_session,
+    load_session,
+    member_press,
+    save_session,
+    to_member,
+)
+from handlers.util import reply
+
+log = logging.getLogger(__name__)
+
+TITLE_LIMIT = 100
+DESCRIPTION_LIMIT = 1000
+DURATIONS = (60, 120, 180, 240)
+QUICK_TIMES = ("09:00", "12:00", "17:00")
+STEPS = (
+    "title",
+    "description",
+    "skill",
+    "area",
+    "day",
+    "time",
+    "duration",
+    "needed",
+    "case",
+    "preview",
+)
+
+
+def _form(context: SanadContext) -> Form:
+    return context.services.intake.forms["volunteer"]
+
+
+# --- the member's wizard --------------------------------------------------------------------
+
+
+async def newtask_command(update: Update, context: SanadContext) -> None:
+    """/newtask: describe a task, see how many volunteers match, publish it."""
+    t = await committee_gate(update, context)
+    if t is None or update.effective_user is None:
+        return
+    session: dict[str, Any] = {"kind": "task", "step": "title"}
+    await save_session(context, update.effective_user.id, session)
+    await to_member(update, context, *task_screen(t, context, session))
+
+
+def task_screen(
+    t: Translator, context: SanadContext, session: dict[str, Any]
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The wizard's current question (tw:<verb>:<arg> buttons)."""
+    form = _form(context)
+    step = session["step"]
+    cancel = button(t.raw("✖️ Cancel"), "tw", "x", "")
+    rows: list[list[Any]] = []
+    lines = [bold(t.raw("New task"))]
+    if step == "title":
+        lines.append(t.raw("Send a short title, for example: Drive a family to the hospital."))
+    elif step == "description":
+        lines.append(
+            t.raw(
+                "Describe the task for the volunteers. Do not write the family's "
+                "name, phone or situation: volunteers see exactly what you write."
+            )
+        )
+    elif step in ("skill", "area"):
+        source = form.step("skills" if step == "skill" else "areas")
+        assert source is not None
+        lines.append(
+            t.raw("Which skill is needed?") if step == "skill" else t.raw("In which area?")
+        )
+        buttons = [button(t.raw(o.label), "tw", step[0], o.id) for o in source.options]
+        rows += [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    elif step == "day":
+        lines.append(t.raw("Which day? Press a button or send a date like 2027-03-31."))
+        rows.append(
+            [button(t.raw("Today"), "tw", "d", 0), button(t.raw("Tomorrow"), "tw", "d", 1)]
+        )
+    elif step == "time":
+        lines.append(t.raw("At what time? Press a button or send a time like 14:30."))
+        rows.append([button(q, "tw", "t", q.replace(":", "")) for q in QUICK_TIMES])
+    elif step == "duration":
+        lines.append(t.raw("How long will it take?"))
+        rows.append(
+            [button(t.plural("{n} minute", "{n} minutes", m), "tw", "u", m) for m in DURATIONS]
+        )
+    elif step == "needed":
+        lines.append(t.raw("How many volunteers are needed? Press a number or send it."))
+        rows.append([button(t.number(n), "tw", "n", n) for n in range(1, 7)])
+    elif step == "case":
+        lines.append(t.raw("Which case does it serve? Send its reference, or press Skip."))
+        rows.append([button(t.raw("Skip"), "tw", "c", "")])
+    elif step == "preview":
+        lines += preview_lines(t, context, session)
+        rows.append([button(t.raw("📣 Publish"), "tw", "p", "")])
+    rows.append([cancel])
+    return "\n\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def preview_lines(t: Translator, context: SanadContext, session: dict[str, Any]) -> list[str]:
+    """The task as volunteers will see it, and how many will receive it."""
+    form = _form(context)
+    skills, areas = form.step("skills"), form.step("areas")
+    skill = skills.option(session["skill"]) if skills else None
+    area = areas.option(session["area"]) if areas else None
+    starts = datetime.fromisoformat(session["starts_at"])
+    return [
+        bold(escape(session["title"])),
+        escape(session["description"]),
+        field(t.raw("Skill needed"), escape(t.raw(skill.label) if skill else session["skill"])),
+        field(t.raw("Area"), escape(t.raw(area.label) if area else session["area"])),
+        field(t.raw("When"), escape(t.datetime(starts, context.services.settings.tz))),
+        field(t.raw("Duration"), t.plural("{n} minute", "{n} minutes", session["duration"])),
+        field(t.raw("Volunteers needed"), escape(t.number(session["needed"]))),
+        t.plural(
+            "{n} active volunteer matches and will receive it.",
+            "{n} active volunteers match and will receive it.",
+            session["matches"],
+        ),
+    ]
+
+
+async def task_button(update: Update, context: SanadContext) -> None:
+    """A button of the task wizard: tw:<verb>:<arg>."""
+    press = await member_press(update, context)
+    if press is None:
+        return
+    query, member, t, parts = press.query, press.member, press.t, press.parts
+    verb, arg = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    session = await load_session(context, member)
+    if session is None or session.get("kind") != "task":
+        await query.answer(t.raw("This button no longer works."))
+        return
+    step = session["step"]
+    form = _form(context)
+    tz = context.services.settings.tz
+    if verb == "x":
+        await end_session(context, member)
+        await query.answer(t.raw("Cancelled: nothing was changed."))
+        return
+    if verb == "s" and step == "skill" and _has_option(form, "skills", arg):
+        session.update(skill=arg, step="area")
+    elif verb == "a" and step == "area" and _has_option(form, "areas", arg):
+        session.update(area=arg, step="day")
+    elif verb == "d" and step == "day" and arg in ("0", "1"):
+        day = utcnow().astimezone(tz).date() + timedelta(days=int(arg))
+        session.update(day=day.isoformat(), step="time")
+    elif verb == "t" and step == "time" and arg.isdigit() and len(arg) == 4:
+        if not await _set_time(update, context, session, time(int(arg[:2]), int(arg[2:]))):
+            await query.answer()
+            return
+    elif verb == "u" and step == "duration" and arg.isdigit() and int(arg) in DURATIONS:
+        session.update(duration=int(arg), step="needed")
+    elif verb == "n" and step == "needed" and arg.isdigit() and 1 <= int(arg) <= 6:
+        session.update(needed=int(arg), step="case")
+    elif verb == "c" and step == "case":
+        await _to_preview(context, session)
+    elif verb == "p" and step == "preview":
+        await query.answer()
+        await publish(update, context, member, session)
+        return
+    else:
+        await query.answer(t.raw("This button no longer works."))
+        return
+    await save_session(context, member, session)
+    await query.answer()
+    text, markup = task_screen(t, context, session)
+    await reply(update, text, reply_markup=markup)
+
+
+def _has_option(form: Form, step_id: str, option_id: str) -> bool:
+    step = form.step(step_id)
+    return step is not None and step.option(option_id) is not None
+
+
+async def _set_time(
+    update: Update, context: SanadContext, session: dict[str, Any], at: time
+) -> bool:
+    starts = datetime.combine(
+        date.fromisoformat(session["day"]), at, tzinfo=context.services.settings.tz
+    )
+    if starts <= utcnow():
+        await reply(
+            update, context.t.raw("This time has already passed. Please choose a later time.")
+        )
+        return False
+    session.update(starts_at=starts.isoformat(), step="duration")
+    return True
+
+
+async def _to_preview(context: SanadContext, session: dict[str, Any]) -> None:
+    matches = await context.services.tasks.matching_volunteers(session["skill"], session["area"])
+    session.update(matches=len(matches), step="preview")
+
+
+async def task_message(update: Update, context: SanadContext, session: dict[str, Any]) -> None:
+    """Typed answers of the task wizard: title, description, date, time, number, case."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    member = update.effective_user.id
+    t = context.t
+    step = session["step"]
+    text = message.text
+    if text is None:
+        await reply(update, t.raw("Please type your answer."))
+        return
+    typed = normalize_digits(text).strip()
+    if step in ("title", "description"):
+        limit = TITLE_LIMIT if step == "title" else DESCRIPTION_LIMIT
+        value = await checked_text(update, t, text, limit)
+        if value is None:
+            return
+        session.update({step: value, "step": "description" if step == "title" else "skill"})
+    elif step == "day":
+        try:
+            day = date.fromisoformat(typed)
+        except ValueError:
+            await reply(update, t.raw("Please send a date like 2027-03-31."))
+            return
+        session.update(day=day.isoformat(), step="time")
+    elif step == "time":
+        try:
+            at = time.fromisoformat(typed if len(typed) > 2 else f"{typed}:00")
+        except ValueError:
+            await reply(update, t.raw("Please send a time like 14:30."))
+            return
+        if not await _set_time(update, context, session, at):
+            return
+    elif step == "needed" and typed.isdigit() and 1 <= int(typed) <= 500:
+        session.update(needed=int(typed), step="case")
+    elif step == "case":
+        try:
+            case = await context.services.review.get(typed[:20])
+        except CaseNotFound:
+            await reply(update, t.raw("No case has this reference."))
+            return
+        session["case_id"] = case.id
+        await _to_preview(context, session)
+    else:
+        await reply(update, t.raw("Please use the buttons of the last message, or press Cancel."))
+        return
+    await save_session(context, member, session)
+    text, markup = task_screen(t, context, session)
+    await reply(update, text, reply_markup=markup)
+
+
+async def publish(
+    update: Update, context: SanadContext, member: int, session: dict[str, Any]
+) -> None:
+    """Publish: the offers are queued for every matching volunteer and sent at Telegram's pace."""
+    t = context.t
+    await end_session(context, member)
+    task, count = await context.services.tasks.publish(
+        member,
+        session["title"],
+        session["description"],
+        session["skill"],
+        session["area"],
+        datetime.fromisoformat(session["starts_at"]),
+        session["duration"],
+        session["needed"],
+        session.get("case_id"),
+    )
+    log.info("Task %d published to %d volunteers by member %d", task.id, count, member)
+    await reply(
+        update,
+        t.plural(
+            "Task {ref} published: it is being sent to {n} volunteer.",
+            "Task {ref} published: it is being sent to {n} volunteers.",
+            count,
+            ref=task.ref,
+        ),
+    )
+    context.services.delivery.kick()
+
+
+# --- volunteers -----------------------------------------------------------------------------
+
+
+async def task_answer(update: Update, context: SanadContext) -> None:
+    """Accept, Decline or Withdraw: tk:<a|d|w>:<task ref>."""
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    t = context.t
+    services = context.services
+    user_id = update.effective_user.id
+    parts = query.data.split(":")
+    verb, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    profile = await volunteers.get(services.db, services.cipher, user_id)
+    if profile is None or profile.status != volunteers.ACTIVE:
+        await query.answer(
+            t.raw("Only active volunteers can answer tasks: send /volunteer."), show_alert=True
+        )
+        return
+    tasks = services.tasks
+    if verb == "a":
+        answer = await tasks.accept(ref, user_id)
+    elif verb == "d":
+        answer = await tasks.decline(ref, user_id)
+    elif verb == "w":
+        answer = await tasks.withdraw(ref, user_id)
+    else:
+        await query.answer(t.raw("This button no longer works."))
+        return
+    messages = {
+        ACCEPTED: t.raw("Thank you! You are in. /mytasks lists your tasks."),
+        "declined": t.raw("Noted, thank you. Other tasks will come."),
+        "withdrawn": t.raw("You are out of this task. Thank you for telling us."),
+        "closed": t.raw("This task is closed: it was cancelled, has started or is over."),
+        "already": t.raw("You already answered this task. See /mytasks."),
+    }
+    if answer.status == WAITLISTED:
+        text = t(
+            "The task is full. You are number {n} on the waiting list; you will be told "
+            "if a place becomes free.",
+            n=t.number(answer.position),
+        )
+    else:
+        text = messages.get(answer.status, t.raw("This button no longer works."))
+    await query.answer()
+    await reply(update, text)
+    if answer.promoted is not None:
+        services.delivery.kick()
+
+
+async def tasks_command(update: Update, context: SanadContext) -> None:
+    """/tasks: open tasks that fit the volunteer."""
+    assert update.effective_user is not None
+    t = context.t
+    services = context.services
+    profile = await volunteers.get(services.db, services.cipher, update.effective_user.id)
+    if profile is None:
+        await reply(update, t.raw("Register first with /volunteer to see tasks."))
+        return
+    found = await services.tasks.open_for(
+        profile.answers.get("skills", []), profile.answers.get("areas", [])
+    )
+    if not found:
+        await reply(
+            update, t.raw("No open task fits you right now. You will be told when one does.")
+        )
+        return
+    for task in found[:10]:
+        await reply(
+            update,
+            render.task_text(t, _form(context), task, services.settings.tz),
+            reply_markup=render.task_keyboard(t, task.ref),
+        )
+
+
+async def mytasks_command(update: Update, context: SanadContext) -> None:
+    """/mytasks: the tasks the volunteer holds or waits for, upcoming first."""
+    assert update.effective_user is not None
+    t = context.t
+    services = context.services
+    mine = await services.tasks.mine(update.effective_user.id)
+    if not mine:
+        await reply(update, t.raw("You have no task yet. Send /tasks to see the open ones."))
+        return
+    for task, status in mine[:20]:
+        label = t.raw("You are in") if status == ACCEPTED else t.raw("On the waiting list")
+        text = (
+            bold(escape(label))
+            + "\n\n"
+            + render.task_text(t, _form(context), task, services.settings.tz)
+        )
+        markup = InlineKeyboardMarkup([[button(t.raw("I can't make it"), "tk", "w", task.ref)]])
+        await reply(update, text, reply_markup=markup)
+
+
+__all__ = [
+    "Task",
+    "mytasks_command",
+    "newtask_command",
+    "task_answer",
+    "task_button",
+    "task_message",
+    "tasks_command",
+]

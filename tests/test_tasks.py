@@ -1,0 +1,151 @@
+"""Tasks: the member publishes, matching volunteers receive it, slots are exact (part of #4)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.conftest import MEMBER, OUTSIDER, Harness
+from tests.flows import act, full_intake
+from tests.test_volunteers import REGISTRATION
+
+DRIVERS = [1300 + i for i in range(10)]
+
+
+async def volunteer(
+    h: Harness, user: int, lang: str = "en", skill: str = "driving", area: str = "north"
+) -> None:
+    h.languages[user] = lang
+    await h.say(user, "/volunteer")
+    await h.press(user, r"^vo:y$")
+    for kind, value in REGISTRATION:
+        if value.endswith(":o:driving$"):
+            value = value.replace("driving", skill)
+        if value.endswith(":o:north$"):
+            value = value.replace("north", area)
+        if value.endswith(":o:cooking$"):
+            continue
+        await act(h, user, (kind, value))
+    await h.press(user, r":review:S:$")
+
+
+async def new_task(h: Harness, needed: int = 3, *, ref: str | None = None) -> str:
+    await h.say(MEMBER, "/start")
+    await h.say(MEMBER, "/newtask")
+    await h.say(MEMBER, "Drive a family to the hospital")
+    await h.say(MEMBER, "Pick-up at 10:00 near the mosque, back by noon.")
+    await h.press(MEMBER, r"^tw:s:driving$")
+    await h.press(MEMBER, r"^tw:a:north$")
+    await h.press(MEMBER, r"^tw:d:1$")
+    await h.say(MEMBER, "١٠:٠٠")
+    await h.press(MEMBER, r"^tw:u:120$")
+    await h.say(MEMBER, str(needed))
+    if ref:
+        await h.say(MEMBER, ref)
+    else:
+        await h.press(MEMBER, r"^tw:c:$")
+    await h.press(MEMBER, r"^tw:p:$")
+    row = await h.services.db.fetchone("SELECT ref FROM tasks ORDER BY id DESC LIMIT 1")
+    assert row is not None
+    return str(row["ref"])
+
+
+async def test_publish_reaches_matching_active_volunteers_in_their_language(
+    harness: Harness,
+) -> None:
+    h = harness
+    await volunteer(h, 1300, "en")
+    await volunteer(h, 1301, "ar")
+    await volunteer(h, 1302, "en", skill="tutoring")  # no match: skill
+    await volunteer(h, 1303, "en", area="south")  # no match: area
+    await volunteer(h, 1304, "en", area="anywhere")
+    await volunteer(h, 1305, "en")
+    await h.say(1305, "/volunteer")
+    await h.press(1305, r"^vo:p$")  # paused: no offer
+    family_ref = await full_intake(h, 99)
+    before = {u: len(h.fake.sent(u)) for u in range(1300, 1306)}
+    await h.say(MEMBER, "/start")
+    await h.say(MEMBER, "/newtask")
+    await h.say(MEMBER, "Drive a family to the hospital")
+    await h.say(MEMBER, "Pick-up at 10:00 near the mosque, back by noon.")
+    await h.press(MEMBER, r"^tw:s:driving$")
+    await h.press(MEMBER, r"^tw:a:north$")
+    await h.press(MEMBER, r"^tw:d:1$")
+    await h.press(MEMBER, r"^tw:t:0900$")
+    await h.press(MEMBER, r"^tw:u:120$")
+    await h.press(MEMBER, r"^tw:n:2$")
+    calls = await h.say(MEMBER, family_ref)
+    assert "3 active volunteers match" in h.texts(calls)[-1]
+    await h.press(MEMBER, r"^tw:p:$")
+    received = {u for u in range(1300, 1306) if len(h.fake.sent(u)) > before[u]}
+    assert received == {1300, 1301, 1304}
+    arabic = h.fake.texts(1301)[-1]
+    assert "Drive a family" in arabic and "القيادة" in arabic
+    offer = h.fake.last(1300)
+    assert str(next(d for _, d in h.fake.buttons(offer))).startswith("tk:a:T")
+    for secret in ("Fatima", "+962791234567", "kidney", family_ref):
+        assert secret not in (offer.text or "")
+
+
+async def test_slots_are_exact_when_many_accept_at_once(harness: Harness) -> None:
+    h = harness
+    for user in DRIVERS:
+        await volunteer(h, user)
+    ref = await new_task(h, needed=3)
+    updates = [h.updates.callback(u, f"tk:a:{ref}", chat_id=u) for u in DRIVERS]
+    for update in updates:  # the offers the volunteers press are their own messages
+        assert update.callback_query is not None
+    processor = h.app.update_processor
+    await asyncio.gather(*(processor.process_update(u, h.app.process_update(u)) for u in updates))
+    rows = await h.services.db.fetchall(
+        "SELECT volunteer_id, status, position FROM assignments ORDER BY position"
+    )
+    accepted = [r["volunteer_id"] for r in rows if r["status"] == "accepted"]
+    waiting = [r["position"] for r in rows if r["status"] == "waitlisted"]
+    assert len(accepted) == 3 and waiting == list(range(1, 8))
+
+
+async def test_withdraw_promotes_the_first_on_the_waitlist(harness: Harness) -> None:
+    h = harness
+    for user in DRIVERS[:3]:
+        await volunteer(h, user)
+    ref = await new_task(h, needed=1)
+    await h.press_data(DRIVERS[0], f"tk:a:{ref}", chat_id=DRIVERS[0])
+    calls = await h.press_data(DRIVERS[1], f"tk:a:{ref}", chat_id=DRIVERS[1])
+    assert "number 1 on the waiting list" in h.texts(calls)[-1]
+    await h.press_data(DRIVERS[2], f"tk:a:{ref}", chat_id=DRIVERS[2])
+    calls = await h.press_data(DRIVERS[0], f"tk:a:{ref}", chat_id=DRIVERS[0])
+    assert "already answered" in h.texts(calls)[-1]
+
+    await h.say(DRIVERS[0], "/mytasks")
+    calls = await h.press(DRIVERS[0], rf"^tk:w:{ref}$")
+    promoted = [c for c in calls if c.chat_id == DRIVERS[1]]
+    assert promoted and "place became free" in (promoted[-1].text or "")
+    mine = await h.say(DRIVERS[1], "/mytasks")
+    assert "You are in" in h.texts(mine)[0]
+    mine = await h.say(DRIVERS[2], "/mytasks")
+    assert "waiting list" in h.texts(mine)[0]
+
+
+async def test_tasks_lists_what_fits_and_strangers_cannot_answer(harness: Harness) -> None:
+    h = harness
+    await volunteer(h, 1300)
+    ref = await new_task(h)
+    calls = await h.say(1300, "/tasks")
+    assert ref in str(h.fake.buttons(calls[-1]))
+    calls = await h.press_data(OUTSIDER, f"tk:a:{ref}", chat_id=OUTSIDER)
+    assert "/volunteer" in h.alerts(calls)[0]
+    assert await h.services.db.fetchall("SELECT * FROM assignments") == []
+    calls = await h.say(OUTSIDER, "/newtask")
+    assert "don't know that command" in h.texts(calls)[0]
+    calls = await h.press_data(OUTSIDER, "tw:p:", chat_id=OUTSIDER)
+    assert [c.method for c in calls] == ["answerCallbackQuery"]
+
+
+async def test_a_decline_is_recorded(harness: Harness) -> None:
+    h = harness
+    await volunteer(h, 1300)
+    ref = await new_task(h)
+    calls = await h.press_data(1300, f"tk:d:{ref}", chat_id=1300)
+    assert "Noted" in h.texts(calls)[-1]
+    row = await h.services.db.fetchone("SELECT status FROM assignments")
+    assert row is not None and row["status"] == "declined"
