@@ -10,6 +10,7 @@ import os
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import phonenumbers
@@ -45,6 +46,7 @@ class Settings:
     api_base_url: str
     log_level: str
     database_path: Path
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -68,6 +70,19 @@ def _valid_language(code: str, available: tuple[str, ...]) -> bool:
     except (UnknownLocaleError, ValueError):
         return False
     return True
+
+
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_offsets(text: str) -> tuple[timedelta, ...] | None:
+    """``24h,1h`` → durations (units s, m, h, d), largest first; None if invalid."""
+    offsets = []
+    for part in text.replace(" ", "").split(","):
+        if len(part) < 2 or part[-1] not in UNITS or not part[:-1].isdigit():
+            return None
+        offsets.append(timedelta(**{UNITS[part[-1]]: int(part[:-1])}))
+    return tuple(sorted(set(offsets), reverse=True)) if offsets else None
 
 
 def load_settings(
@@ -163,6 +178,13 @@ def load_settings(
                 "(generate one with: python -m bot genkey)."
             )
 
+    offsets = parse_offsets(_env(env, "REMINDER_OFFSETS") or "24h,1h")
+    if offsets is None:
+        problems.append(
+            "REMINDER_OFFSETS must be durations separated by commas, such as 24h,1h "
+            "(units s, m, h, d)."
+        )
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -179,4 +201,5 @@ def load_settings(
         api_base_url=api_base_url,
         log_level=log_level,
         database_path=data_dir / "sanad.db",
+        reminder_offsets=offsets or (),
     )

@@ -50,6 +50,16 @@ async def fire(context: SanadContext) -> None:
     reminder_id = context.job.data
     assert isinstance(reminder_id, int)
     services = context.services
-    if await services.review.claim_reminder(reminder_id):
+    if await claim(services, reminder_id):
         log.info("Reminder %d fired", reminder_id)
         await services.delivery.flush()
+
+
+async def claim(services: Services, reminder_id: int) -> bool:
+    """Claim a due reminder with the service that owns its kind; False if already claimed."""
+    row = await services.db.fetchone("SELECT kind FROM reminders WHERE id = ?", (reminder_id,))
+    if row is None:
+        return False
+    if str(row["kind"]).startswith("task_"):
+        return await services.tasks.claim_reminder(reminder_id)
+    return await services.review.claim_reminder(reminder_id)

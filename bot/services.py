@@ -15,7 +15,7 @@ from bot.i18n import I18n, Translator
 from bot.intake import IntakeService
 from bot.render import bold as bold_line
 from bot.review import ReviewService
-from bot.storage import Database, outbox, people
+from bot.storage import Database, outbox, people, volunteers
 from bot.storage import cases as case_repo
 from bot.tasks import TaskService
 
@@ -27,6 +27,10 @@ OUTBOX_KINDS = (
     "support_end",
     "task_offer",
     "task_promoted",
+    "task_reminder",
+    "task_followup",
+    "task_dropout",
+    "task_outcome",
 )
 
 
@@ -121,13 +125,61 @@ class Services:
         if task is None or task.status != "open":
             return None
         t = self.i18n.get(await self._stored_language(item.chat_id) or self.i18n.default)
-        form = self.intake.forms["volunteer"]
-        text = render.task_text(t, form, task, self.settings.tz)
+        text = render.task_text(t, self.intake.forms["volunteer"], task, self.settings.tz)
+        ref = task.ref
         if item.kind == "task_promoted":
+            head = t.raw("A place became free: you are now in this task.")
+            return Outgoing(bold_line(head) + "\n\n" + text)
+        if item.kind == "task_reminder":
             return Outgoing(
-                bold_line(t.raw("A place became free: you are now in this task.")) + "\n\n" + text
+                bold_line(t.raw("Reminder")) + "\n\n" + text,
+                InlineKeyboardMarkup(
+                    [
+                        [
+                            render.button(t.raw("✅ I'm coming"), "tk", "c", ref),
+                            render.button(t.raw("I can't make it"), "tk", "w", ref),
+                        ]
+                    ]
+                ),
             )
-        return Outgoing(text, render.task_keyboard(t, task.ref))
+        if item.kind == "task_followup":
+            return Outgoing(
+                bold_line(t.raw("Was this task done?")) + "\n\n" + text,
+                InlineKeyboardMarkup(
+                    [
+                        [
+                            render.button(t.raw("✅ Done"), "tk", "y", ref),
+                            render.button(t.raw("✖️ It did not happen"), "tk", "n", ref),
+                        ]
+                    ]
+                ),
+            )
+        if item.kind in ("task_dropout", "task_outcome"):
+            payload = self.cipher.decrypt_json(item.payload) if item.payload else {}
+            profile = await volunteers.get(self.db, self.cipher, int(payload["volunteer"]))
+            name = profile.personal.get("name") if profile else None
+            who = name or t.raw("A volunteer")
+            if item.kind == "task_dropout":
+                line = t(
+                    "{name} can't make it to task {ref}: {title}. The first on the "
+                    "waiting list, if any, takes the place.",
+                    name=who,
+                    ref=ref,
+                    title=task.title,
+                )
+            elif payload.get("outcome") == "done":
+                line = t(
+                    "{name}: task {ref} ({title}) was done.", name=who, ref=ref, title=task.title
+                )
+            else:
+                line = t(
+                    "{name}: task {ref} ({title}) did not happen.",
+                    name=who,
+                    ref=ref,
+                    title=task.title,
+                )
+            return Outgoing(line)
+        return Outgoing(text, render.task_keyboard(t, ref))
 
     async def _stored_language(self, user_id: int | None) -> str | None:
         if user_id is None:
@@ -158,7 +210,7 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         form,
         IntakeService(db, cipher, forms),
         review,
-        TaskService(db, cipher),
+        TaskService(db, cipher, settings.reminder_offsets, settings.committee_chat_id),
         delivery,
     )
     for kind in OUTBOX_KINDS:

@@ -9,9 +9,10 @@ in the same transaction; every message this causes goes through the outbox.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import aiosqlite
@@ -20,6 +21,8 @@ from bot.crypto import Cipher
 from bot.storage import Database, audit, outbox, utcnow
 from bot.storage.db import iso, parse_iso
 from bot.storage.volunteers import ACTIVE
+
+log = logging.getLogger(__name__)
 
 OPEN, CANCELLED = "open", "cancelled"
 ACCEPTED, WAITLISTED, DECLINED, WITHDRAWN = "accepted", "waitlisted", "declined", "withdrawn"
@@ -54,11 +57,98 @@ class Answer:
 
 
 class TaskService:
-    """Publishing tasks and taking slots."""
+    """Publishing tasks, taking slots, reminding volunteers."""
 
-    def __init__(self, db: Database, cipher: Cipher) -> None:
+    def __init__(
+        self,
+        db: Database,
+        cipher: Cipher,
+        offsets: tuple[timedelta, ...] = (),
+        committee_chat_id: int | None = None,
+    ) -> None:
         self.db = db
         self.cipher = cipher
+        self.offsets = offsets
+        self.committee_chat_id = committee_chat_id
+
+    async def _remind(self, conn: aiosqlite.Connection, task_id: int, volunteer: int) -> None:
+        """The volunteer's reminders: before the start (REMINDER_OFFSETS), and after it."""
+        async with conn.execute(
+            "SELECT starts_at, duration_min FROM tasks WHERE id = ?", (task_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        starts = parse_iso(row["starts_at"])
+        now = utcnow()
+        dues = [("task_reminder", max(starts - offset, now)) for offset in self.offsets]
+        dues.append(("task_followup", starts + timedelta(minutes=row["duration_min"])))
+        for kind, due in dues:
+            await conn.execute(
+                "INSERT OR IGNORE INTO reminders (kind, task_id, volunteer_id, due_at) "
+                "VALUES (?, ?, ?, ?)",
+                (kind, task_id, volunteer, iso(due)),
+            )
+
+    async def claim_reminder(self, reminder_id: int) -> bool:
+        """Mark a task reminder done and queue its message, once.
+
+        A reminder due before the start whose time passed while the bot was down is still
+        sent if the task has not started; otherwise it is skipped (and logged).
+        """
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE reminders SET status = 'sent' WHERE id = ? AND status = 'pending' "
+                "RETURNING kind, task_id, volunteer_id",
+                (reminder_id,),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                return False
+            async with conn.execute(
+                "SELECT t.status, t.starts_at, a.status AS mine FROM tasks t JOIN assignments "
+                "a ON a.task_id = t.id AND a.volunteer_id = ? WHERE t.id = ?",
+                (row["volunteer_id"], row["task_id"]),
+            ) as cur:
+                state = await cur.fetchone()
+            if state is None or state["status"] != OPEN or state["mine"] != ACCEPTED:
+                return True
+            if row["kind"] == "task_reminder" and parse_iso(state["starts_at"]) <= utcnow():
+                await conn.execute(
+                    "UPDATE reminders SET status = 'skipped' WHERE id = ?", (reminder_id,)
+                )
+                log.info("Reminder %d skipped: its task has started", reminder_id)
+                return True
+            await outbox.enqueue(conn, row["kind"], row["volunteer_id"], task_id=row["task_id"])
+        return True
+
+    async def outcome(self, ref: str, volunteer_id: int, outcome: str) -> bool:
+        """Record 'coming', 'done' or 'not_done'; the task's creator is told of the last two."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT t.id, t.creator_id FROM tasks t JOIN assignments a ON a.task_id = t.id "
+                "WHERE t.ref = ? AND a.volunteer_id = ? AND a.status = 'accepted'",
+                (ref.upper(), volunteer_id),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            await conn.execute(
+                "UPDATE assignments SET outcome = ?, updated_at = ? WHERE task_id = ? AND "
+                "volunteer_id = ?",
+                (outcome, iso(utcnow()), row["id"], volunteer_id),
+            )
+            if outcome in ("done", "not_done"):
+                await outbox.enqueue(
+                    conn,
+                    "task_outcome",
+                    row["creator_id"],
+                    task_id=row["id"],
+                    payload=self.cipher.encrypt_json(
+                        {"volunteer": volunteer_id, "outcome": outcome}
+                    ),
+                )
+        return True
 
     def _task(self, row: aiosqlite.Row) -> Task:
         content = self.cipher.decrypt_json(row["content"])
@@ -178,6 +268,7 @@ class TaskService:
                 await audit.record(
                     conn, "task_accepted", actor_id=volunteer_id, detail=f"task {task['id']}"
                 )
+                await self._remind(conn, task["id"], volunteer_id)
                 return Answer(ACCEPTED)
             await conn.execute(
                 "INSERT INTO assignments (task_id, volunteer_id, status, position, created_at, "
@@ -217,6 +308,23 @@ class TaskService:
             )
             if cursor.rowcount != 1:
                 return Answer("closed")
+            await conn.execute(
+                "DELETE FROM reminders WHERE task_id = ? AND volunteer_id = ? AND "
+                "status = 'pending'",
+                (task["id"], volunteer_id),
+            )
+            async with conn.execute(
+                "SELECT creator_id FROM tasks WHERE id = ?", (task["id"],)
+            ) as cur:
+                creator = await cur.fetchone()
+            if creator is not None:
+                await outbox.enqueue(
+                    conn,
+                    "task_dropout",
+                    creator["creator_id"],
+                    task_id=task["id"],
+                    payload=self.cipher.encrypt_json({"volunteer": volunteer_id}),
+                )
             promoted = await self._promote(conn, task["id"])
             await audit.record(
                 conn, "task_withdrawn", actor_id=volunteer_id, detail=f"task {task['id']}"
@@ -249,6 +357,7 @@ class TaskService:
                 (iso(utcnow()), task_id, volunteer),
             )
             await outbox.enqueue(conn, "task_promoted", volunteer, task_id=task_id)
+            await self._remind(conn, task_id, volunteer)
             first = first or volunteer
         return first
 

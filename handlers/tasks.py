@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot import render
+from bot import reminders, render
 from bot.context import SanadContext
 from bot.forms import Form
 from bot.i18n import Translator, escape
@@ -31,7 +31,7 @@ from handlers.review import (
     save_session,
     to_member,
 )
-from handlers.util import reply
+from handlers.util import close_buttons, reply
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ TITLE_LIMIT = 100
 DESCRIPTION_LIMIT = 1000
 DURATIONS = (60, 120, 180, 240)
 QUICK_TIMES = ("09:00", "12:00", "17:00")
+OUTCOMES = {"c": "coming", "y": "done", "n": "not_done"}
 STEPS = (
     "title",
     "description",
@@ -324,6 +325,18 @@ async def task_answer(update: Update, context: SanadContext) -> None:
         answer = await tasks.decline(ref, user_id)
     elif verb == "w":
         answer = await tasks.withdraw(ref, user_id)
+    elif verb in OUTCOMES:
+        recorded = await tasks.outcome(ref, user_id, OUTCOMES[verb])
+        await query.answer()
+        await close_buttons(query)
+        await reply(
+            update,
+            t.raw("Thank you, noted.")
+            if recorded
+            else t.raw("This task is closed: it was cancelled, has started or is over."),
+        )
+        services.delivery.kick()
+        return
     else:
         await query.answer(t.raw("This button no longer works."))
         return
@@ -344,8 +357,8 @@ async def task_answer(update: Update, context: SanadContext) -> None:
         text = messages.get(answer.status, t.raw("This button no longer works."))
     await query.answer()
     await reply(update, text)
-    if answer.promoted is not None:
-        services.delivery.kick()
+    services.delivery.kick()
+    await reminders.sync(context.application, services)
 
 
 async def tasks_command(update: Update, context: SanadContext) -> None:

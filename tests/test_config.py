@@ -72,6 +72,7 @@ def test_every_bad_value_is_reported() -> None:
             "TELEGRAM_API_BASE_URL": "ftp://x",
             "LOG_LEVEL": "LOUD",
             "ENCRYPTION_KEY": "short",
+            "REMINDER_OFFSETS": "1 week",
         }
     )
     names = [
@@ -85,6 +86,7 @@ def test_every_bad_value_is_reported() -> None:
         "TELEGRAM_API_BASE_URL",
         "LOG_LEVEL",
         "ENCRYPTION_KEY",
+        "REMINDER_OFFSETS",
     ]
     assert len(found) == len(names)
     for name, problem in zip(names, found, strict=True):
@@ -147,3 +149,17 @@ def test_genkey_prints_a_usable_key(tmp_path: Path) -> None:
 
     result = run_cli("genkey", env={}, cwd=tmp_path)
     assert result.returncode == 0 and valid_key(result.stdout.strip())
+
+
+def test_reminder_offsets() -> None:
+    from datetime import timedelta
+
+    from bot.config import parse_offsets
+
+    assert parse_offsets("1h,24h, 30m") == (
+        timedelta(days=1),
+        timedelta(hours=1),
+        timedelta(minutes=30),
+    )
+    assert parse_offsets("2d") == (timedelta(days=2),)
+    assert parse_offsets("") is None and parse_offsets("5x") is None

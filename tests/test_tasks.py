@@ -149,3 +149,72 @@ async def test_a_decline_is_recorded(harness: Harness) -> None:
     assert "Noted" in h.texts(calls)[-1]
     row = await h.services.db.fetchone("SELECT status FROM assignments")
     assert row is not None and row["status"] == "declined"
+
+
+async def reminder_ids(h: Harness, kind: str, volunteer: int) -> list[int]:
+    rows = await h.services.db.fetchall(
+        "SELECT id FROM reminders WHERE kind = ? AND volunteer_id = ? AND status = 'pending' "
+        "ORDER BY due_at",
+        (kind, volunteer),
+    )
+    return [int(r["id"]) for r in rows]
+
+
+async def test_reminders_exactly_once_with_coming_and_cant_make_it(harness: Harness) -> None:
+    from bot import reminders
+
+    h = harness
+    for user in DRIVERS[:2]:
+        await volunteer(h, user)
+    ref = await new_task(h, needed=1)
+    await h.press_data(DRIVERS[0], f"tk:a:{ref}", chat_id=DRIVERS[0])
+    await h.press_data(DRIVERS[1], f"tk:a:{ref}", chat_id=DRIVERS[1])  # waitlisted
+    before = await reminder_ids(h, "task_reminder", DRIVERS[0])
+    assert len(before) == 2  # 24h and 1h before (REMINDER_OFFSETS default)
+    assert len(await reminder_ids(h, "task_followup", DRIVERS[0])) == 1
+    assert await reminder_ids(h, "task_reminder", DRIVERS[1]) == []  # not in the task
+
+    first = before[0]
+    assert await reminders.claim(h.services, first) is True
+    assert await reminders.claim(h.services, first) is False  # a restarted process
+    await h.services.delivery.flush()
+    reminder = h.fake.last(DRIVERS[0])
+    assert "Reminder" in (reminder.text or "")
+    assert [d for _, d in h.fake.buttons(reminder)] == [f"tk:c:{ref}", f"tk:w:{ref}"]
+
+    await h.press(DRIVERS[0], rf"^tk:c:{ref}$")
+    row = await h.services.db.fetchone(
+        "SELECT outcome FROM assignments WHERE volunteer_id = ?", (DRIVERS[0],)
+    )
+    assert row is not None and row["outcome"] == "coming"
+
+    calls = await h.press_data(DRIVERS[0], f"tk:w:{ref}", chat_id=DRIVERS[0])
+    assert await reminder_ids(h, "task_reminder", DRIVERS[0]) == []  # no more reminders
+    told = [c for c in calls if c.chat_id == MEMBER]
+    assert told and "can't make it" in (told[-1].text or "") and "Omar" in (told[-1].text or "")
+    promoted = [c for c in calls if c.chat_id == DRIVERS[1]]
+    assert promoted and "place became free" in (promoted[-1].text or "")
+    assert len(await reminder_ids(h, "task_reminder", DRIVERS[1])) == 2
+
+
+async def test_late_reminder_skipped_once_the_task_started_and_followup(harness: Harness) -> None:
+    from bot import reminders
+
+    h = harness
+    await volunteer(h, DRIVERS[0])
+    ref = await new_task(h, needed=1)
+    await h.press_data(DRIVERS[0], f"tk:a:{ref}", chat_id=DRIVERS[0])
+    async with h.services.db.transaction() as conn:  # the bot was down past the start
+        await conn.execute("UPDATE tasks SET starts_at = '2001-01-01T09:00:00+00:00'")
+    [early, _] = await reminder_ids(h, "task_reminder", DRIVERS[0])
+    sent = len(h.fake.sent(DRIVERS[0]))
+    assert await reminders.claim(h.services, early) is True
+    await h.services.delivery.flush()
+    assert len(h.fake.sent(DRIVERS[0])) == sent  # skipped, not sent
+    row = await h.services.db.fetchone("SELECT status FROM reminders WHERE id = ?", (early,))
+    assert row is not None and row["status"] == "skipped"
+    [followup] = await reminder_ids(h, "task_followup", DRIVERS[0])
+    assert await reminders.claim(h.services, followup) is True
+    await h.services.delivery.flush()
+    await h.press(DRIVERS[0], rf"^tk:y:{ref}$")
+    assert "was done" in h.fake.texts(MEMBER)[-1]
