@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
@@ -21,6 +22,14 @@ from bot.storage import Database, outbox, people, utcnow
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+BATCH = 200
+CONCURRENCY = 16
+# Broadcasts (task offers and reminders) are paced below Telegram's ~30 messages/s so that
+# interactive replies, which are not paced here, always find room.
+BULK_KINDS = frozenset({"task_offer", "task_reminder", "task_followup"})
+BULK_PER_SECOND = 25.0
+PRIVATE_CHAT_INTERVAL = 1.0  # ~1 message/s per chat
+WAIT_FOR_RETRY = 30.0  # a retry due this soon is waited for; later ones wait for the job
 
 
 @dataclass(frozen=True)
@@ -41,11 +50,13 @@ def backoff(attempts: int) -> timedelta:
 
 
 class Delivery:
-    """Sends what the outbox holds, one item at a time, in order."""
+    """Sends what the outbox holds: chats in parallel, each chat's messages in order."""
 
-    def __init__(self, db: Database, bot: Bot) -> None:
+    def __init__(self, db: Database, bot: Bot, bulk_per_second: float = BULK_PER_SECOND) -> None:
         self.db = db
         self.bot = bot
+        self.after_batch: Callable[[], Awaitable[None]] | None = None
+        self._bulk = AsyncLimiter(bulk_per_second, 1)
         self._renderers: dict[str, Renderer] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -75,11 +86,43 @@ class Delivery:
             await asyncio.shield(self._task)
 
     async def flush(self) -> int:
-        """Send every due item; return how many were sent."""
+        """Send every due item (waiting for retries due within 30 s); return how many."""
         sent = 0
         async with self._lock:
-            for item in await outbox.due(self.db, utcnow()):
-                sent += await self._send(item)
+            while True:
+                items = await outbox.due(self.db, utcnow(), limit=BATCH)
+                if not items:
+                    wait = await outbox.seconds_to_next(self.db, utcnow())
+                    if wait is None or wait > WAIT_FOR_RETRY:
+                        break
+                    await asyncio.sleep(max(wait, 0.05))
+                    continue
+                by_chat: dict[int, list[outbox.Item]] = {}
+                for item in items:
+                    by_chat.setdefault(item.chat_id, []).append(item)
+                gate = asyncio.Semaphore(CONCURRENCY)
+                counts = await asyncio.gather(*(self._chat(gate, q) for q in by_chat.values()))
+                sent += sum(counts)
+                if self.after_batch is not None:
+                    await self.after_batch()
+        return sent
+
+    async def _chat(self, gate: asyncio.Semaphore, items: list[outbox.Item]) -> int:
+        """One chat's due items, in order, about a second apart."""
+        sent = 0
+        async with gate:
+            for number, item in enumerate(items):
+                if number:
+                    await asyncio.sleep(PRIVATE_CHAT_INTERVAL)
+                if item.kind in BULK_KINDS:
+                    await self._bulk.acquire()
+                try:
+                    sent += await self._send(item)
+                except Exception as exc:  # a broken item must not stop the others
+                    await outbox.give_up(self.db, item.id, type(exc).__name__)
+                    log.error(
+                        "Outbox item %d (%s) failed: %s", item.id, item.kind, type(exc).__name__
+                    )
         return sent
 
     async def _send(self, item: outbox.Item) -> int:

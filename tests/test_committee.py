@@ -176,7 +176,7 @@ async def test_card_retried_after_flood_control(harness: Harness) -> None:
     assert case is not None
     async with h.services.db.transaction() as conn:
         await outbox.enqueue(conn, "committee_card", COMMITTEE_CHAT, case_id=case["id"])
-    h.fake.fail_next("sendMessage", 429, retry_after=30)
+    h.fake.fail_next("sendMessage", 429, retry_after=60)  # longer than flush waits
     assert await h.services.delivery.flush() == 0
     row = await h.services.db.fetchone(
         "SELECT status, attempts, next_attempt_at FROM outbox ORDER BY id DESC LIMIT 1"
@@ -222,3 +222,18 @@ async def test_forged_buttons_on_the_card_never_touch_it(harness: Harness, press
         await h.press_data(presser, data, message_id=card["message_id"], chat_id=COMMITTEE_CHAT)
     assert h.fake.messages(COMMITTEE_CHAT) == [card]
     assert all(c.chat_id != COMMITTEE_CHAT for c in h.fake.sent() if c.method.startswith("edit"))
+
+
+async def test_a_short_flood_wait_is_honoured_within_the_flush(harness: Harness) -> None:
+    h = harness
+    ref = await full_intake(h, FAMILY)
+    case = await h.services.db.fetchone("SELECT id FROM cases WHERE ref = ?", (ref,))
+    assert case is not None
+    async with h.services.db.transaction() as conn:
+        await outbox.enqueue(conn, "committee_card", COMMITTEE_CHAT, case_id=case["id"])
+    h.fake.fail_next("sendMessage", 429, retry_after=1)
+    assert await h.services.delivery.flush() == 1  # waited about a second, then sent
+    row = await h.services.db.fetchone(
+        "SELECT status, attempts FROM outbox ORDER BY id DESC LIMIT 1"
+    )
+    assert row is not None and (row["status"], row["attempts"]) == ("sent", 2)

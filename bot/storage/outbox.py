@@ -107,3 +107,11 @@ async def skip(db: Database, item_id: int, reason: str) -> None:
         await conn.execute(
             "UPDATE outbox SET status = 'skipped', error = ? WHERE id = ?", (reason, item_id)
         )
+
+
+async def seconds_to_next(db: Database, now: datetime) -> float | None:
+    """Seconds until the next pending item is due (None: nothing pending)."""
+    row = await db.fetchone("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'pending'")
+    if row is None or row[0] is None:
+        return None
+    return (datetime.fromisoformat(row[0]) - now).total_seconds()
