@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, TelegramError
 
 from bot import render
 from bot.config import Settings
@@ -18,6 +20,8 @@ from bot.review import ReviewService
 from bot.storage import Database, outbox, people, volunteers
 from bot.storage import cases as case_repo
 from bot.tasks import TaskService
+
+log = logging.getLogger(__name__)
 
 OUTBOX_KINDS = (
     "committee_card",
@@ -181,6 +185,45 @@ class Services:
             return Outgoing(line)
         return Outgoing(text, render.task_keyboard(t, ref))
 
+    async def report_progress(self) -> None:
+        """Edit each member's "sent X of N" message; the last edit is the summary."""
+        for progress in await self.tasks.progress():
+            t = self.i18n.get(
+                await self._stored_language(progress.chat_id) or self.settings.committee_language
+            )
+            if progress.finished:
+                text = t(
+                    "Task {ref} sent: {sent} delivered, {blocked} blocked the bot, "
+                    "{failed} failed.",
+                    ref=progress.ref,
+                    sent=t.number(progress.sent),
+                    blocked=t.number(progress.blocked),
+                    failed=t.number(progress.failed),
+                )
+            else:
+                text = t(
+                    "Task {ref}: sent {sent} of {total}…",
+                    ref=progress.ref,
+                    sent=t.number(progress.sent),
+                    total=t.number(progress.total),
+                )
+            try:
+                await self.delivery.bot.edit_message_text(
+                    text, chat_id=progress.chat_id, message_id=progress.message_id
+                )
+            except BadRequest as exc:
+                if "not modified" not in str(exc).lower():
+                    log.warning(
+                        "Progress of task %d not shown: %s", progress.task_id, type(exc).__name__
+                    )
+            except TelegramError as exc:
+                log.warning(
+                    "Progress of task %d not shown: %s", progress.task_id, type(exc).__name__
+                )
+                continue
+            if progress.finished:
+                await self.tasks.progress_done(progress.task_id)
+
     async def _stored_language(self, user_id: int | None) -> str | None:
         if user_id is None:
             return None
@@ -215,4 +258,5 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     )
     for kind in OUTBOX_KINDS:
         delivery.register(kind, services._render)
+    delivery.after_batch = services.report_progress
     return services

@@ -48,6 +48,25 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """How far a task's broadcast has gone."""
+
+    task_id: int
+    ref: str
+    chat_id: int
+    message_id: int
+    sent: int
+    blocked: int
+    failed: int
+    total: int
+
+    @property
+    def finished(self) -> bool:
+        """Every offer was sent or given up."""
+        return self.sent + self.blocked + self.failed >= self.total
+
+
+@dataclass(frozen=True)
 class Answer:
     """What happened to a volunteer's Accept, Decline or Withdraw."""
 
@@ -121,6 +140,42 @@ class TaskService:
                 return True
             await outbox.enqueue(conn, row["kind"], row["volunteer_id"], task_id=row["task_id"])
         return True
+
+    async def track(self, task_id: int, chat_id: int, message_id: int) -> None:
+        """Remember the member's progress message of a broadcast."""
+        await self.db.write(
+            "UPDATE tasks SET progress_chat = ?, progress_message_id = ? WHERE id = ?",
+            (chat_id, message_id, task_id),
+        )
+
+    async def progress(self) -> list[Progress]:
+        """Broadcasts whose progress message is not final yet, with their counts."""
+        rows = await self.db.fetchall(
+            "SELECT t.id, t.ref, t.progress_chat, t.progress_message_id, "
+            "SUM(o.status = 'sent') AS sent, "
+            "SUM(o.status = 'failed' AND o.error = 'Forbidden') AS blocked, "
+            "SUM(o.status IN ('failed', 'skipped') AND COALESCE(o.error, '') != 'Forbidden') "
+            "AS failed, COUNT(o.id) AS total FROM tasks t JOIN outbox o ON o.task_id = t.id "
+            "AND o.kind = 'task_offer' WHERE t.progress_message_id IS NOT NULL AND "
+            "t.progress_done = 0 GROUP BY t.id"
+        )
+        return [
+            Progress(
+                int(r["id"]),
+                r["ref"],
+                int(r["progress_chat"]),
+                int(r["progress_message_id"]),
+                int(r["sent"] or 0),
+                int(r["blocked"] or 0),
+                int(r["failed"] or 0),
+                int(r["total"]),
+            )
+            for r in rows
+        ]
+
+    async def progress_done(self, task_id: int) -> None:
+        """The final summary was shown."""
+        await self.db.write("UPDATE tasks SET progress_done = 1 WHERE id = ?", (task_id,))
 
     async def outcome(self, ref: str, volunteer_id: int, outcome: str) -> bool:
         """Record 'coming', 'done' or 'not_done'; the task's creator is told of the last two."""

@@ -288,7 +288,7 @@ async def publish(
         session.get("case_id"),
     )
     log.info("Task %d published to %d volunteers by member %d", task.id, count, member)
-    await reply(
+    message = await reply(
         update,
         t.plural(
             "Task {ref} published: it is being sent to {n} volunteer.",
@@ -297,6 +297,8 @@ async def publish(
             ref=task.ref,
         ),
     )
+    if message is not None and count:
+        await context.services.tasks.track(task.id, message.chat_id, message.message_id)
     context.services.delivery.kick()
 
 

@@ -218,3 +218,17 @@ async def test_late_reminder_skipped_once_the_task_started_and_followup(harness:
     await h.services.delivery.flush()
     await h.press(DRIVERS[0], rf"^tk:y:{ref}$")
     assert "was done" in h.fake.texts(MEMBER)[-1]
+
+
+async def test_the_member_sees_progress_and_a_summary(harness: Harness) -> None:
+    h = harness
+    for user in DRIVERS[:3]:
+        await volunteer(h, user)
+    h.fake.block(DRIVERS[2])
+    ref = await new_task(h)
+    summary = h.fake.messages(MEMBER)[-1]
+    assert f"Task {ref} sent: 2 delivered, 1 blocked the bot, 0 failed." in summary["text"]
+    row = await h.services.db.fetchone(
+        "SELECT reachable FROM people WHERE user_id = ?", (DRIVERS[2],)
+    )
+    assert row is not None and row["reachable"] == 0
