@@ -228,9 +228,11 @@ class TaskService:
         return self._task(rows[0]) if rows else None
 
     async def matching_volunteers(self, skill: str, area: str) -> list[int]:
-        """Active volunteers with the skill who help in the area (or anywhere)."""
+        """Active, reachable volunteers with the skill who help in the area (or anywhere)."""
         rows = await self.db.fetchall(
-            "SELECT user_id, answers FROM volunteers WHERE status = ?", (ACTIVE,)
+            "SELECT v.user_id, v.answers FROM volunteers v JOIN people p ON p.user_id = "
+            "v.user_id WHERE v.status = ? AND p.reachable = 1",
+            (ACTIVE,),
         )
         found = []
         for row in rows:

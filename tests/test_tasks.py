@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from tests.conftest import MEMBER, OUTSIDER, Harness
+from bot.config import Settings
+from tests.conftest import MEMBER, OUTSIDER, Harness, start_app, stop_app
+from tests.fakes.telegram import FakeTelegram
 from tests.flows import act, full_intake
 from tests.test_volunteers import REGISTRATION
 
@@ -232,3 +234,46 @@ async def test_the_member_sees_progress_and_a_summary(harness: Harness) -> None:
         "SELECT reachable FROM people WHERE user_id = ?", (DRIVERS[2],)
     )
     assert row is not None and row["reachable"] == 0
+
+
+async def test_blocked_volunteers_are_skipped_next_time(harness: Harness) -> None:
+    h = harness
+    for user in DRIVERS[:2]:
+        await volunteer(h, user)
+    await h.feed(h.updates.my_chat_member(DRIVERS[1], "member", "kicked"))
+    await new_task(h)
+    offers = await h.services.db.fetchall("SELECT chat_id FROM outbox WHERE kind = 'task_offer'")
+    assert [r["chat_id"] for r in offers] == [DRIVERS[0]]
+
+
+async def test_an_interrupted_broadcast_finishes_after_a_restart(settings: Settings) -> None:
+    from bot.storage import outbox, utcnow
+
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    for user in DRIVERS:
+        await volunteer(h, user)
+    sent_before = {u: len(fake.sent(u)) for u in DRIVERS}
+    delivery = h.services.delivery
+    flush = delivery.flush
+
+    async def nothing() -> int:
+        return 0
+
+    delivery.flush = nothing  # type: ignore[method-assign]
+    await new_task(h)
+    # The process sends four offers, then dies before the rest.
+    for item in (await outbox.due(h.services.db, utcnow(), limit=50))[:4]:
+        await delivery._send(item)
+    delivery.flush = flush  # type: ignore[method-assign]
+    delivered = [u for u in DRIVERS if len(fake.sent(u)) > sent_before[u]]
+    assert len(delivered) == 4
+    await stop_app(app)
+
+    fake2 = FakeTelegram()
+    app2 = await start_app(settings, fake2)  # start-up sends what the outbox still holds
+    await Harness(app2, fake2).services.delivery.wait_idle()
+    await stop_app(app2)
+    second = [u for u in DRIVERS if fake2.sent(u)]
+    assert sorted(delivered + second) == sorted(DRIVERS)  # nobody missed, nobody twice
