@@ -40,6 +40,7 @@ MEMBER_COMMANDS = (
     ("export", N_("Export the cases as CSV")),
     ("stats", N_("Statistics")),
     ("newtask", N_("Publish a task to volunteers")),
+    ("task", N_("Follow, change or cancel a task: /task REF")),
 )
 GROUP_COMMANDS = (("help", N_("What the committee can do here")),)
 OUTBOX_INTERVAL = 60.0

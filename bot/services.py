@@ -35,6 +35,8 @@ OUTBOX_KINDS = (
     "task_followup",
     "task_dropout",
     "task_outcome",
+    "task_cancelled",
+    "task_changed",
 )
 
 
@@ -126,7 +128,7 @@ class Services:
     async def _render_task(self, item: outbox.Item) -> Outgoing | None:
         row = await self.db.fetchone("SELECT ref FROM tasks WHERE id = ?", (item.task_id,))
         task = await self.tasks.get(row["ref"]) if row else None
-        if task is None or task.status != "open":
+        if task is None or (task.status != "open" and item.kind != "task_cancelled"):
             return None
         t = self.i18n.get(await self._stored_language(item.chat_id) or self.i18n.default)
         text = render.task_text(t, self.intake.forms["volunteer"], task, self.settings.tz)
@@ -134,6 +136,18 @@ class Services:
         if item.kind == "task_promoted":
             head = t.raw("A place became free: you are now in this task.")
             return Outgoing(bold_line(head) + "\n\n" + text)
+        if item.kind == "task_cancelled":
+            return Outgoing(
+                bold_line(t.raw("This task is cancelled. Thank you for your help."))
+                + "\n\n"
+                + text
+            )
+        if item.kind == "task_changed":
+            return Outgoing(
+                bold_line(t.raw("This task was changed: please check the new details."))
+                + "\n\n"
+                + text
+            )
         if item.kind == "task_reminder":
             return Outgoing(
                 bold_line(t.raw("Reminder")) + "\n\n" + text,

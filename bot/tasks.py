@@ -141,6 +141,80 @@ class TaskService:
             await outbox.enqueue(conn, row["kind"], row["volunteer_id"], task_id=row["task_id"])
         return True
 
+    async def people_of(self, task_id: int) -> dict[str, int]:
+        """How many volunteers accepted, wait, declined."""
+        rows = await self.db.fetchall(
+            "SELECT status, COUNT(*) AS n FROM assignments WHERE task_id = ? GROUP BY status",
+            (task_id,),
+        )
+        return {r["status"]: int(r["n"]) for r in rows}
+
+    async def cancel(self, ref: str, member_id: int) -> Task | None:
+        """Cancel an open task; everyone who accepted or waits is told."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE tasks SET status = 'cancelled', updated_at = ? WHERE ref = ? AND "
+                "status = 'open' RETURNING id",
+                (iso(utcnow()), ref.upper()),
+            )
+            row = await cursor.fetchone()
+            await cursor.close()
+            if row is None:
+                return None
+            await self._tell_holders(conn, int(row["id"]), "task_cancelled")
+            await conn.execute(
+                "DELETE FROM reminders WHERE task_id = ? AND status = 'pending'", (row["id"],)
+            )
+            await audit.record(
+                conn, "task_cancelled", actor_id=member_id, detail=f"task {row['id']}"
+            )
+        return await self.get(ref)
+
+    async def change(
+        self,
+        ref: str,
+        member_id: int,
+        *,
+        starts_at: datetime | None = None,
+        description: str | None = None,
+    ) -> Task | None:
+        """Change the time or the description; holders are told, reminders follow the time."""
+        task = await self.get(ref)
+        if task is None or task.status != OPEN:
+            return None
+        content = self.cipher.encrypt_json(
+            {"title": task.title, "description": description or task.description}
+        )
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE tasks SET content = ?, starts_at = ?, updated_at = ? WHERE id = ?",
+                (content, iso(starts_at or task.starts_at), iso(utcnow()), task.id),
+            )
+            if starts_at is not None:
+                await conn.execute(
+                    "DELETE FROM reminders WHERE task_id = ? AND status = 'pending'", (task.id,)
+                )
+                async with conn.execute(
+                    "SELECT volunteer_id FROM assignments WHERE task_id = ? AND "
+                    "status = 'accepted'",
+                    (task.id,),
+                ) as cursor:
+                    holders = [int(r["volunteer_id"]) for r in await cursor.fetchall()]
+                for volunteer in holders:
+                    await self._remind(conn, task.id, volunteer)
+            await self._tell_holders(conn, task.id, "task_changed")
+            await audit.record(conn, "task_changed", actor_id=member_id, detail=f"task {task.id}")
+        return await self.get(ref)
+
+    async def _tell_holders(self, conn: aiosqlite.Connection, task_id: int, kind: str) -> None:
+        async with conn.execute(
+            "SELECT volunteer_id FROM assignments WHERE task_id = ? AND status IN "
+            "('accepted', 'waitlisted')",
+            (task_id,),
+        ) as cursor:
+            for row in await cursor.fetchall():
+                await outbox.enqueue(conn, kind, int(row["volunteer_id"]), task_id=task_id)
+
     async def track(self, task_id: int, chat_id: int, message_id: int) -> None:
         """Remember the member's progress message of a broadcast."""
         await self.db.write(

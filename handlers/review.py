@@ -629,10 +629,11 @@ async def route_session(update: Update, context: SanadContext) -> bool:
     if not is_member(update, context):
         await end_session(context, update.effective_user.id)
         return False
-    if session.get("kind") == "task":
-        from handlers.tasks import task_message
+    if session.get("kind") in ("task", "taskedit"):
+        from handlers.tasks import task_edit_message, task_message
 
-        await task_message(update, context, session)
+        handler = task_message if session["kind"] == "task" else task_edit_message
+        await handler(update, context, session)
         return True
     await wizard_message(update, context, session)
     return True

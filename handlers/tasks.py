@@ -299,6 +299,7 @@ async def publish(
     )
     if message is not None and count:
         await context.services.tasks.track(task.id, message.chat_id, message.message_id)
+    await reply(update, t("Send /task {ref} to follow, change or cancel it.", ref=task.ref))
     context.services.delivery.kick()
 
 
@@ -417,3 +418,135 @@ __all__ = [
     "task_message",
     "tasks_command",
 ]
+
+
+# --- the member manages a task --------------------------------------------------------------
+
+
+async def task_command(update: Update, context: SanadContext) -> None:
+    """/task REF: a published task, who answered, and Change / Cancel."""
+    t = await committee_gate(update, context)
+    if t is None:
+        return
+    if not context.args:
+        await to_member(update, context, t.raw("Send /task followed by the task reference."))
+        return
+    task = await context.services.tasks.get(context.args[0][:10])
+    if task is None:
+        await to_member(update, context, t.raw("No task has this reference."))
+        return
+    counts = await context.services.tasks.people_of(task.id)
+    text = "\n\n".join(
+        [
+            render.task_text(t, _form(context), task, context.services.settings.tz),
+            t(
+                "{accepted} accepted, {waiting} on the waiting list, {declined} declined.",
+                accepted=t.number(counts.get(ACCEPTED, 0)),
+                waiting=t.number(counts.get(WAITLISTED, 0)),
+                declined=t.number(counts.get("declined", 0)),
+            ),
+        ]
+    )
+    markup = None
+    if task.status == "open":
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    button(t.raw("🕒 Change the time"), "tm", "t", task.ref),
+                    button(t.raw("📝 Change the description"), "tm", "d", task.ref),
+                ],
+                [button(t.raw("🗑 Cancel the task"), "tm", "x", task.ref)],
+            ]
+        )
+    await to_member(update, context, text, markup)
+
+
+async def manage_button(update: Update, context: SanadContext) -> None:
+    """tm:<verb>:<ref>: change the time or the description, or cancel (after confirming)."""
+    press = await member_press(update, context)
+    if press is None:
+        return
+    query, member, t, parts = press.query, press.member, press.t, press.parts
+    verb, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    tasks = context.services.tasks
+    task = await tasks.get(ref)
+    if task is None or task.status != "open":
+        await query.answer(t.raw("This task is closed: it was cancelled, has started or is over."))
+        return
+    await query.answer()
+    if verb == "x":
+        await reply(
+            update,
+            t("Cancel task {ref}? Everyone who accepted it will be told.", ref=task.ref),
+            reply_markup=InlineKeyboardMarkup(
+                [
+                    [button(t.raw("Yes, cancel it"), "tm", "X", task.ref)],
+                    [button(t.raw("No, keep it"), "tm", "k", task.ref)],
+                ]
+            ),
+        )
+    elif verb == "X":
+        await close_buttons(query)
+        await tasks.cancel(task.ref, member)
+        await reply(
+            update, t("Task {ref} is cancelled; the volunteers are being told.", ref=task.ref)
+        )
+        context.services.delivery.kick()
+    elif verb in ("t", "d"):
+        await save_session(
+            context,
+            member,
+            {
+                "kind": "taskedit",
+                "ref": task.ref,
+                "step": "time" if verb == "t" else "description",
+            },
+        )
+        await reply(
+            update,
+            t.raw("Send the new day and time, like 2027-03-31 14:30.")
+            if verb == "t"
+            else t.raw("Send the new description."),
+        )
+    else:
+        await close_buttons(query)
+        await reply(update, t.raw("Good, nothing was changed."))
+
+
+async def task_edit_message(
+    update: Update, context: SanadContext, session: dict[str, Any]
+) -> None:
+    """The new time or description of a task, typed by the member."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    t = context.t
+    member = update.effective_user.id
+    tasks = context.services.tasks
+    if message.text is None:
+        await reply(update, t.raw("Please type your answer."))
+        return
+    if session["step"] == "time":
+        try:
+            starts = datetime.fromisoformat(normalize_digits(message.text).strip())
+        except ValueError:
+            await reply(update, t.raw("Please send the day and time like 2027-03-31 14:30."))
+            return
+        starts = starts.replace(tzinfo=context.services.settings.tz)
+        if starts <= utcnow():
+            await reply(update, t.raw("This time has already passed. Please choose a later time."))
+            return
+        changed = await tasks.change(session["ref"], member, starts_at=starts)
+    else:
+        text = await checked_text(update, t, message.text, DESCRIPTION_LIMIT)
+        if text is None:
+            return
+        changed = await tasks.change(session["ref"], member, description=text)
+    await end_session(context, member)
+    if changed is None:
+        await reply(
+            update, t.raw("This task is closed: it was cancelled, has started or is over.")
+        )
+        return
+    await reply(update, t("Task {ref} changed; the volunteers are being told.", ref=changed.ref))
+    context.services.delivery.kick()
+    await reminders.sync(context.application, context.services)

@@ -228,8 +228,8 @@ async def test_the_member_sees_progress_and_a_summary(harness: Harness) -> None:
         await volunteer(h, user)
     h.fake.block(DRIVERS[2])
     ref = await new_task(h)
-    summary = h.fake.messages(MEMBER)[-1]
-    assert f"Task {ref} sent: 2 delivered, 1 blocked the bot, 0 failed." in summary["text"]
+    texts = [str(m.get("text")) for m in h.fake.messages(MEMBER)]
+    assert f"Task {ref} sent: 2 delivered, 1 blocked the bot, 0 failed." in texts
     row = await h.services.db.fetchone(
         "SELECT reachable FROM people WHERE user_id = ?", (DRIVERS[2],)
     )
@@ -277,3 +277,39 @@ async def test_an_interrupted_broadcast_finishes_after_a_restart(settings: Setti
     await stop_app(app2)
     second = [u for u in DRIVERS if fake2.sent(u)]
     assert sorted(delivered + second) == sorted(DRIVERS)  # nobody missed, nobody twice
+
+
+async def test_cancel_and_change_tell_the_volunteers(harness: Harness) -> None:
+    h = harness
+    for user in DRIVERS[:2]:
+        await volunteer(h, user)
+    ref = await new_task(h, needed=1)
+    await h.press_data(DRIVERS[0], f"tk:a:{ref}", chat_id=DRIVERS[0])
+    await h.press_data(DRIVERS[1], f"tk:a:{ref}", chat_id=DRIVERS[1])
+    calls = await h.say(MEMBER, f"/task {ref}")
+    assert "1 accepted, 1 on the waiting list, 0 declined." in h.texts(calls)[0]
+
+    await h.press(MEMBER, rf"^tm:t:{ref}$")
+    calls = await h.say(MEMBER, "2001-01-01 10:00")
+    assert "already passed" in h.texts(calls)[0]
+    calls = await h.say(MEMBER, "٢٠٣٠-٠١-٠٢ ١٠:٣٠")
+    told = [c.chat_id for c in calls if c.text and "was changed" in c.text]
+    assert sorted(str(c) for c in told) == sorted(str(d) for d in DRIVERS[:2])
+    due = await h.services.db.fetchall(
+        "SELECT due_at FROM reminders WHERE status = 'pending' AND kind = 'task_reminder'"
+    )
+    assert sorted(r["due_at"] for r in due) == [
+        "2030-01-01T07:30:00+00:00",
+        "2030-01-02T06:30:00+00:00",
+    ]  # 10:30 in Amman (UTC+3): 24 h and 1 h before
+
+    await h.say(MEMBER, f"/task {ref}")
+    await h.press(MEMBER, rf"^tm:x:{ref}$")
+    calls = await h.press(MEMBER, rf"^tm:X:{ref}$")
+    told = [c.chat_id for c in calls if c.text and "cancelled" in c.text and c.chat_id != MEMBER]
+    assert sorted(str(c) for c in told) == sorted(str(d) for d in DRIVERS[:2])
+    calls = await h.press_data(DRIVERS[0], f"tk:w:{ref}", chat_id=DRIVERS[0])
+    assert "closed" in h.texts(calls)[-1]
+    assert await h.services.db.fetchall("SELECT * FROM reminders WHERE status = 'pending'") == []
+    calls = await h.say(OUTSIDER, f"/task {ref}")
+    assert "don't know that command" in h.texts(calls)[0]
