@@ -25,9 +25,11 @@ MAX_ATTEMPTS = 12
 BATCH = 200
 CONCURRENCY = 16
 # Broadcasts (task offers and reminders) are paced below Telegram's ~30 messages/s so that
-# interactive replies, which are not paced here, always find room.
+# interactive replies, which are not paced here, always find room. The pace is smooth (one
+# message every 1/26.5 s, no bursts): a burst over 30 in a second earns a 429, and PTB's rate
+# limiter then holds every request, interactive replies included, for the whole wait.
 BULK_KINDS = frozenset({"task_offer", "task_reminder", "task_followup"})
-BULK_PER_SECOND = 25.0
+BULK_PER_SECOND = 26.5
 PRIVATE_CHAT_INTERVAL = 1.0  # ~1 message/s per chat
 WAIT_FOR_RETRY = 30.0  # a retry due this soon is waited for; later ones wait for the job
 
@@ -56,7 +58,7 @@ class Delivery:
         self.db = db
         self.bot = bot
         self.after_batch: Callable[[], Awaitable[None]] | None = None
-        self._bulk = AsyncLimiter(bulk_per_second, 1)
+        self._bulk = AsyncLimiter(1, 1 / bulk_per_second)
         self._renderers: dict[str, Renderer] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
