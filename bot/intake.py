@@ -21,7 +21,7 @@ from bot.storage import Database, drafts, outbox, people, utcnow
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
 from bot.storage.db import iso
-from bot.text import clean_answer, parse_int
+from bot.text import clean_answer, normalize_digits, parse_int
 
 REVIEW = "review"
 OPEN_STATUSES = ("new", "in_review", "info_requested")
@@ -85,8 +85,6 @@ def validate_text(step: Step, text: str) -> str:
 
 def validate_phone(text: str, region: str | None) -> str:
     """A phone number valid for ``region`` (or in international form), as E.164."""
-    from bot.text import normalize_digits
-
     raw = normalize_digits(text).strip()
     if len(raw) > 40:
         raise Invalid("bad_phone")

@@ -17,7 +17,7 @@ from bot.forms import Answers, Form, Step
 from bot.i18n import N_, Markup, Translator, escape
 from bot.intake import REVIEW, Draft
 from bot.storage.cases import Case
-from bot.text import callback_data
+from bot.text import MAX_MESSAGE, callback_data
 
 CHECKED, UNCHECKED = "☑️ ", "▫️ "
 
@@ -369,7 +369,7 @@ def support_end(t: Translator, form: Form, case: Case) -> str:
     )
 
 
-def chunks(lines: list[str], limit: int = 3500) -> list[str]:
+def chunks(lines: list[str], limit: int = MAX_MESSAGE) -> list[str]:
     """Whole lines grouped into messages that fit Telegram's limit (each line is bounded)."""
     out: list[str] = []
     current: list[str] = []

@@ -509,14 +509,6 @@ class TaskService:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    async def status_of(self, task_id: int, volunteer_id: int) -> str | None:
-        """The volunteer's answer to a task, if any."""
-        row = await self.db.fetchone(
-            "SELECT status FROM assignments WHERE task_id = ? AND volunteer_id = ?",
-            (task_id, volunteer_id),
-        )
-        return None if row is None else str(row["status"])
-
     async def open_for(self, skills: list[str], areas: list[str]) -> list[Task]:
         """Open tasks, not started yet, that fit a volunteer, soonest first."""
         rows = await self.db.fetchall(

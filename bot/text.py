@@ -39,8 +39,3 @@ def callback_data(*parts: object) -> str:
     if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
         raise ValueError("callback_data over 64 bytes")
     return data
-
-
-def fit(text: str, limit: int = MAX_MESSAGE, suffix: str = "…") -> str:
-    """Cut ``text`` to at most ``limit`` characters (a safety net; callers budget first)."""
-    return text if len(text) <= limit else text[: limit - len(suffix)] + suffix
