@@ -17,7 +17,7 @@ from bot import reminders, render
 from bot.context import SanadContext
 from bot.forms import Form
 from bot.i18n import Translator, escape
-from bot.render import bold, button, field
+from bot.render import bold, button
 from bot.storage import utcnow, volunteers
 from bot.tasks import ACCEPTED, WAITLISTED, Task
 from bot.text import normalize_digits
@@ -124,20 +124,23 @@ def task_screen(
 
 
 def preview_lines(t: Translator, context: SanadContext, session: dict[str, Any]) -> list[str]:
-    """The task as volunteers will see it, and how many will receive it."""
-    form = _form(context)
-    skills, areas = form.step("skills"), form.step("areas")
-    skill = skills.option(session["skill"]) if skills else None
-    area = areas.option(session["area"]) if areas else None
-    starts = datetime.fromisoformat(session["starts_at"])
+    """The task exactly as volunteers will see it, and how many will receive it."""
+    draft = Task(
+        id=0,
+        ref="",
+        creator_id=0,
+        status="open",
+        title=session["title"],
+        description=session["description"],
+        skill=session["skill"],
+        area=session["area"],
+        starts_at=datetime.fromisoformat(session["starts_at"]),
+        duration_min=session["duration"],
+        needed=session["needed"],
+        taken=0,
+    )
     return [
-        bold(escape(session["title"])),
-        escape(session["description"]),
-        field(t.raw("Skill needed"), escape(t.raw(skill.label) if skill else session["skill"])),
-        field(t.raw("Area"), escape(t.raw(area.label) if area else session["area"])),
-        field(t.raw("When"), escape(t.datetime(starts, context.services.settings.tz))),
-        field(t.raw("Duration"), t.plural("{n} minute", "{n} minutes", session["duration"])),
-        field(t.raw("Volunteers needed"), escape(t.number(session["needed"]))),
+        render.task_text(t, _form(context), draft, context.services.settings.tz),
         t.plural(
             "{n} active volunteer matches and will receive it.",
             "{n} active volunteers match and will receive it.",
