@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import traceback
+from collections import OrderedDict
 
 from telegram import ChatMember, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.ext import ApplicationHandlerStop
 
 from bot.context import SanadContext
 from bot.render import bold, button
@@ -15,6 +17,31 @@ from handlers.intake import resume_hint
 from handlers.util import own_chat, private, reply
 
 log = logging.getLogger(__name__)
+
+
+class SeenUpdates:
+    """The most recent update ids, to process an update Telegram delivers twice only once."""
+
+    def __init__(self, size: int = 20_000) -> None:
+        self.size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def first_time(self, update_id: int) -> bool:
+        """True the first time an id is seen (remembering it), False afterwards."""
+        if update_id in self._ids:
+            return False
+        self._ids[update_id] = None
+        if len(self._ids) > self.size:
+            self._ids.popitem(last=False)
+        return True
+
+
+async def drop_repeats(update: Update, context: SanadContext) -> None:
+    """Group -2: an update already processed (a webhook retry, a redelivery) stops here."""
+    seen: SeenUpdates = context.bot_data.setdefault("seen_updates", SeenUpdates())
+    if not seen.first_time(update.update_id):
+        log.info("Update %d delivered again: ignored", update.update_id)
+        raise ApplicationHandlerStop
 
 
 async def load_person(update: Update, context: SanadContext) -> None:

@@ -352,3 +352,14 @@ async def test_full_intake_with_every_bad_input_still_submits(harness: Harness) 
     h = harness
     ref = await full_intake(h, FAMILY)
     assert ref
+
+
+async def test_the_same_update_delivered_twice_is_processed_once(harness: Harness) -> None:
+    h = harness
+    await at_step(h, "area")
+    update = h.updates.text(FAMILY, "Irbid")
+    first = await h.feed(update)
+    again = await h.feed(update)  # same update_id, as after a failed webhook answer
+    assert first and again == []
+    draft = await h.services.intake.load(FAMILY)
+    assert draft is not None and draft.answers["area"] == "Irbid" and draft.step == "name"
