@@ -28,6 +28,8 @@ FAMILY_COMMANDS = (
     ("volunteer", N_("Volunteer with the committee")),
     ("tasks", N_("Open tasks for volunteers")),
     ("mytasks", N_("My tasks as a volunteer")),
+    ("mydata", N_("See what is stored about me")),
+    ("delete_my_data", N_("Erase my personal data")),
     ("language", N_("Change the language")),
     ("cancel", N_("Cancel what I am doing")),
     ("help", N_("What this bot can do")),

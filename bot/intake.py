@@ -185,6 +185,10 @@ class IntakeService:
         self._remember(user_id, payload)
         return draft
 
+    def drop_cached(self, user_id: int) -> None:
+        """Forget the cached draft (its row was deleted by someone else)."""
+        self._cache.pop(user_id, None)
+
     async def forget(self, user_id: int) -> None:
         """The draft was deleted with the row it became: drop it from the cache."""
         self._cache.pop(user_id, None)

@@ -220,6 +220,8 @@ def card(t: Translator, form: Form, case: Case, visible: Answers, tz: ZoneInfo) 
     lines.append(field(t.raw("Submitted"), escape(t.datetime(case.created_at, tz))))
     lines.append(field(t.raw("Status"), bold(escape(status_label(t, case.status)))))
     lines += decision_lines(t, form, case, tz)
+    if case.sealed is None:
+        lines.append(escape(t.raw("The family's personal data was erased at their request.")))
     return "\n".join(lines)
 
 

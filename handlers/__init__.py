@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.context import SanadContext
-from handlers import committee, common, intake, reports, review, tasks, volunteers
+from handlers import committee, common, intake, privacy, reports, review, tasks, volunteers
 from handlers.util import private_button
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -47,6 +47,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("status", intake.status_command, filters=PRIVATE),
         CommandHandler("volunteer", volunteers.volunteer_command, filters=PRIVATE),
         CommandHandler("tasks", tasks.tasks_command, filters=PRIVATE),
+        CommandHandler("mydata", privacy.mydata_command, filters=PRIVATE),
+        CommandHandler("delete_my_data", privacy.delete_command, filters=PRIVATE),
         CommandHandler("mytasks", tasks.mytasks_command, filters=PRIVATE),
         CommandHandler("newtask", tasks.newtask_command),
         CommandHandler("task", tasks.task_command),
@@ -63,6 +65,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(private_button(intake.intake_button), pattern=r"^in:"),
         CallbackQueryHandler(private_button(volunteers.volunteer_button), pattern=r"^vo:"),
         CallbackQueryHandler(private_button(tasks.task_answer), pattern=r"^tk:"),
+        CallbackQueryHandler(private_button(privacy.delete_button), pattern=r"^pd:"),
         CallbackQueryHandler(tasks.task_button, pattern=r"^tw:"),
         CallbackQueryHandler(tasks.manage_button, pattern=r"^tm:"),
         CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),

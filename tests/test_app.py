@@ -21,7 +21,18 @@ async def test_command_menus_per_language_and_for_the_committee(harness: Harness
     assert (
         names(english)
         == names(arabic)
-        == ["apply", "status", "volunteer", "tasks", "mytasks", "language", "cancel", "help"]
+        == [
+            "apply",
+            "status",
+            "volunteer",
+            "tasks",
+            "mytasks",
+            "mydata",
+            "delete_my_data",
+            "language",
+            "cancel",
+            "help",
+        ]
     )
     assert english[0]["description"] == "Apply for support"
     assert arabic[0]["description"] != "Apply for support"

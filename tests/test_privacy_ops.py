@@ -1,0 +1,81 @@
+"""/mydata shows everything stored about a person; /delete_my_data erases it (part of #5)."""
+
+from __future__ import annotations
+
+from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness
+from tests.flows import AREA, NAME, OTHER, PHONE_E164, STORY, full_intake
+from tests.test_review import approve, new_case
+from tests.test_volunteers import register
+
+FAMILY = 808
+
+
+async def test_mydata_shows_everything(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await h.press(MEMBER, rf"^cv:ask:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.say(MEMBER, "Which hospital?")
+    await h.press(FAMILY, r"^fa:\d+$")
+    await h.say(FAMILY, "Al-Bashir")
+    calls = await h.say(FAMILY, "/mydata")
+    shown = "\n".join(h.texts(calls))
+    for value in (
+        ref,
+        "Fatima &lt;b&gt;Al-Zahra&lt;/b&gt;",
+        PHONE_E164,
+        AREA,
+        OTHER,
+        STORY,
+        "Which hospital?",
+        "Al-Bashir",
+        "/delete_my_data",
+    ):
+        assert value in shown, value
+    assert all(len(c.text or "") <= 4096 for c in calls)
+    calls = await h.say(4242, "/mydata")
+    assert "Nothing is stored" in h.texts(calls)[0]
+
+
+async def test_delete_my_data_keeps_only_anonymous_figures(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    await register(h, user=FAMILY)  # the same person also volunteers
+    await h.say(FAMILY, "/delete_my_data")
+    await h.press(FAMILY, r"^pd:n$")
+    assert await h.services.db.fetchone("SELECT personal FROM cases") is not None
+    await h.say(FAMILY, "/delete_my_data")
+    await h.press(FAMILY, r"^pd:y$")
+
+    case = await h.services.db.fetchone("SELECT * FROM cases WHERE ref = ?", (ref,))
+    assert case is not None
+    assert case["personal"] is None and case["user_id"] is None
+    assert case["decision_message"] is None
+    assert '"situation": ["orphans", "other"]' in case["answers"]  # statistics keep this
+    assert (
+        await h.services.db.fetchall("SELECT * FROM volunteers WHERE user_id = ?", (FAMILY,)) == []
+    )
+    assert await h.services.db.fetchall("SELECT * FROM people WHERE user_id = ?", (FAMILY,)) == []
+    assert await h.services.db.fetchall("SELECT * FROM audit WHERE actor_id = ?", (FAMILY,)) == []
+    card = h.fake.messages(COMMITTEE_CHAT)[0]["text"]
+    erased = h.services.i18n.get("ar").raw(
+        "The family's personal data was erased at their request."
+    )
+    assert erased in card and AREA not in card
+    calls = await h.say(FAMILY, "/mydata")
+    assert "Nothing is stored" in h.texts(calls)[0]
+    raw = b"".join(p.read_bytes() for p in h.services.settings.data_dir.glob("sanad.db*"))
+    assert NAME.encode() not in raw
+    # Members still see the case, without the family.
+    calls = await h.say(MEMBER, f"/case {ref}")
+    assert PHONE_E164 not in "\n".join(h.texts(calls))
+
+
+async def test_delete_my_data_without_a_case(harness: Harness) -> None:
+    h = harness
+    await full_intake(h, FAMILY + 1)
+    await h.say(FAMILY + 2, "/start")
+    await h.say(FAMILY + 2, "/delete_my_data")
+    calls = await h.press(FAMILY + 2, r"^pd:y$")
+    assert "erased" in h.texts(calls)[-1]
+    assert len(await h.services.db.fetchall("SELECT * FROM cases")) == 1
