@@ -79,3 +79,25 @@ async def test_delete_my_data_without_a_case(harness: Harness) -> None:
     calls = await h.press(FAMILY + 2, r"^pd:y$")
     assert "erased" in h.texts(calls)[-1]
     assert len(await h.services.db.fetchall("SELECT * FROM cases")) == 1
+
+
+async def test_backup_is_consistent_while_the_bot_runs_and_stays_encrypted(
+    harness: Harness, tmp_path: object
+) -> None:
+    import sqlite3
+    from pathlib import Path
+
+    from bot.__main__ import backup_database
+
+    assert isinstance(tmp_path, Path)
+    h = harness
+    ref = await full_intake(h, FAMILY)
+    target = tmp_path / "copy" / "backup.db"
+    pages = backup_database(h.services.settings.database_path, target)  # the bot is running
+    assert pages > 0 and target.stat().st_mode & 0o777 == 0o600
+    copy = sqlite3.connect(target)
+    try:
+        assert copy.execute("SELECT ref FROM cases").fetchall() == [(ref,)]
+    finally:
+        copy.close()
+    assert NAME.encode() not in target.read_bytes()
