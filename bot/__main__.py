@@ -27,6 +27,27 @@ async def _migrate(settings: Settings) -> int:
     return version
 
 
+async def _purge(settings: Settings, *, dry_run: bool) -> int:
+    from bot import privacy
+    from bot.storage import Database
+
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        found = await privacy.expired(db, settings.retention_days)
+        for _, ref in found:
+            print(f"{'would anonymise' if dry_run else 'anonymising'} case {ref}")
+        if not dry_run:
+            await privacy.purge(db, settings.retention_days, settings.committee_chat_id)
+        print(
+            f"{len(found)} closed cases older than {settings.retention_days} days"
+            f"{' would lose' if dry_run else ' lost'} their personal data."
+        )
+    finally:
+        await db.close()
+    return 0
+
+
 def backup_database(source: Path, target: Path) -> int:
     """Copy the database with SQLite's online backup API: consistent while the bot writes."""
     if not source.exists():
@@ -50,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the configuration")
     sub.add_parser("migrate", help="apply database migrations and exit")
     sub.add_parser("genkey", help="print a new encryption key for ENCRYPTION_KEY")
+    purge = sub.add_parser("purge", help="anonymise closed cases older than RETENTION_DAYS")
+    purge.add_argument("--dry-run", action="store_true", help="only show what would go")
     backup = sub.add_parser("backup", help="a consistent copy of the database, while it runs")
     backup.add_argument("path", type=Path, help="the file to write (still encrypted)")
     args = parser.parse_args(argv)
@@ -67,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             print("Configuration is valid.")
             return 0
+        if args.command == "purge":
+            return asyncio.run(_purge(settings, dry_run=args.dry_run))
         if args.command == "backup":
             pages = backup_database(settings.database_path, args.path)
             print(

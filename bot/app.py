@@ -11,7 +11,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
-from bot import reminders
+from bot import privacy, reminders
 from bot.config import Settings
 from bot.context import SERVICES_KEY, SanadContext
 from bot.i18n import N_, I18n
@@ -130,11 +130,25 @@ async def _post_init(app: SanadApp) -> None:
         app.job_queue.run_repeating(
             _flush_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL, name="outbox"
         )
+        # Retention: idempotent, so running it after every start and then daily is enough
+        # for it to survive restarts.
+        app.job_queue.run_repeating(_retention, interval=86_400, first=300, name="retention")
 
 
 async def _flush_outbox(context: SanadContext) -> None:
     """Periodic retry of the outbox."""
     await context.services.delivery.flush()
+
+
+async def _retention(context: SanadContext) -> None:
+    """Daily: closed cases past RETENTION_DAYS lose their personal data."""
+    services = context.services
+    count = await privacy.purge(
+        services.db, services.settings.retention_days, services.settings.committee_chat_id
+    )
+    if count:
+        log.info("Retention: %d closed cases anonymised", count)
+        services.delivery.kick()
 
 
 async def _post_shutdown(app: SanadApp) -> None:

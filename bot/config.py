@@ -47,6 +47,7 @@ class Settings:
     log_level: str
     database_path: Path
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
+    retention_days: int = 365
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -185,6 +186,10 @@ def load_settings(
             "(units s, m, h, d)."
         )
 
+    retention = _env(env, "RETENTION_DAYS") or "365"
+    if not retention.isdigit() or int(retention) < 1:
+        problems.append("RETENTION_DAYS must be a whole number of days, at least 1.")
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -202,4 +207,5 @@ def load_settings(
         log_level=log_level,
         database_path=data_dir / "sanad.db",
         reminder_offsets=offsets or (),
+        retention_days=int(retention),
     )

@@ -9,11 +9,15 @@ they were. Volunteers leave the tasks they held (the waiting list moves up).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
+
+import aiosqlite
 
 from bot.crypto import Cipher
 from bot.storage import Database, audit, drafts, outbox, volunteers
 from bot.storage import cases as case_repo
+from bot.storage.db import iso, utcnow
 from bot.tasks import TaskService
 
 
@@ -56,6 +60,41 @@ async def collect(db: Database, cipher: Cipher, user_id: int) -> Stored:
     return stored
 
 
+async def expired(db: Database, days: int) -> list[tuple[int, str]]:
+    """Closed cases untouched for ``days`` that still hold personal data: (id, ref)."""
+    cutoff = iso(utcnow() - timedelta(days=days))
+    rows = await db.fetchall(
+        "SELECT id, ref FROM cases WHERE status = 'closed' AND updated_at < ? AND "
+        "(personal IS NOT NULL OR user_id IS NOT NULL) ORDER BY id",
+        (cutoff,),
+    )
+    return [(int(r["id"]), str(r["ref"])) for r in rows]
+
+
+async def purge(db: Database, days: int, committee_chat_id: int | None) -> int:
+    """Retention: closed cases lose their personal data after ``days``; return how many."""
+    found = await expired(db, days)
+    async with db.transaction() as conn:
+        for case_id, _ in found:
+            await _anonymise(conn, case_id, committee_chat_id)
+            await audit.record(conn, "retention_purge", actor_id=None, case_id=case_id)
+    return len(found)
+
+
+async def _anonymise(
+    conn: aiosqlite.Connection, case_id: int, committee_chat_id: int | None
+) -> None:
+    """Keep a case's figures, drop everything that could identify the family."""
+    await conn.execute(
+        "UPDATE cases SET personal = NULL, decision_message = NULL, user_id = NULL WHERE id = ?",
+        (case_id,),
+    )
+    await conn.execute("DELETE FROM info_requests WHERE case_id = ?", (case_id,))
+    await conn.execute("DELETE FROM notes WHERE case_id = ?", (case_id,))
+    if committee_chat_id is not None:
+        await outbox.enqueue(conn, "card_update", committee_chat_id, case_id=case_id)
+
+
 async def erase(
     db: Database, tasks: TaskService, user_id: int, committee_chat_id: int | None
 ) -> int:
@@ -66,15 +105,7 @@ async def erase(
         async with conn.execute("SELECT id FROM cases WHERE user_id = ?", (user_id,)) as cur:
             case_ids = [int(r["id"]) for r in await cur.fetchall()]
         for case_id in case_ids:
-            await conn.execute(
-                "UPDATE cases SET personal = NULL, decision_message = NULL, user_id = NULL "
-                "WHERE id = ?",
-                (case_id,),
-            )
-            await conn.execute("DELETE FROM info_requests WHERE case_id = ?", (case_id,))
-            await conn.execute("DELETE FROM notes WHERE case_id = ?", (case_id,))
-            if committee_chat_id is not None:
-                await outbox.enqueue(conn, "card_update", committee_chat_id, case_id=case_id)
+            await _anonymise(conn, case_id, committee_chat_id)
         await conn.execute(
             "DELETE FROM outbox WHERE chat_id = ? AND status = 'pending'", (user_id,)
         )

@@ -73,6 +73,7 @@ def test_every_bad_value_is_reported() -> None:
             "LOG_LEVEL": "LOUD",
             "ENCRYPTION_KEY": "short",
             "REMINDER_OFFSETS": "1 week",
+            "RETENTION_DAYS": "forever",
         }
     )
     names = [
@@ -87,6 +88,7 @@ def test_every_bad_value_is_reported() -> None:
         "LOG_LEVEL",
         "ENCRYPTION_KEY",
         "REMINDER_OFFSETS",
+        "RETENTION_DAYS",
     ]
     assert len(found) == len(names)
     for name, problem in zip(names, found, strict=True):

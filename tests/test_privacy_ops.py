@@ -101,3 +101,39 @@ async def test_backup_is_consistent_while_the_bot_runs_and_stays_encrypted(
     finally:
         copy.close()
     assert NAME.encode() not in target.read_bytes()
+
+
+async def test_retention_purges_closed_cases_after_retention_days(
+    harness: Harness, capsys: object
+) -> None:
+    import pytest
+
+    from bot import privacy
+    from bot.__main__ import _purge
+
+    assert isinstance(capsys, pytest.CaptureFixture)
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    await h.press(MEMBER, rf"^cv:close:{ref}$", chat_id=COMMITTEE_CHAT)
+    recent = await full_intake(h, FAMILY + 5)
+    assert await privacy.expired(h.services.db, 365) == []  # closed today: kept
+    async with h.services.db.transaction() as conn:
+        await conn.execute("UPDATE cases SET updated_at = '2020-01-01T00:00:00+00:00'")
+    found = await privacy.expired(h.services.db, 365)
+    assert [r for _, r in found] == [ref]  # only the closed one, not the open one
+
+    await _purge(h.services.settings, dry_run=True)
+    assert f"would anonymise case {ref}" in capsys.readouterr().out
+    assert (await h.services.db.fetchone("SELECT personal FROM cases WHERE ref = ?", (ref,)))[
+        "personal"
+    ] is not None  # type: ignore[index]
+
+    assert await privacy.purge(h.services.db, 365, COMMITTEE_CHAT) == 1
+    row = await h.services.db.fetchone("SELECT * FROM cases WHERE ref = ?", (ref,))
+    assert row is not None and row["personal"] is None and row["user_id"] is None
+    kept = await h.services.db.fetchone("SELECT personal FROM cases WHERE ref = ?", (recent,))
+    assert kept is not None and kept["personal"] is not None
+    assert await privacy.purge(h.services.db, 365, COMMITTEE_CHAT) == 0  # idempotent
+    actions = [r["action"] for r in await h.services.db.fetchall("SELECT action FROM audit")]
+    assert "retention_purge" in actions
