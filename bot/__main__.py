@@ -27,6 +27,54 @@ async def _migrate(settings: Settings) -> int:
     return version
 
 
+async def _check(settings: Settings) -> int:
+    """Report the database, the key, and the bot's standing with Telegram; 1 on a problem."""
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    from bot.storage.db import migrations
+
+    latest = migrations()[-1][0]
+    if settings.database_path.exists():
+        with contextlib.closing(sqlite3.connect(settings.database_path)) as conn:
+            level = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        print(
+            f"Database: {settings.database_path}, migration {level} of {latest}"
+            f"{'' if level == latest else ' (the rest is applied at start-up)'}."
+        )
+    else:
+        print(f"Database: not created yet; it will be at {settings.database_path}.")
+    if settings.encryption_keys:
+        print(f"Encryption key: from ENCRYPTION_KEY ({len(settings.encryption_keys)} key(s)).")
+    elif settings.key_file.exists():
+        print(f"Encryption key: key file {settings.key_file}.")
+    else:
+        print(f"Encryption key: none yet; a key file will be generated at {settings.key_file}.")
+    problems = 0
+    bot = Bot(settings.bot_token, base_url=settings.api_base_url)
+    try:
+        async with bot:
+            print(f"Telegram: connected as @{bot.username}.")
+            if settings.committee_chat_id is None:
+                print("Committee group: COMMITTEE_CHAT_ID is not set; no card will be sent.")
+            else:
+                chat = await bot.get_chat(settings.committee_chat_id)
+                member = await bot.get_chat_member(settings.committee_chat_id, bot.id)
+                can_send = member.status in ("member", "administrator", "creator") or bool(
+                    getattr(member, "can_send_messages", False)
+                )
+                print(
+                    f"Committee group: reachable ({chat.type}); the bot is {member.status}"
+                    f"{'' if can_send else ' and cannot send messages there'}."
+                )
+                problems += 0 if can_send else 1
+    except TelegramError as exc:
+        detail = str(exc).replace(settings.bot_token, "[token]")
+        print(f"Telegram: {type(exc).__name__}: {detail}")
+        problems += 1
+    return 1 if problems else 0
+
+
 async def _purge(settings: Settings, *, dry_run: bool) -> int:
     from bot import privacy
     from bot.storage import Database
@@ -89,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         configure_logging(settings.log_level, (settings.bot_token,))
         if args.command == "check":
             print("Configuration is valid.")
-            return 0
+            return asyncio.run(_check(settings))
         if args.command == "purge":
             return asyncio.run(_purge(settings, dry_run=args.dry_run))
         if args.command == "backup":

@@ -136,14 +136,58 @@ def test_check_reports_each_problem(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_check_and_migrate_succeed(tmp_path: Path) -> None:
-    env = {"BOT_TOKEN": "123:abc", "DATA_DIR": str(tmp_path / "d")}
-    assert run_cli("check", env=env, cwd=tmp_path).returncode == 0
+def test_check_and_migrate(tmp_path: Path) -> None:
+    env = {
+        "BOT_TOKEN": "123:abc",
+        "DATA_DIR": str(tmp_path / "d"),
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",  # nothing listens: unreachable
+    }
+    result = run_cli("check", env=env, cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Configuration is valid." in result.stdout
+    assert "Database: not created yet" in result.stdout
+    assert "a key file will be generated" in result.stdout
+    assert "Telegram: NetworkError" in result.stdout and "123:abc" not in result.stdout
     result = run_cli("migrate", env=env, cwd=tmp_path)
     from bot.storage.db import migrations
 
     latest = migrations()[-1][0]
     assert result.returncode == 0 and f"migration {latest}." in result.stdout
+    result = run_cli("check", env=env, cwd=tmp_path)
+    assert f"migration {latest} of {latest}." in result.stdout
+
+
+async def test_check_reports_the_committee_group(tmp_path: Path) -> None:
+    import asyncio
+    import sys
+
+    from tests.fakes.http_telegram import HttpTelegram
+
+    async with HttpTelegram(token="123456:TEST") as server:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("BOT_", "COMMITTEE_"))},
+            "PYTHONPATH": str(ROOT),
+            "BOT_TOKEN": "123456:TEST",
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "DATA_DIR": str(tmp_path),
+            "COMMITTEE_CHAT_ID": "-1001234567890",
+            "ENCRYPTION_KEY": "",
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "check",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    text = out.decode()
+    assert process.returncode == 0, text + err.decode()
+    assert "connected as @sanad_test_bot" in text
+    assert "Committee group: reachable (supergroup)" in text
 
 
 def test_genkey_prints_a_usable_key(tmp_path: Path) -> None:
