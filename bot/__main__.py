@@ -75,6 +75,42 @@ async def _check(settings: Settings) -> int:
     return 1 if problems else 0
 
 
+async def _rotate(settings: Settings, *, finish: bool) -> int:
+    from bot.crypto import Cipher, load_or_create_key_file
+    from bot.rotation import new_key_list, reencrypt, write_keys
+    from bot.storage import Database
+
+    from_env = bool(settings.encryption_keys)
+    keys = settings.encryption_keys or load_or_create_key_file(settings.key_file)
+    if not finish:
+        keys = new_key_list(keys)
+        if not from_env:
+            write_keys(settings.key_file, keys)  # the old keys stay readable after the new
+    db = Database(settings.database_path)
+    await db.open()
+    try:
+        count = await reencrypt(db, Cipher(keys))
+    finally:
+        await db.close()
+    print(f"{count} values re-encrypted under the new key.")
+    if finish:
+        if not from_env:
+            write_keys(settings.key_file, keys[:1])
+        print("Old keys dropped." if not from_env else "Set ENCRYPTION_KEY to its first key only.")
+    elif from_env:
+        print(
+            "Set ENCRYPTION_KEY to this list (new key first), restart the bot, then run "
+            "rotate-key --finish:"
+        )
+        print(",".join(keys))
+    else:
+        print(
+            f"The new key is first in {settings.key_file}; the old ones still work. "
+            "Restart the bot, then run rotate-key --finish to drop them."
+        )
+    return 0
+
+
 async def _purge(settings: Settings, *, dry_run: bool) -> int:
     from bot import privacy
     from bot.storage import Database
@@ -119,6 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the configuration")
     sub.add_parser("migrate", help="apply database migrations and exit")
     sub.add_parser("genkey", help="print a new encryption key for ENCRYPTION_KEY")
+    rotate = sub.add_parser("rotate-key", help="re-encrypt everything under a new key")
+    rotate.add_argument(
+        "--finish",
+        action="store_true",
+        help="after a restart with the new keys: drop the old ones",
+    )
     purge = sub.add_parser("purge", help="anonymise closed cases older than RETENTION_DAYS")
     purge.add_argument("--dry-run", action="store_true", help="only show what would go")
     backup = sub.add_parser("backup", help="a consistent copy of the database, while it runs")
@@ -138,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             print("Configuration is valid.")
             return asyncio.run(_check(settings))
+        if args.command == "rotate-key":
+            return asyncio.run(_rotate(settings, finish=args.finish))
         if args.command == "purge":
             return asyncio.run(_purge(settings, dry_run=args.dry_run))
         if args.command == "backup":

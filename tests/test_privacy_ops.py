@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness
 from tests.flows import AREA, NAME, OTHER, PHONE_E164, STORY, full_intake
 from tests.test_review import approve, new_case
@@ -137,3 +139,55 @@ async def test_retention_purges_closed_cases_after_retention_days(
     assert await privacy.purge(h.services.db, 365, COMMITTEE_CHAT) == 0  # idempotent
     actions = [r["action"] for r in await h.services.db.fetchall("SELECT action FROM audit")]
     assert "retention_purge" in actions
+
+
+async def test_rotate_key_re_encrypts_everything(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from bot.__main__ import _rotate
+    from bot.crypto import Cipher
+    from bot.errors import CryptoError
+    from bot.rotation import ENCRYPTED
+    from bot.storage import Database
+    from tests.conftest import make_settings, start_app, stop_app
+    from tests.fakes.telegram import FakeTelegram
+
+    assert isinstance(tmp_path, Path)
+    settings = make_settings(tmp_path)  # a generated key file, no ENCRYPTION_KEY
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    ref = await new_case(h)
+    await h.press(MEMBER, rf"^cv:ask:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.say(MEMBER, "Which hospital?")
+    await h.say(FAMILY + 9, "/apply")
+    await h.press(FAMILY + 9, r"^ic:y$")
+    await stop_app(app)
+    old = settings.key_file.read_text().split()
+
+    assert await _rotate(settings, finish=False) == 0
+    keys = settings.key_file.read_text().split()
+    assert len(keys) == 2 and keys[1:] == old
+    new_only = Cipher((keys[0],))
+    db = Database(settings.database_path)
+    await db.open()
+    checked = 0
+    for table, _, column in ENCRYPTED:
+        query = f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608
+        for row in await db.fetchall(query):
+            new_only.decrypt(row[column])  # every value is under the new key
+            checked += 1
+    await db.close()
+    assert checked >= 4
+
+    assert await _rotate(settings, finish=True) == 0
+    assert settings.key_file.read_text().split() == keys[:1]
+    app = await start_app(settings, FakeTelegram())
+    try:
+        h2 = Harness(app, FakeTelegram())
+        assert await h2.services.intake.load(FAMILY + 9) is not None
+        case = await h2.services.review.get(ref)
+        with pytest.raises(CryptoError):
+            Cipher(tuple(old)).decrypt(case.sealed or b"")
+    finally:
+        await stop_app(app)
