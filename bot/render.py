@@ -63,6 +63,11 @@ def answer_text(t: Translator, form: Form, step: Step, value: Any) -> str:
         return escape(t.number(int(value)))
     if step.kind == "phone":
         return t.isolate(value)
+    return free_answer(t, value)
+
+
+def free_answer(t: Translator, value: Any) -> str:
+    """A person's own words: typed text, or a voice note (shown by its length)."""
     if isinstance(value, dict) and "voice" in value:
         seconds = int(value.get("duration") or 0)
         return t.plural("Voice note, {n} second", "Voice note, {n} seconds", seconds)
@@ -348,11 +353,10 @@ def answer_notice(t: Translator, case: Case, answer: dict[str, object]) -> str:
     ref = t.isolate(case.ref)
     lines = [bold(t("The family answered your question about case {ref}", ref=ref))]
     if "voice" in answer:
-        seconds = int(str(answer.get("duration") or 0))
-        lines.append(t.plural("Voice note, {n} second", "Voice note, {n} seconds", seconds))
+        lines.append(free_answer(t, answer))
         lines.append(t("Send /case {ref} to receive it.", ref=Markup(escape(case.ref))))
     else:
-        lines.append(f"<blockquote>{escape(answer.get('text', ''))}</blockquote>")
+        lines.append(f"<blockquote>{free_answer(t, answer)}</blockquote>")
     return "\n\n".join(lines)
 
 

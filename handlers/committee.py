@@ -49,18 +49,12 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
         extra.append(render.field(t.raw("Question"), render.escape(request.question)))
         if request.answer is None:
             extra.append(render.escape(t.raw("(not answered yet)")))
-        elif "voice" in request.answer:
-            extra.append(
-                render.field(
-                    t.raw("Answer"),
-                    render.answer_text(t, services.form, services.form.steps[-1], request.answer),
-                )
-            )
-            voices.append(
-                (request.answer["voice"], t("Answer of case {ref}", ref=t.isolate(case.ref)))
-            )
         else:
-            extra.append(render.field(t.raw("Answer"), render.escape(request.answer["text"])))
+            extra.append(render.field(t.raw("Answer"), render.free_answer(t, request.answer)))
+            if "voice" in request.answer:
+                voices.append(
+                    (request.answer["voice"], t("Answer of case {ref}", ref=t.isolate(case.ref)))
+                )
     for note in notes:
         extra.append(
             render.field(t("Note, {date}", date=t.datetime(note.at, tz)), render.escape(note.body))

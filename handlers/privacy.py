@@ -34,12 +34,7 @@ async def mydata_command(update: Update, context: SanadContext) -> None:
         for question, answer in exchanges:
             lines.append(field(t.raw("Question"), escape(question)))
             if answer is not None:
-                shown = (
-                    escape(answer.get("text", ""))
-                    if "text" in answer
-                    else render.answer_text(t, form, form.steps[-1], answer)
-                )
-                lines.append(field(t.raw("Answer"), shown))
+                lines.append(field(t.raw("Answer"), render.free_answer(t, answer)))
     if stored.draft:
         draft_form = services.intake.forms.get(stored.draft.get("form", "intake"), form)
         answers = stored.draft.get("answers", {})

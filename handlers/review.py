@@ -182,6 +182,16 @@ class Press:
     member: int
     t: Translator
 
+    @property
+    def verb(self) -> str:
+        """The action of a ``prefix:verb:arg`` button ('' when malformed)."""
+        return self.parts[1] if len(self.parts) == 3 else ""
+
+    @property
+    def arg(self) -> str:
+        """The argument of a ``prefix:verb:arg`` button ('' when malformed)."""
+        return self.parts[2] if len(self.parts) == 3 else ""
+
 
 async def member_press(
     update: Update, context: SanadContext, ref: str | None = None, *, private_only: bool = True
@@ -375,8 +385,8 @@ async def wizard_button(update: Update, context: SanadContext) -> None:
     press = await member_press(update, context)
     if press is None:
         return
-    query, member, t, parts = press.query, press.member, press.t, press.parts
-    verb, arg = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    query, member, t = press.query, press.member, press.t
+    verb, arg = press.verb, press.arg
     session = await load_session(context, member)
     if session is None or session.get("kind") not in ("approve", "renew", "decline"):
         if verb == "x" and session is not None:

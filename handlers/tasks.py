@@ -154,8 +154,8 @@ async def task_button(update: Update, context: SanadContext) -> None:
     press = await member_press(update, context)
     if press is None:
         return
-    query, member, t, parts = press.query, press.member, press.t, press.parts
-    verb, arg = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    query, member, t = press.query, press.member, press.t
+    verb, arg = press.verb, press.arg
     session = await load_session(context, member)
     if session is None or session.get("kind") != "task":
         await query.answer(t.raw("This button no longer works."))
@@ -469,8 +469,8 @@ async def manage_button(update: Update, context: SanadContext) -> None:
     press = await member_press(update, context)
     if press is None:
         return
-    query, member, t, parts = press.query, press.member, press.t, press.parts
-    verb, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    query, member, t = press.query, press.member, press.t
+    verb, ref = press.verb, press.arg
     tasks = context.services.tasks
     task = await tasks.get(ref)
     if task is None or task.status != "open":

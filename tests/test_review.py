@@ -158,6 +158,9 @@ async def test_family_answers_by_voice(harness: Harness) -> None:
     assert await status(h, ref) == "in_review"
     calls = await h.say(MEMBER, f"/case {ref}")
     assert any(c.method == "sendVoice" and c.params["voice"] == "answer-voice" for c in calls)
+    assert any("Voice note, 30 seconds" in (c.text or "") for c in calls)
+    calls = await h.say(FAMILY, "/mydata")
+    assert any("Voice note, 30 seconds" in (c.text or "") for c in calls)
 
 
 async def test_concurrent_decisions_exactly_one_wins(harness: Harness) -> None:
