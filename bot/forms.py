@@ -146,15 +146,15 @@ def _require(cond: bool, problem: str) -> None:
         raise FormError(problem)
 
 
-def _parse_step(raw: dict[str, Any], where: str) -> Step:
-    step_id = raw.get("id", "")
+def _parse_step(spec: dict[str, Any], where: str) -> Step:
+    step_id = spec.get("id", "")
     _require(isinstance(step_id, str) and bool(ID_RE.match(step_id)), f"{where}: bad id")
-    kind = raw.get("kind")
+    kind = spec.get("kind")
     _require(kind in KINDS, f"{where} ({step_id}): kind must be one of {', '.join(KINDS)}")
     for key in ("prompt", "label"):
-        _require(isinstance(raw.get(key), str) and raw[key].strip() != "", f"{step_id}: {key}")
+        _require(isinstance(spec.get(key), str) and spec[key].strip() != "", f"{step_id}: {key}")
     options: list[Option] = []
-    for i, opt in enumerate(raw.get("options", [])):
+    for i, opt in enumerate(spec.get("options", [])):
         oid = opt.get("id", "")
         _require(bool(ID_RE.match(oid)), f"{step_id}: option {i + 1} has a bad id")
         _require(isinstance(opt.get("label"), str), f"{step_id}: option {oid} needs a label")
@@ -163,23 +163,23 @@ def _parse_step(raw: dict[str, Any], where: str) -> Step:
         _require(len(options) >= 2, f"{step_id}: needs at least two options")
         _require(len({o.id for o in options}) == len(options), f"{step_id}: duplicate option")
     only_if = None
-    if "only_if" in raw:
-        parts = str(raw["only_if"]).split(":")
+    if "only_if" in spec:
+        parts = str(spec["only_if"]).split(":")
         _require(len(parts) == 2, f"{step_id}: only_if must be 'step:option'")
         only_if = (parts[0], parts[1])
     step = Step(
         id=step_id,
         kind=str(kind),
-        prompt=raw["prompt"].strip(),
-        label=raw["label"].strip(),
+        prompt=spec["prompt"].strip(),
+        label=spec["label"].strip(),
         options=tuple(options),
-        min=int(raw.get("min", 1 if kind == "multi" else 0)),
-        max=int(raw.get("max", 0)),
-        max_from=raw.get("max_from"),
-        max_length=int(raw.get("max_length", 200)),
-        optional=bool(raw.get("optional", False)),
-        personal=bool(raw.get("personal", False)),
-        on_card=bool(raw.get("on_card", False)),
+        min=int(spec.get("min", 1 if kind == "multi" else 0)),
+        max=int(spec.get("max", 0)),
+        max_from=spec.get("max_from"),
+        max_length=int(spec.get("max_length", 200)),
+        optional=bool(spec.get("optional", False)),
+        personal=bool(spec.get("personal", False)),
+        on_card=bool(spec.get("on_card", False)),
         only_if=only_if,
     )
     if kind == "number":
@@ -194,7 +194,7 @@ def parse_form(data: dict[str, Any]) -> Form:
     _require(bool(ID_RE.match(form_id)), "form.id is missing or invalid")
     raw_steps = data.get("steps", [])
     _require(len(raw_steps) > 0, "the form has no steps")
-    steps = tuple(_parse_step(raw, f"step {i + 1}") for i, raw in enumerate(raw_steps))
+    steps = tuple(_parse_step(spec, f"step {i + 1}") for i, spec in enumerate(raw_steps))
     ids = [s.id for s in steps]
     _require(len(set(ids)) == len(ids), "two steps share an id")
     seen: set[str] = set()

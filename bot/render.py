@@ -201,7 +201,8 @@ def decision_lines(t: Translator, form: Form, case: Case, tz: ZoneInfo) -> list[
     if case.status in ("approved", "closed") and facts.get("until"):
         lines.append(field(t.raw("Until"), escape(t.date(date.fromisoformat(facts["until"])))))
     if case.status in ("declined", "closed") and facts.get("reason") in DECLINE_REASONS:
-        lines.append(field(t.raw("Reason"), escape(t.raw(DECLINE_REASONS[facts["reason"]]))))
+        reason = DECLINE_REASONS[facts["reason"]]
+        lines.append(field(t.raw("Reason"), escape(t.raw(reason))))
     return lines
 
 

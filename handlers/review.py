@@ -373,7 +373,8 @@ def confirm_lines(t: Translator, context: SanadContext, session: dict[str, Any])
         )
         lines.append(field(t.raw("Until"), escape(t.date(date.fromisoformat(session["until"])))))
     else:
-        lines.append(field(t.raw("Reason"), escape(t.raw(DECLINE_REASONS[session["reason"]]))))
+        reason = DECLINE_REASONS[session["reason"]]
+        lines.append(field(t.raw("Reason"), escape(t.raw(reason))))
     if session.get("message"):
         lines.append(field(t.raw("Message for the family"), escape(session["message"])))
     lines.append(t.raw("The family will be told in its own language. Confirm?"))
