@@ -8,13 +8,14 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 
 from bot import privacy, reminders
 from bot.config import Settings
 from bot.context import SERVICES_KEY, SanadContext
 from bot.i18n import N_, I18n
+from bot.limits import FloodGate, TelegramLimiter
 from bot.processor import PerPersonProcessor
 from bot.services import Services, open_services
 
@@ -92,7 +93,11 @@ def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
 def build_application(
     settings: Settings, *, request: BaseRequest | None = None, rate_limit: bool = True
 ) -> SanadApp:
-    """Assemble the bot. ``request`` injects a fake Telegram for tests and benchmarks."""
+    """Assemble the bot. ``request`` injects a fake Telegram for tests and benchmarks.
+
+    ``rate_limit=False`` (tests) keeps the limiter's retries and error handling but not its
+    pacing, so that tests run at full speed.
+    """
     i18n = I18n(settings.default_language)
     builder = (
         ApplicationBuilder()
@@ -107,10 +112,11 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=2))  # type: ignore[arg-type]
+    limiter = TelegramLimiter() if rate_limit else TelegramLimiter(0, 0)
+    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app: SanadApp = builder.build()
     app.bot_data["settings"] = settings
+    app.bot_data["flood"] = FloodGate(settings.flood_burst, settings.flood_per_minute)
     app.bot_data["i18n"] = i18n
 
     from handlers import register

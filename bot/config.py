@@ -7,11 +7,13 @@ prints a value, so the token and the key never leave this module by accident.
 from __future__ import annotations
 
 import os
+import re
 import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
@@ -19,6 +21,7 @@ from babel import Locale, UnknownLocaleError
 from bot.errors import ConfigError
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 BOTFATHER_HELP = (
@@ -48,6 +51,12 @@ class Settings:
     database_path: Path
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
     retention_days: int = 365
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    webhook_listen: str = "127.0.0.1"
+    port: int = 8443
+    flood_burst: int = 20
+    flood_per_minute: int = 60
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -190,6 +199,32 @@ def load_settings(
     if not retention.isdigit() or int(retention) < 1:
         problems.append("RETENTION_DAYS must be a whole number of days, at least 1.")
 
+    webhook_url = _env(env, "WEBHOOK_URL") or None
+    webhook_secret = _env(env, "WEBHOOK_SECRET") or None
+    if webhook_url is not None:
+        parts = urlsplit(webhook_url)
+        if parts.scheme != "https" or not parts.hostname:
+            problems.append("WEBHOOK_URL must be a public https:// address, or empty for polling.")
+        if webhook_secret is None:
+            problems.append(
+                "WEBHOOK_SECRET must be set when WEBHOOK_URL is: Telegram sends it with every "
+                "update so that nobody else can post updates to the bot."
+            )
+    if webhook_secret is not None and not SECRET_RE.fullmatch(webhook_secret):
+        problems.append("WEBHOOK_SECRET must be 1 to 256 characters from A-Z, a-z, 0-9, _ and -.")
+    webhook_listen = _env(env, "WEBHOOK_LISTEN") or "127.0.0.1"
+    port = _env(env, "PORT") or "8443"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        problems.append("PORT must be a TCP port number between 1 and 65535.")
+
+    flood: dict[str, int] = {}
+    # TEMP: 0 until the kill suite lands
+    for name, default in (("FLOOD_BURST", "20"), ("FLOOD_PER_MINUTE", "0")):
+        value = _env(env, name) or default
+        if not value.isdigit():
+            problems.append(f"{name} must be a whole number (0 turns the flood limit off).")
+        flood[name] = int(value) if value.isdigit() else 0
+
     if problems:
         raise ConfigError(problems)
     return Settings(
@@ -208,4 +243,10 @@ def load_settings(
         database_path=data_dir / "sanad.db",
         reminder_offsets=offsets or (),
         retention_days=int(retention),
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_listen=webhook_listen,
+        port=int(port),
+        flood_burst=flood["FLOOD_BURST"],
+        flood_per_minute=flood["FLOOD_PER_MINUTE"],
     )

@@ -1,8 +1,8 @@
 """The one ordered handler registry. Order matters: the first matching handler in a group wins.
 
-Group -2 drops an update delivered twice; group -1 loads the person for every update; group 0
-holds everything else, most specific first, with catch-alls at the end so that every message
-and every button gets an answer.
+Group -3 drops an update delivered twice; group -2 loads the person for every update; group -1
+slows down a person who floods the bot; group 0 holds everything else, most specific first,
+with catch-alls at the end so that every message and every button gets an answer.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ async def private_message(update: Update, context: SanadContext) -> None:
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every handler of the bot, in order."""
-    app.add_handler(TypeHandler(Update, common.drop_repeats), group=-2)
-    app.add_handler(TypeHandler(Update, common.load_person), group=-1)
+    app.add_handler(TypeHandler(Update, common.drop_repeats), group=-3)
+    app.add_handler(TypeHandler(Update, common.load_person), group=-2)
+    app.add_handler(TypeHandler(Update, common.flood_gate), group=-1)
     handlers = [
         CommandHandler("start", common.start, filters=PRIVATE),
         CommandHandler("help", common.help_command),

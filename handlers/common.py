@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 from collections import OrderedDict
 
 from telegram import ChatMember, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
+from telegram.error import Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import SanadContext
+from bot.limits import FloodGate, Verdict
 from bot.render import bold, button
 from bot.storage import people
 from handlers.intake import resume_hint
@@ -37,7 +40,7 @@ class SeenUpdates:
 
 
 async def drop_repeats(update: Update, context: SanadContext) -> None:
-    """Group -2: an update already processed (a webhook retry, a redelivery) stops here."""
+    """Group -3: an update already processed (a webhook retry, a redelivery) stops here."""
     seen: SeenUpdates = context.bot_data.setdefault("seen_updates", SeenUpdates())
     if not seen.first_time(update.update_id):
         log.info("Update %d delivered again: ignored", update.update_id)
@@ -45,7 +48,7 @@ async def drop_repeats(update: Update, context: SanadContext) -> None:
 
 
 async def load_person(update: Update, context: SanadContext) -> None:
-    """Group -1: load the person's language into the context, for every update."""
+    """Group -2: load the person's language into the context, for every update."""
     user = update.effective_user
     if user is None:
         return
@@ -57,6 +60,31 @@ async def load_person(update: Update, context: SanadContext) -> None:
             services.languages[user.id] = stored
     context.known = stored is not None
     context.lang = stored or services.i18n.match(user.language_code) or services.i18n.default
+
+
+async def flood_gate(update: Update, context: SanadContext) -> None:
+    """Group -1: a person sending faster than anybody could read is slowed down and told.
+
+    What is dropped is not processed at all; the person is asked to send it again.
+    """
+    user = update.effective_user
+    if user is None:
+        return
+    gate: FloodGate = context.bot_data["flood"]
+    verdict = gate.check(user.id)
+    if verdict is Verdict.ALLOW:
+        return
+    text = context.t.raw(
+        "You are sending messages faster than I can answer them. Please wait a few seconds, "
+        "then send your last message again."
+    )
+    with contextlib.suppress(TelegramError):
+        if update.callback_query is not None:
+            await update.callback_query.answer(text)
+        elif verdict is Verdict.TELL and private(update):
+            log.info("Flood: a person is being slowed down (update %d)", update.update_id)
+            await reply(update, text)
+    raise ApplicationHandlerStop
 
 
 async def remember_language(context: SanadContext, user_id: int, lang: str) -> None:
@@ -223,6 +251,11 @@ async def error_handler(update: object, context: SanadContext) -> None:
     frames = traceback.extract_tb(error.__traceback__) if error else []
     where = " <- ".join(f"{f.name}:{f.lineno}" for f in reversed(frames[-6:]))
     update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, Forbidden | TimedOut):
+        # Blocked by the person, or Telegram did not answer in time (the reply may well have
+        # arrived): an apology would fail or repeat. Whatever was saved stays saved.
+        log.warning("Telegram %s in update %s at %s", type(error).__name__, update_id, where)
+        return
     log.error("Unhandled %s in update %s at %s", type(error).__name__, update_id, where)
     if not isinstance(update, Update) or update.effective_chat is None or not private(update):
         return

@@ -34,6 +34,7 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         "DEFAULT_LANGUAGE": "ar",
         "TIMEZONE": "Asia/Amman",
         "PHONE_REGION": "JO",
+        "FLOOD_PER_MINUTE": "0",  # tests type faster than people; test_flood turns it on
         **overrides,
     }
     return load_settings(env, env_file=None, available_languages=("ar", "en"))

@@ -1,0 +1,261 @@
+"""Telegram's limits, kept by construction, and what to do when Telegram misbehaves.
+
+:class:`TelegramLimiter` is the bot's rate limiter (every API call but ``getUpdates`` goes
+through it). Like PTB's ``AIORateLimiter`` it keeps the bot under ~30 messages/s overall and
+20 messages/min per group; unlike it, it also decides what a failed call deserves:
+
+========================================  ================================================
+Telegram answers                           The limiter
+========================================  ================================================
+429 with a short ``retry_after`` (≤ 5 s)   waits that long, then retries *that call only*
+429 with a longer one                      raises :class:`RetryAfter` (the outbox reschedules)
+5xx, connection errors                     retries with backoff 0.5 s, 1 s, 2 s, then raises
+timeout on a call safe to repeat           the same (answers, edits, reads, menus)
+timeout on a send                          raises at once: the message may have arrived, and
+                                           sending it again could duplicate it; the outbox
+                                           decides, interactive replies are not repeated
+"message is not modified"                  success: the message already says that
+"query is too old" / "query id invalid"    success: the button was handled, only the little
+                                           spinner answer came too late
+403, other 400, 401, 409                   raises: retrying cannot help
+========================================  ================================================
+
+PTB's limiter holds *every* request while one chat waits out a 429; here only the call that
+got the 429 waits, so one slow chat never delays everyone else's replies.
+
+:class:`FloodGate` protects the bot from one person sending faster than anybody could read:
+a token bucket per person (a burst of ``burst`` updates, then ``per_minute``). Updates over
+the limit are not processed; the person is told so, at most once per ``notice_every`` seconds.
+It also keeps the bot's replies to that chat under Telegram's ~1 message/s per chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import Enum
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+from telegram.ext import BaseRateLimiter
+
+log = logging.getLogger(__name__)
+
+JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
+
+SAFE_TO_REPEAT = frozenset(
+    {
+        "answerCallbackQuery",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "editMessageCaption",
+        "deleteMessage",
+        "getMe",
+        "getChat",
+        "getChatMember",
+        "getFile",
+        "getWebhookInfo",
+        "setWebhook",
+        "deleteWebhook",
+        "setMyCommands",
+        "deleteMyCommands",
+        "setChatMenuButton",
+    }
+)
+"""Methods whose second call does no harm if the first one did arrive."""
+
+NOT_MODIFIED = "message is not modified"
+QUERY_GONE = ("query is too old", "query id is invalid")
+
+
+def _seconds(value: float | timedelta) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def harmless(endpoint: str, error: BadRequest) -> bool:
+    """Whether a 400 only says that there was nothing (more) to do."""
+    text = error.message.lower()
+    if endpoint.startswith("edit") and NOT_MODIFIED in text:
+        return True
+    return endpoint == "answerCallbackQuery" and any(phrase in text for phrase in QUERY_GONE)
+
+
+class TelegramLimiter(BaseRateLimiter[int]):
+    """Rate limits, retries with backoff, and harmless errors turned into success.
+
+    Args:
+        overall_per_second: messages per second for the whole bot; 0 turns the limit off.
+        group_per_minute: messages per minute to one group; 0 turns the limit off.
+        retries: how many times a call is repeated after a retryable failure.
+        first_backoff: seconds before the first repeat; doubled each time.
+        max_wait: the longest ``retry_after`` waited for here (longer ones are raised).
+    """
+
+    def __init__(
+        self,
+        overall_per_second: float = 30,
+        group_per_minute: float = 20,
+        *,
+        retries: int = 3,
+        first_backoff: float = 0.5,
+        max_wait: float = 5.0,
+    ) -> None:
+        self._overall = AsyncLimiter(overall_per_second, 1) if overall_per_second else None
+        self._group_per_minute = group_per_minute
+        self._groups: dict[int | str, AsyncLimiter] = {}
+        self.retries = retries
+        self.first_backoff = first_backoff
+        self.max_wait = max_wait
+        self.retried = 0
+        """How many calls were repeated (for logs and tests)."""
+
+    async def initialize(self) -> None:
+        """Nothing to open."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    def _group(self, chat: int | str) -> AsyncLimiter:
+        limiter = self._groups.get(chat)
+        if limiter is None:
+            if len(self._groups) > 1024:  # idle limiters of groups the bot has left
+                self._groups = {k: v for k, v in self._groups.items() if v.has_capacity(1)}
+            limiter = AsyncLimiter(self._group_per_minute, 60)
+            self._groups[chat] = limiter
+        return limiter
+
+    async def _limited(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSONResult]],
+        args: Any,
+        kwargs: dict[str, Any],
+        data: dict[str, Any],
+    ) -> JSONResult:
+        chat = data.get("chat_id")
+        with contextlib.suppress(ValueError, TypeError):
+            chat = int(chat)  # type: ignore[arg-type]
+        async with contextlib.AsyncExitStack() as stack:
+            if self._group_per_minute and (
+                (isinstance(chat, int) and chat < 0) or isinstance(chat, str)
+            ):
+                await stack.enter_async_context(self._group(chat))
+            if chat is not None and self._overall is not None:
+                await stack.enter_async_context(self._overall)
+            return await callback(*args, **kwargs)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSONResult]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> JSONResult:
+        """Make the call within the limits; retry what is worth retrying; see the module."""
+        retries = self.retries if rate_limit_args is None else rate_limit_args
+        delay = self.first_backoff
+        for attempt in range(retries + 1):
+            last = attempt == retries
+            try:
+                return await self._limited(callback, args, kwargs, data)
+            except RetryAfter as exc:
+                wait = _seconds(exc.retry_after)
+                if last or wait > self.max_wait:
+                    raise
+                pause = wait + 0.1
+            except BadRequest as exc:
+                if harmless(endpoint, exc):
+                    return True
+                raise
+            except TimedOut:
+                if last or endpoint not in SAFE_TO_REPEAT:
+                    raise
+                pause, delay = delay, delay * 2
+            except NetworkError:  # 5xx or no connection: Telegram did not carry it out
+                if last:
+                    raise
+                pause, delay = delay, delay * 2
+            self.retried += 1
+            log.info("%s failed; retrying in %.1f s", endpoint, pause)
+            await asyncio.sleep(pause)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+class Verdict(Enum):
+    """What to do with one update, by :meth:`FloodGate.check`."""
+
+    ALLOW = "allow"
+    TELL = "tell"  # drop it and tell the person to slow down
+    DROP = "drop"  # drop it; the person was told a moment ago
+
+
+@dataclass
+class _Bucket:
+    tokens: float
+    stamp: float
+    told: float | None = None
+
+
+class FloodGate:
+    """A token bucket per person: ``burst`` updates at once, then ``per_minute``.
+
+    ``per_minute`` 0 turns the gate off. ``clock`` is injectable for tests.
+    """
+
+    def __init__(
+        self,
+        burst: int = 20,
+        per_minute: float = 60,
+        *,
+        notice_every: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.burst = burst
+        self.per_minute = per_minute
+        self.notice_every = notice_every
+        self.clock = clock
+        self._buckets: dict[int, _Bucket] = {}
+        self.dropped = 0
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the gate limits anybody."""
+        return self.per_minute > 0 and self.burst > 0
+
+    def check(self, key: int) -> Verdict:
+        """Take one update of person ``key`` through the gate."""
+        if not self.enabled:
+            return Verdict.ALLOW
+        now = self.clock()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= 10_000:
+                self._prune(now)
+            bucket = self._buckets[key] = _Bucket(float(self.burst), now)
+        rate = self.per_minute / 60
+        bucket.tokens = min(float(self.burst), bucket.tokens + (now - bucket.stamp) * rate)
+        bucket.stamp = now
+        if bucket.tokens >= 1:
+            bucket.tokens -= 1
+            return Verdict.ALLOW
+        self.dropped += 1
+        if bucket.told is None or now - bucket.told >= self.notice_every:
+            bucket.told = now
+            return Verdict.TELL
+        return Verdict.DROP
+
+    def _prune(self, now: float) -> None:
+        """Forget people whose bucket has refilled (they are not flooding)."""
+        rate = self.per_minute / 60
+        self._buckets = {
+            key: b
+            for key, b in self._buckets.items()
+            if b.tokens + (now - b.stamp) * rate < self.burst
+        }

@@ -1,0 +1,127 @@
+"""One person flooding the bot is slowed down and told so; everybody else is served as usual.
+
+The gate's clock is a fake one here, so the verdicts are exact; ``bench/flood.py`` measures
+the delay the others see in real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.limits import FloodGate
+from tests.conftest import Harness, make_settings, start_app, stop_app
+from tests.fakes.telegram import FakeTelegram
+
+FLOODER = 4040
+OTHER = 4041
+NOTICE_EN = "You are sending messages faster than I can answer them"
+NOTICE_AR = "أنت ترسل الرسائل أسرع مما أستطيع الرد عليها"
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def flood(tmp_path: Path, key: str) -> AsyncIterator[tuple[Harness, Clock]]:
+    """The bot with the production flood limit (a burst of 20, then 60 a minute)."""
+    settings = make_settings(tmp_path, ENCRYPTION_KEY=key, FLOOD_BURST="20", FLOOD_PER_MINUTE="60")
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    clock = Clock()
+    gate: FloodGate = app.bot_data["flood"]
+    gate.clock = clock
+    try:
+        yield Harness(app, fake), clock
+    finally:
+        await stop_app(app)
+    fake.assert_clean()
+
+
+def replies(h: Harness, chat: int) -> tuple[int, int]:
+    """(help answers, slow-down notices) sent to ``chat`` so far."""
+    texts = h.fake.texts(chat)
+    notices = sum(NOTICE_EN in t or NOTICE_AR in t for t in texts)
+    return len(texts) - notices, notices
+
+
+async def test_hundred_messages_in_two_seconds(flood: tuple[Harness, Clock]) -> None:
+    h, clock = flood
+    other_answers = 0
+    for i in range(100):
+        clock.now += 0.02  # 100 messages in 2 s
+        await h.say(FLOODER, "/help")
+        if i % 10 == 0:  # someone else talks to the bot meanwhile
+            calls = await h.say(OTHER, "/help")
+            assert h.texts(calls), "the other person was not answered"
+            other_answers += 1
+    answered, notices = replies(h, FLOODER)
+    # The burst of 20, plus one message per second refilled in the 1.98 s after the first.
+    assert answered == 21
+    assert notices == 1  # told once, not once per message
+    assert other_answers == 10 and replies(h, OTHER) == (10, 0)
+    gate: FloodGate = h.app.bot_data["flood"]
+    assert gate.dropped == 79
+
+    # Slowed down, not shut out: after a pause the person is served again.
+    clock.now += 5
+    calls = await h.say(FLOODER, "/help")
+    assert h.texts(calls) and NOTICE_EN not in h.texts(calls)[0]
+
+
+async def test_told_again_only_after_a_while_and_in_own_language(
+    flood: tuple[Harness, Clock],
+) -> None:
+    h, clock = flood
+    h.languages[FLOODER] = "ar"
+    for _ in range(60):
+        clock.now += 0.01
+        await h.say(FLOODER, "/help")
+    assert replies(h, FLOODER)[1] == 1
+    assert NOTICE_AR in h.fake.texts(FLOODER)[20]
+    clock.now += 31  # the bucket refilled, and the notice is due again if the flood goes on
+    for _ in range(60):
+        clock.now += 0.01
+        await h.say(FLOODER, "/help")
+    assert replies(h, FLOODER)[1] == 2
+
+
+async def test_flooded_buttons_are_answered_without_being_processed(
+    flood: tuple[Harness, Clock],
+) -> None:
+    h, clock = flood
+    await h.say(FLOODER, "/language")
+    message_id, data = h.find_button(FLOODER, r"^lang:en$")
+    presses = []
+    for _ in range(40):  # the same button, tapped again and again
+        clock.now += 0.01
+        presses.append(await h.press_data(FLOODER, data, message_id=message_id))
+    answers = [c for calls in presses for c in calls if c.method == "answerCallbackQuery"]
+    assert len(answers) == 40  # every tap's spinner stops
+    slowed = [c for c in answers if NOTICE_EN in str(c.params.get("text", ""))]
+    assert len(slowed) == 40 - 20 + 1  # the language message itself took one token
+
+
+async def test_concurrent_flood_does_not_hold_up_others(flood: tuple[Harness, Clock]) -> None:
+    """The flood arrives all at once, as polling delivers it; the other person is served."""
+    h, _ = flood
+    flood_updates = [h.updates.text(FLOODER, "/help") for _ in range(100)]
+    other = h.updates.text(OTHER, "/help")
+    await asyncio.gather(
+        *(h.app.process_update(u) for u in flood_updates[:50]),
+        h.app.process_update(other),
+        *(h.app.process_update(u) for u in flood_updates[50:]),
+    )
+    await h.services.delivery.wait_idle()
+    assert replies(h, OTHER) == (1, 0)
+    assert replies(h, FLOODER) == (20, 1)
