@@ -9,12 +9,14 @@ import logging
 import sqlite3
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, SanadError
 from bot.i18n import available_languages
 
 EXIT_CONFIG = 2
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
 async def _migrate(settings: Settings) -> int:
@@ -176,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(available_languages=available_languages())
         from bot.app import build_application, configure_logging
 
-        configure_logging(settings.log_level, (settings.bot_token,))
+        configure_logging(settings.log_level, (settings.bot_token, settings.webhook_secret or ""))
         if args.command == "check":
             print("Configuration is valid.")
             return asyncio.run(_check(settings))
@@ -196,9 +198,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Database is at migration {version}.")
             return 0
         app = build_application(settings)
-        logging.getLogger(__name__).info("Starting Sanad (long polling)")
-        app.run_polling(
-            allowed_updates=["message", "edited_message", "callback_query", "my_chat_member"]
+        if settings.webhook_url is None:
+            logging.getLogger(__name__).info("Starting Sanad (long polling)")
+            app.run_polling(allowed_updates=ALLOWED_UPDATES)
+            return 0
+        # Webhook: PTB's server (tornado) answers 403 to any request whose
+        # X-Telegram-Bot-Api-Secret-Token header is missing or wrong, before it is parsed.
+        logging.getLogger(__name__).info(
+            "Starting Sanad (webhook on %s:%d)", settings.webhook_listen, settings.port
+        )
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.port,
+            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=ALLOWED_UPDATES,
         )
         return 0
     except ConfigError as exc:

@@ -209,3 +209,46 @@ def test_reminder_offsets() -> None:
     )
     assert parse_offsets("2d") == (timedelta(days=2),)
     assert parse_offsets("") is None and parse_offsets("5x") is None
+
+
+def test_webhook_and_flood_settings() -> None:
+    s = load_settings(
+        {
+            **GOOD,
+            "WEBHOOK_URL": "https://sanad.example.org/telegram/hook",
+            "WEBHOOK_SECRET": "abc_DEF-123",
+            "PORT": "88",
+            "FLOOD_BURST": "5",
+            "FLOOD_PER_MINUTE": "30",
+        },
+        env_file=None,
+        available_languages=("ar", "en"),
+    )
+    assert (s.webhook_url, s.webhook_listen, s.port) == (
+        "https://sanad.example.org/telegram/hook",
+        "127.0.0.1",
+        88,
+    )
+    assert "abc_DEF" not in repr(s)  # the secret never shows in a repr
+    assert (s.flood_burst, s.flood_per_minute) == (5, 30)
+    polling = load_settings(GOOD, env_file=None, available_languages=("ar", "en"))
+    assert polling.webhook_url is None and polling.port == 8443
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"WEBHOOK_URL": "http://sanad.example.org/hook", "WEBHOOK_SECRET": "x"}, "https://"),
+        ({"WEBHOOK_URL": "https://sanad.example.org/hook"}, "WEBHOOK_SECRET must be set"),
+        ({"WEBHOOK_SECRET": "has space"}, "A-Z, a-z, 0-9"),
+        ({"WEBHOOK_SECRET": "x" * 257}, "1 to 256"),
+        ({"PORT": "70000"}, "PORT"),
+        ({"PORT": "http"}, "PORT"),
+        ({"FLOOD_BURST": "-1"}, "FLOOD_BURST"),
+        ({"FLOOD_PER_MINUTE": "many"}, "FLOOD_PER_MINUTE"),
+    ],
+)
+def test_bad_webhook_and_flood_settings(env: dict[str, str], needle: str) -> None:
+    [problem] = problems({**GOOD, **env})
+    assert needle in problem
+    assert "has space" not in problem  # values are never echoed back

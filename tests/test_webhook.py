@@ -1,0 +1,136 @@
+"""Webhook mode, with the real bot process: only Telegram (which knows the secret) gets in."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from cryptography.fernet import Fernet
+
+from tests.fakes.http_telegram import HttpTelegram
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "123456:TEST"
+SECRET = "s3cret_-Token"
+USER = 4242
+INTRUDER = 4343
+HEADER = "X-Telegram-Bot-Api-Secret-Token"
+_update_ids = itertools.count(9000)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Webhook:
+    """The bot running in webhook mode, and the fake Telegram it talks to."""
+
+    def __init__(self, server: HttpTelegram, url: str, output: bytearray) -> None:
+        self.server = server
+        self.url = url
+        self.output = output
+
+    async def post(
+        self, session: aiohttp.ClientSession, update: dict[str, Any], secret: str | None
+    ) -> int:
+        """POST one update as Telegram would; the HTTP status."""
+        headers = {} if secret is None else {HEADER: secret}
+        async with session.post(self.url, json=update, headers=headers) as response:
+            return response.status
+
+
+@pytest.fixture
+async def webhook(tmp_path: Path) -> AsyncIterator[Webhook]:
+    """``python -m bot run`` with WEBHOOK_URL set, serving on a local port."""
+    port = free_port()
+    async with HttpTelegram(TOKEN) as server:
+        env = {
+            "BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "DATA_DIR": str(tmp_path),
+            "ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "COMMITTEE_CHAT_ID": "-1001",
+            "COMMITTEE_MEMBER_IDS": "900",
+            "PYTHONPATH": str(ROOT),
+            "TIMEZONE": "UTC",
+            "WEBHOOK_URL": "https://sanad.example.org/telegram/hook",
+            "WEBHOOK_SECRET": SECRET,
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "PORT": str(port),
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run",
+            env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )  # fmt: skip
+        assert process.stdout is not None
+        output = bytearray()
+
+        async def collect() -> None:
+            assert process.stdout is not None
+            while chunk := await process.stdout.read(4096):
+                output.extend(chunk)
+
+        reader = asyncio.create_task(collect())
+        try:
+            try:
+                await server.wait_for(
+                    lambda fake: any(c.method == "setWebhook" for c in fake.calls), timeout=20
+                )
+            except TimeoutError:
+                pytest.fail(output.decode(errors="replace")[-3000:])
+            yield Webhook(server, f"http://127.0.0.1:{port}/telegram/hook", output)
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 10)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+            await reader
+        assert process.returncode == 0, output.decode(errors="replace")[-3000:]
+        assert server.fake.violations == []
+
+
+def update(server: HttpTelegram, user: int, text: str) -> dict[str, Any]:
+    """A message update as Telegram would post it."""
+    return {"update_id": next(_update_ids), **server.text(user, text)}
+
+
+async def test_webhook_refuses_requests_without_the_secret(webhook: Webhook) -> None:
+    server = webhook.server
+    set_webhook = next(c for c in server.fake.calls if c.method == "setWebhook")
+    assert set_webhook.params["url"] == "https://sanad.example.org/telegram/hook"
+    assert set_webhook.params["secret_token"] == SECRET
+    assert "edited_message" in set_webhook.params["allowed_updates"]
+
+    async with aiohttp.ClientSession() as session:
+        assert await webhook.post(session, update(server, INTRUDER, "/start"), None) == 403
+        assert await webhook.post(session, update(server, INTRUDER, "/start"), "wrong") == 403
+        assert await webhook.post(session, update(server, INTRUDER, "/help"), SECRET[:-1]) == 403
+
+        genuine = update(server, USER, "/start")
+        assert await webhook.post(session, genuine, SECRET) == 200
+        await server.wait_for(lambda fake: fake.texts(USER))
+        # Telegram posts an update again when it did not get our answer: processed once.
+        assert await webhook.post(session, genuine, SECRET) == 200
+        assert await webhook.post(session, update(server, USER, "/help"), SECRET) == 200
+        await server.wait_for(lambda fake: len(fake.texts(USER)) >= 2)
+        await asyncio.sleep(0.3)  # time for a wrongly processed repeat to show up
+
+    assert len(server.fake.texts(USER)) == 2  # /start once, /help once
+    assert server.fake.texts(INTRUDER) == []  # nothing the intruder posted was processed
+    assert not any(c.method == "getUpdates" for c in server.fake.calls)
+    assert TOKEN not in webhook.output.decode(errors="replace")
+    assert SECRET not in webhook.output.decode(errors="replace")
