@@ -11,7 +11,7 @@ from bot.app import configure_logging
 from bot.config import Settings
 from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
-from tests.flows import Answers, full_intake
+from tests.flows import Answers, act, apply_and_consent, full_intake, script, submit
 
 FAMILY = 404
 CANARY = Answers(
@@ -128,3 +128,59 @@ def test_token_is_redacted_from_any_record(caplog: pytest.LogCaptureFixture) -> 
     configure_logging("INFO", (TOKEN,))
     logging.getLogger("sanad.test").warning("url was https://x/bot%s/getMe", TOKEN)
     assert TOKEN not in caplog.text and "[redacted]" in caplog.text
+
+
+async def test_canary_is_absent_from_tracebacks_and_the_anonymised_export(
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Failures while a family's words are in flight, then the anonymised export."""
+    caplog.set_level(logging.DEBUG)
+    configure_logging("DEBUG", (TOKEN,))
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    try:
+        # An exception whose message carries the answers (as a careless repr would) ...
+        from bot.intake import IntakeService
+
+        real_save = IntakeService.save
+        failures = iter([True])
+
+        async def failing_save(self: IntakeService, user_id: int, draft: object) -> None:
+            if next(failures, False):
+                raise ValueError(f"could not save {draft!r}")
+            await real_save(self, user_id, draft)  # type: ignore[arg-type]
+
+        await apply_and_consent(h, FAMILY)
+        steps = script(CANARY)
+        for action in steps[:3]:
+            await act(h, FAMILY, action)
+        monkeypatch.setattr(IntakeService, "save", failing_save)
+        await h.say(FAMILY, CANARY.other)  # fails, and the family gets an apology
+        assert "something went wrong" in fake.texts(FAMILY)[-1]
+        monkeypatch.setattr(IntakeService, "save", real_save)
+        for action in steps[3:]:  # the family sends it again, and goes on
+            await act(h, FAMILY, action)
+        ref = await submit(h, FAMILY)
+        # ... and Telegram refusing the reply to the story, the most sensitive answer.
+        h.fake.fail_next("sendMessage", 400, "Bad Request: chat not found")
+        await h.say(FAMILY, CANARY.story)
+        assert any(r.getMessage().startswith("Unhandled") for r in caplog.records)
+
+        # The anonymised export: a member asks for it in private.
+        await h.say(MEMBER, "/export")
+        calls = await h.press(MEMBER, r"^ex:anon$")
+        [document] = [c for c in calls if c.method == "sendDocument"]
+        export = b"".join(f.content for f in document.files.values())
+        assert ref.encode() not in export and b"\n" in export  # rows, but no reference
+        assert_absent(export, "the anonymised export")
+    finally:
+        await stop_app(app)
+    assert_absent(database_bytes(settings.data_dir), "the database")
+    output = caplog.text + "".join(capsys.readouterr())
+    assert "Unhandled ValueError" in output  # the failure is logged, by its type only
+    assert_absent(output.encode(), "the logs and tracebacks")
+    assert TOKEN not in output
