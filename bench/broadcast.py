@@ -8,8 +8,8 @@ with its flood limits on (``rate_limits=True``: 30 messages/s for the whole bot,
 message/s per private chat, answered with real 429 ``retry_after`` errors); the real
 application from ``bot.app.build_application`` pointed at it with ``TELEGRAM_API_BASE_URL``,
 talking HTTP through PTB's own httpx request, with its production rate limiter
-(``AIORateLimiter``) on; a fresh database in a temporary directory under ``./data`` (removed
-afterwards) holding N volunteers with the skill and area of the task.
+(``bot.limits.TelegramLimiter``) on; a fresh database in a temporary directory under
+``./data`` (removed afterwards) holding N volunteers with the skill and area of the task.
 
 What is measured:
 
@@ -117,13 +117,22 @@ async def drain(services: Services, limit: float) -> None:
         await asyncio.sleep(0.5)
 
 
-async def reply_latency(app: SanadApp, server: HttpTelegram, user_id: int) -> float:
-    """Seconds from handing ``/help`` to the app until the server delivered a reply."""
+async def reply_latency(
+    app: SanadApp, server: HttpTelegram, user_id: int, *, via_queue: bool = False
+) -> float:
+    """Seconds from handing ``/help`` to the app until the server delivered a reply.
+
+    ``via_queue`` puts the update on the application's update queue, as polling does, so that
+    it goes through the update processor (and its flood gate) of a started application.
+    """
     update = Update.de_json({"update_id": user_id, **server.text(user_id, "/help")}, app.bot)
     calls = server.fake.calls
     seen = len(calls)
     start = time.perf_counter()
-    task = asyncio.create_task(app.process_update(update))
+    if via_queue:
+        task = asyncio.create_task(app.update_queue.put(update))
+    else:
+        task = asyncio.create_task(app.process_update(update))
     try:
         while time.perf_counter() - start < REPLY_TIMEOUT:
             for call in calls[seen:]:
@@ -228,7 +237,7 @@ async def run(count: int, work: Path) -> bool:
     )
     print(
         f"Setup (not measured): {count} volunteers in {setup:.2f} s; "
-        f"PTB AIORateLimiter on, bot pacing broadcasts at {BULK_PER_SECOND:g}/s."
+        f"TelegramLimiter on, bot pacing broadcasts at {BULK_PER_SECOND:g}/s."
     )
     print()
     print(f"  offers queued by publish                 {queued:>10}")

@@ -1,4 +1,8 @@
-"""Command line: ``python -m bot run | check | migrate | genkey | backup PATH`` (or ``sanad``)."""
+"""Command line (also installed as ``sanad``)::
+
+python -m bot run | check | migrate | genkey | backup PATH | purge [--dry-run]
+              | rotate-key [--finish]
+"""
 
 from __future__ import annotations
 
@@ -85,31 +89,32 @@ async def _rotate(settings: Settings, *, finish: bool) -> int:
     from_env = bool(settings.encryption_keys)
     keys = settings.encryption_keys or load_or_create_key_file(settings.key_file)
     if not finish:
+        # Step 1: a new key first. Nothing is re-encrypted yet: the running bot only knows
+        # the old keys, and must be restarted with the new list before step 2.
         keys = new_key_list(keys)
-        if not from_env:
-            write_keys(settings.key_file, keys)  # the old keys stay readable after the new
+        if from_env:
+            print("Set ENCRYPTION_KEY to this list (new key first) and restart the bot:")
+            print(",".join(keys))
+        else:
+            write_keys(settings.key_file, keys)
+            print(f"A new key is first in {settings.key_file}; the old ones still work.")
+        print("Restart the bot, then run rotate-key --finish while it runs.")
+        return 0
+    # Step 2, while the restarted bot runs: everything under the newest key, old keys dropped.
     db = Database(settings.database_path)
     await db.open()
     try:
         count = await reencrypt(db, Cipher(keys))
     finally:
         await db.close()
-    print(f"{count} values re-encrypted under the new key.")
-    if finish:
-        if not from_env:
+    print(f"{count} values re-encrypted under the newest key.")
+    if len(keys) > 1:
+        if from_env:
+            print("Set ENCRYPTION_KEY to its first key only (at the next restart).")
+        else:
             write_keys(settings.key_file, keys[:1])
-        print("Old keys dropped." if not from_env else "Set ENCRYPTION_KEY to its first key only.")
-    elif from_env:
-        print(
-            "Set ENCRYPTION_KEY to this list (new key first), restart the bot, then run "
-            "rotate-key --finish:"
-        )
-        print(",".join(keys))
-    else:
-        print(
-            f"The new key is first in {settings.key_file}; the old ones still work. "
-            "Restart the bot, then run rotate-key --finish to drop them."
-        )
+            print("Old keys dropped from the key file.")
+    print("Keep the old key as long as backups made before the rotation exist.")
     return 0
 
 
@@ -153,15 +158,16 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = argparse.ArgumentParser(prog="sanad", description="Sanad Telegram bot")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the bot (long polling)")
+    sub.add_parser("run", help="start the bot (long polling, or a webhook with WEBHOOK_URL)")
     sub.add_parser("check", help="validate the configuration")
     sub.add_parser("migrate", help="apply database migrations and exit")
     sub.add_parser("genkey", help="print a new encryption key for ENCRYPTION_KEY")
-    rotate = sub.add_parser("rotate-key", help="re-encrypt everything under a new key")
+    rotate = sub.add_parser("rotate-key", help="put a new encryption key first")
     rotate.add_argument(
         "--finish",
         action="store_true",
-        help="after a restart with the new keys: drop the old ones",
+        help="after a restart with the new key list, while the bot runs: re-encrypt "
+        "everything under the new key and drop the old ones",
     )
     purge = sub.add_parser("purge", help="anonymise closed cases older than RETENTION_DAYS")
     purge.add_argument("--dry-run", action="store_true", help="only show what would go")

@@ -99,6 +99,7 @@ def build_application(
     pacing, so that tests run at full speed.
     """
     i18n = I18n(settings.default_language)
+    gate = FloodGate(settings.flood_burst, settings.flood_per_minute)
     builder = (
         ApplicationBuilder()
         .token(settings.bot_token)
@@ -106,17 +107,17 @@ def build_application(
         .base_file_url(settings.api_base_url.replace("/bot", "/file/bot", 1))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
         .context_types(ContextTypes(context=SanadContext))
-        .concurrent_updates(PerPersonProcessor(256))
+        .concurrent_updates(PerPersonProcessor(256, gate))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    limiter = TelegramLimiter() if rate_limit else TelegramLimiter(0, 0)
+    limiter = TelegramLimiter() if rate_limit else TelegramLimiter(0, 0, 0)
     builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
     app: SanadApp = builder.build()
     app.bot_data["settings"] = settings
-    app.bot_data["flood"] = FloodGate(settings.flood_burst, settings.flood_per_minute)
+    app.bot_data["flood"] = gate
     app.bot_data["i18n"] = i18n
 
     from handlers import register

@@ -55,8 +55,8 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "127.0.0.1"
     port: int = 8443
-    flood_burst: int = 20
-    flood_per_minute: int = 60
+    flood_burst: int = 10
+    flood_per_minute: int = 30
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -219,7 +219,7 @@ def load_settings(
 
     flood: dict[str, int] = {}
     # TEMP: 0 until the kill suite lands
-    for name, default in (("FLOOD_BURST", "20"), ("FLOOD_PER_MINUTE", "0")):
+    for name, default in (("FLOOD_BURST", "10"), ("FLOOD_PER_MINUTE", "0")):
         value = _env(env, name) or default
         if not value.isdigit():
             problems.append(f"{name} must be a whole number (0 turns the flood limit off).")

@@ -47,7 +47,7 @@ def load_or_create_key_file(path: Path) -> tuple[str, ...]:
         if not keys or not all(valid_key(k) for k in keys):
             raise CryptoError("The key file does not contain valid Fernet keys.")
         return keys
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = generate_key()
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
@@ -65,6 +65,7 @@ class Cipher:
     def __init__(self, keys: tuple[str, ...]) -> None:
         if not keys:
             raise CryptoError("No encryption key configured.")
+        self._newest = Fernet(keys[0].encode("ascii"))
         self._fernet = MultiFernet([Fernet(k.encode("ascii")) for k in keys])
 
     def encrypt(self, text: str) -> bytes:
@@ -89,5 +90,9 @@ class Cipher:
         return json.loads(self.decrypt(token))
 
     def rotate(self, token: bytes) -> bytes:
-        """Re-encrypt ``token`` under the newest key."""
-        return self._fernet.rotate(token)
+        """Re-encrypt ``token`` under the newest key (unchanged if it already is)."""
+        try:
+            self._newest.decrypt(token)
+        except InvalidToken:
+            return self._fernet.rotate(token)
+        return token

@@ -20,13 +20,16 @@ timeout on a send                          raises at once: the message may have 
 403, other 400, 401, 409                   raises: retrying cannot help
 ========================================  ================================================
 
-PTB's limiter holds *every* request while one chat waits out a 429; here only the call that
-got the 429 waits, so one slow chat never delays everyone else's replies.
+It also paces each private chat (a burst of 3, then one message a second), which PTB's limiter
+leaves to Telegram's 429s. And PTB's limiter holds *every* request while one chat waits out a
+429; here only the call that got the 429 waits, so one slow chat never delays everyone else.
 
 :class:`FloodGate` protects the bot from one person sending faster than anybody could read:
 a token bucket per person (a burst of ``burst`` updates, then ``per_minute``). Updates over
 the limit are not processed; the person is told so, at most once per ``notice_every`` seconds.
-It also keeps the bot's replies to that chat under Telegram's ~1 message/s per chat.
+The check is made when an update arrives (:meth:`FloodGate.admit`, from the update
+processor), before it queues behind the person's earlier updates: what counts is how fast the
+person sends, not how fast the bot answers.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -92,6 +96,8 @@ class TelegramLimiter(BaseRateLimiter[int]):
     Args:
         overall_per_second: messages per second for the whole bot; 0 turns the limit off.
         group_per_minute: messages per minute to one group; 0 turns the limit off.
+        chat_burst: messages at once to one private chat, then one per second; 0 turns the
+            limit off.
         retries: how many times a call is repeated after a retryable failure.
         first_backoff: seconds before the first repeat; doubled each time.
         max_wait: the longest ``retry_after`` waited for here (longer ones are raised).
@@ -101,6 +107,7 @@ class TelegramLimiter(BaseRateLimiter[int]):
         self,
         overall_per_second: float = 30,
         group_per_minute: float = 20,
+        chat_burst: float = 3,
         *,
         retries: int = 3,
         first_backoff: float = 0.5,
@@ -109,6 +116,8 @@ class TelegramLimiter(BaseRateLimiter[int]):
         self._overall = AsyncLimiter(overall_per_second, 1) if overall_per_second else None
         self._group_per_minute = group_per_minute
         self._groups: dict[int | str, AsyncLimiter] = {}
+        self._chat_burst = chat_burst
+        self._chats: dict[int, AsyncLimiter] = {}
         self.retries = retries
         self.first_backoff = first_backoff
         self.max_wait = max_wait
@@ -130,6 +139,18 @@ class TelegramLimiter(BaseRateLimiter[int]):
             self._groups[chat] = limiter
         return limiter
 
+    def _chat(self, chat: int) -> AsyncLimiter:
+        limiter = self._chats.get(chat)
+        if limiter is None:
+            if len(self._chats) > 10_000:  # forget chats whose bucket has drained
+                burst = self._chat_burst
+                self._chats = {k: v for k, v in self._chats.items() if v.has_capacity(burst)}
+            # A leaky bucket of ``chat_burst`` draining at a little under one message per
+            # second: a little, so that network jitter cannot make two sends look closer.
+            limiter = AsyncLimiter(self._chat_burst, self._chat_burst * 1.05)
+            self._chats[chat] = limiter
+        return limiter
+
     async def _limited(
         self,
         callback: Callable[..., Coroutine[Any, Any, JSONResult]],
@@ -145,6 +166,8 @@ class TelegramLimiter(BaseRateLimiter[int]):
                 (isinstance(chat, int) and chat < 0) or isinstance(chat, str)
             ):
                 await stack.enter_async_context(self._group(chat))
+            elif self._chat_burst and isinstance(chat, int) and chat > 0:
+                await stack.enter_async_context(self._chat(chat))
             if chat is not None and self._overall is not None:
                 await stack.enter_async_context(self._overall)
             return await callback(*args, **kwargs)
@@ -222,6 +245,7 @@ class FloodGate:
         self.notice_every = notice_every
         self.clock = clock
         self._buckets: dict[int, _Bucket] = {}
+        self._verdicts: OrderedDict[int, Verdict] = OrderedDict()
         self.dropped = 0
 
     @property
@@ -250,6 +274,21 @@ class FloodGate:
             bucket.told = now
             return Verdict.TELL
         return Verdict.DROP
+
+    def admit(self, update_id: int, key: int) -> Verdict:
+        """Check an update when it arrives (before it waits for the person's earlier ones).
+
+        What counts is how fast the person sends, not how fast the bot answers.
+        """
+        verdict = self._verdicts[update_id] = self.check(key)
+        if len(self._verdicts) > 10_000:  # updates that never reached the handler
+            self._verdicts.popitem(last=False)
+        return verdict
+
+    def verdict(self, update_id: int, key: int) -> Verdict:
+        """The verdict :meth:`admit` gave, or a check now for an update that skipped it."""
+        recorded = self._verdicts.pop(update_id, None)
+        return recorded if recorded is not None else self.check(key)
 
     def _prune(self, now: float) -> None:
         """Forget people whose bucket has refilled (they are not flooding)."""

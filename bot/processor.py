@@ -14,6 +14,8 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
+from bot.limits import FloodGate, Verdict
+
 
 def update_key(update: object) -> int | None:
     """The person (or chat) whose updates must not overlap."""
@@ -27,15 +29,27 @@ def update_key(update: object) -> int | None:
 class PerPersonProcessor(BaseUpdateProcessor):
     """Processes up to ``max_concurrent_updates`` at once, one at a time per person."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = 256, gate: FloodGate | None = None) -> None:
         super().__init__(max_concurrent_updates)
+        self.gate = gate
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        """Run ``coroutine`` once no other update of the same person is running."""
+        """Run ``coroutine`` once no other update of the same person is running.
+
+        An update over the person's flood limit does not wait: the handlers only tell the
+        person to slow down (see ``handlers.common.flood_gate``).
+        """
         key = update_key(update)
         if key is None:
+            await coroutine
+            return
+        if (
+            self.gate is not None
+            and isinstance(update, Update)
+            and self.gate.admit(update.update_id, key) is not Verdict.ALLOW
+        ):
             await coroutine
             return
         lock = self._locks.setdefault(key, asyncio.Lock())

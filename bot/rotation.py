@@ -1,10 +1,15 @@
-"""Key rotation: re-encrypt every encrypted value under a new key.
+"""Key rotation without downtime beyond one restart.
 
-``python -m bot rotate-key`` puts a new key first (the key file keeps the old ones after it,
-so everything stays readable throughout), re-encrypts every encrypted column under the new
-key in one transaction per table, and says when the old keys can go: after the bot has been
-restarted with the new key list, ``rotate-key --finish`` rotates again (rows the old process
-wrote meanwhile) and drops the old keys from the key file.
+1. ``python -m bot rotate-key`` puts a new key first in the key list (the key file is
+   rewritten; with ``ENCRYPTION_KEY`` the new list is printed). Nothing is re-encrypted yet:
+   the running bot only knows the old keys.
+2. Restart the bot. It now writes under the new key and still reads the old ones.
+3. ``python -m bot rotate-key --finish``, while the bot runs: every value still under an old
+   key is re-encrypted under the new one, then the old keys are dropped from the key file.
+   A row the bot rewrites meanwhile is left alone (the bot already wrote it under the new
+   key): each update applies only if the value is still the one that was read.
+
+The running bot keeps the old keys in memory until its next restart, which is harmless.
 """
 
 from __future__ import annotations
@@ -31,7 +36,11 @@ ENCRYPTED = (
 
 
 async def reencrypt(db: Database, cipher: Cipher) -> int:
-    """Re-encrypt every value under the cipher's first key; return how many values."""
+    """Re-encrypt every value under the cipher's first key; return how many were changed.
+
+    Safe while the bot runs: an update applies only if the value is unchanged since it was
+    read, so a value the bot has just rewritten is never overwritten with an older one.
+    """
     count = 0
     for table, key, column in ENCRYPTED:
         rows = await db.fetchall(
@@ -40,11 +49,16 @@ async def reencrypt(db: Database, cipher: Cipher) -> int:
         )
         async with db.transaction() as conn:
             for row in rows:
-                await conn.execute(
-                    f"UPDATE {table} SET {column} = ? WHERE {key} = ?",  # noqa: S608
-                    (cipher.rotate(row[column]), row[key]),
+                value = row[column]
+                rotated = cipher.rotate(value)
+                if rotated == value:
+                    continue
+                cursor = await conn.execute(
+                    f"UPDATE {table} SET {column} = ? "  # noqa: S608
+                    f"WHERE {key} = ? AND {column} = ?",
+                    (rotated, row[key], value),
                 )
-        count += len(rows)
+                count += cursor.rowcount
     return count
 
 

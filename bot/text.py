@@ -24,6 +24,17 @@ def parse_int(text: str) -> int | None:
     return None
 
 
+def whole_number(text: str, max_digits: int = 18) -> int | None:
+    """A whole number written in ASCII digits (a button's argument), or None.
+
+    ``str.isdigit`` is also true for '²' or '①', which ``int`` refuses, and SQLite refuses
+    integers over 2**63: callback_data can be forged, so numbers in it are read with this.
+    """
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None
+
+
 def clean_answer(text: str) -> str:
     """User text with control characters removed and whitespace tidied."""
     kept = "".join(

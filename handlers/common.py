@@ -71,7 +71,7 @@ async def flood_gate(update: Update, context: SanadContext) -> None:
     if user is None:
         return
     gate: FloodGate = context.bot_data["flood"]
-    verdict = gate.check(user.id)
+    verdict = gate.verdict(update.update_id, user.id)
     if verdict is Verdict.ALLOW:
         return
     text = context.t.raw(

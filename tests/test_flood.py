@@ -7,10 +7,11 @@ the delay the others see in real time.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import pytest
+from telegram import Update
 
 from bot.limits import FloodGate
 from tests.conftest import Harness, make_settings, start_app, stop_app
@@ -113,15 +114,24 @@ async def test_flooded_buttons_are_answered_without_being_processed(
 
 
 async def test_concurrent_flood_does_not_hold_up_others(flood: tuple[Harness, Clock]) -> None:
-    """The flood arrives all at once, as polling delivers it; the other person is served."""
+    """The flood arrives all at once and goes through the update processor, as with polling:
+    the gate judges each update on arrival, and what it refuses does not queue behind the
+    person's earlier updates."""
     h, _ = flood
+    app = h.app
+
+    def process(update: Update) -> Awaitable[None]:
+        return app.update_processor.process_update(update, app.process_update(update))
+
     flood_updates = [h.updates.text(FLOODER, "/help") for _ in range(100)]
     other = h.updates.text(OTHER, "/help")
     await asyncio.gather(
-        *(h.app.process_update(u) for u in flood_updates[:50]),
-        h.app.process_update(other),
-        *(h.app.process_update(u) for u in flood_updates[50:]),
+        *(process(u) for u in flood_updates[:50]),
+        process(other),
+        *(process(u) for u in flood_updates[50:]),
     )
     await h.services.delivery.wait_idle()
     assert replies(h, OTHER) == (1, 0)
     assert replies(h, FLOODER) == (20, 1)
+    gate: FloodGate = app.bot_data["flood"]
+    assert gate.dropped == 80

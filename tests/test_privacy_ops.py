@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness
@@ -141,14 +143,13 @@ async def test_retention_purges_closed_cases_after_retention_days(
     assert "retention_purge" in actions
 
 
-async def test_rotate_key_re_encrypts_everything(tmp_path: object) -> None:
+async def test_rotate_key_re_encrypts_everything_while_the_bot_runs(tmp_path: object) -> None:
     from pathlib import Path
 
     from bot.__main__ import _rotate
     from bot.crypto import Cipher
     from bot.errors import CryptoError
     from bot.rotation import ENCRYPTED
-    from bot.storage import Database
     from tests.conftest import make_settings, start_app, stop_app
     from tests.fakes.telegram import FakeTelegram
 
@@ -162,27 +163,40 @@ async def test_rotate_key_re_encrypts_everything(tmp_path: object) -> None:
     await h.say(MEMBER, "Which hospital?")
     await h.say(FAMILY + 9, "/apply")
     await h.press(FAMILY + 9, r"^ic:y$")
-    await stop_app(app)
     old = settings.key_file.read_text().split()
 
+    # Step 1 while the bot runs: a new key first, nothing re-encrypted, the bot unaffected.
     assert await _rotate(settings, finish=False) == 0
     keys = settings.key_file.read_text().split()
     assert len(keys) == 2 and keys[1:] == old
-    new_only = Cipher((keys[0],))
-    db = Database(settings.database_path)
-    await db.open()
-    checked = 0
-    for table, _, column in ENCRYPTED:
-        query = f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608
-        for row in await db.fetchall(query):
-            new_only.decrypt(row[column])  # every value is under the new key
-            checked += 1
-    await db.close()
-    assert checked >= 4
+    await h.press(FAMILY + 9, r":situation:o:orphans$")
+    await stop_app(app)
 
-    assert await _rotate(settings, finish=True) == 0
-    assert settings.key_file.read_text().split() == keys[:1]
-    app = await start_app(settings, FakeTelegram())
+    # The restart: the bot now writes under the new key and reads the old one.
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    try:
+        await h.press(FAMILY + 9, r":situation:o:other$")
+        # Step 2 while it runs; the family goes on meanwhile.
+        finishing = asyncio.create_task(_rotate(settings, finish=True))
+        await h.press(FAMILY + 9, r":situation:d:$")
+        assert await finishing == 0
+        assert settings.key_file.read_text().split() == keys[:1]
+        new_only = Cipher((keys[0],))
+        checked = 0
+        for table, _, column in ENCRYPTED:
+            query = f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608
+            for row in await h.services.db.fetchall(query):
+                new_only.decrypt(row[column])  # every value is under the new key
+                checked += 1
+        assert checked >= 4
+        h.services.intake.drop_cached(FAMILY + 9)
+        draft = await h.services.intake.load(FAMILY + 9)
+        assert draft is not None and draft.answers["situation"] == ["orphans", "other"]
+    finally:
+        await stop_app(app)
+
+    app = await start_app(settings, FakeTelegram())  # the new key alone reads everything
     try:
         h2 = Harness(app, FakeTelegram())
         assert await h2.services.intake.load(FAMILY + 9) is not None
