@@ -61,6 +61,23 @@ async def _check(settings: Settings) -> int:
     try:
         async with bot:
             print(f"Telegram: connected as @{bot.username}.")
+            hook = await bot.get_webhook_info()
+            if settings.webhook_url is None:
+                print(
+                    "Updates: long polling"
+                    + (" (a webhook is set now; it is removed at start)." if hook.url else ".")
+                )
+            else:
+                state = "registered" if hook.url == settings.webhook_url else "set at start"
+                print(
+                    f"Updates: webhook {state}, {hook.pending_update_count} waiting"
+                    + (
+                        f"; Telegram's last error: {hook.last_error_message}"
+                        if hook.last_error_message
+                        else ""
+                    )
+                    + "."
+                )
             if settings.committee_chat_id is None:
                 print("Committee group: COMMITTEE_CHAT_ID is not set; no card will be sent.")
             else:

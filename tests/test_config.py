@@ -187,6 +187,7 @@ async def test_check_reports_the_committee_group(tmp_path: Path) -> None:
     text = out.decode()
     assert process.returncode == 0, text + err.decode()
     assert "connected as @sanad_test_bot" in text
+    assert "Updates: long polling." in text
     assert "Committee group: reachable (supergroup)" in text
 
 
