@@ -131,7 +131,9 @@ async def _post_init(app: SanadApp) -> None:
     services = await open_services(app.bot_data["settings"], app.bot, app.bot_data["i18n"])
     app.bot_data[SERVICES_KEY] = services
     await publish_commands(app, services)
-    await services.delivery.flush()
+    # What the outbox holds is sent in the background: after a crash in the middle of a
+    # broadcast, waiting for it here would keep everybody's replies waiting for minutes.
+    services.delivery.kick()
     await reminders.sync(app, services)
     if app.job_queue is not None:
         app.job_queue.run_repeating(

@@ -218,8 +218,7 @@ def load_settings(
         problems.append("PORT must be a TCP port number between 1 and 65535.")
 
     flood: dict[str, int] = {}
-    # TEMP: 0 until the kill suite lands
-    for name, default in (("FLOOD_BURST", "10"), ("FLOOD_PER_MINUTE", "0")):
+    for name, default in (("FLOOD_BURST", "10"), ("FLOOD_PER_MINUTE", "30")):
         value = _env(env, name) or default
         if not value.isdigit():
             problems.append(f"{name} must be a whole number (0 turns the flood limit off).")

@@ -4,7 +4,7 @@ The JobQueue keeps jobs in memory only, so every reminder is a row; at start-up 
 change) the scheduler is rebuilt from the pending rows with fixed job ids and
 ``replace_existing``. A due reminder is claimed in the database before its message is queued,
 in one transaction, so a restart neither loses nor repeats it; one whose time passed while the
-bot was down fires at start-up.
+bot was down fires at start-up, however late the scheduler starts (no misfire limit).
 """
 
 from __future__ import annotations
@@ -39,7 +39,15 @@ async def sync(app: Application[Any, Any, Any, Any, Any, Any], services: Service
             when=max(due, now),
             data=reminder_id,
             name=job_id(reminder_id),
-            job_kwargs={"id": job_id(reminder_id), "replace_existing": True},
+            # No misfire limit: APScheduler's default (1 s) silently drops a job that runs
+            # later than that. At start-up the jobs are added before the scheduler starts
+            # (after post_init and the first Bot API calls); a slow start-up would lose every
+            # reminder due while the bot was down, its row left pending.
+            job_kwargs={
+                "id": job_id(reminder_id),
+                "replace_existing": True,
+                "misfire_grace_time": None,
+            },
         )
     return len(pending)
 
