@@ -17,7 +17,7 @@ from bot.limits import FloodGate, Verdict
 from bot.render import bold, button
 from bot.storage import people
 from handlers.intake import resume_hint
-from handlers.util import own_chat, private, reply
+from handlers.util import on_text, own_chat, private, reply
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ async def language_chosen(update: Update, context: SanadContext) -> None:
         return
     await remember_language(context, update.effective_user.id, lang)
     await query.answer()
-    if own_chat(query):
+    if own_chat(query) and on_text(query):
         await query.edit_message_text(
             context.t("Language: {name}", name=context.services.i18n.native_name(lang))
         )

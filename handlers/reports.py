@@ -14,9 +14,10 @@ from bot.i18n import N_, Translator, escape
 from bot.render import bold, button
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
+from bot.text import whole_number
 from bot.workflow import STATUSES
 from handlers.review import case_from_args, committee_gate, member_press, to_member
-from handlers.util import own_chat, reply
+from handlers.util import on_text, own_chat
 
 log = logging.getLogger(__name__)
 PAGE = 10
@@ -105,7 +106,7 @@ async def cases_button(update: Update, context: SanadContext) -> None:
         return
     query, t, parts = press.query, press.t, press.parts
     status = parts[1] if len(parts) == 3 and parts[1] in STATUSES else None
-    page = int(parts[2]) if len(parts) == 3 and parts[2].isdigit() else 0
+    page = (whole_number(parts[2]) if len(parts) == 3 else None) or 0
     await query.answer()
     await _send_page(update, context, t, status, min(page, 10_000), edit=True)
 
@@ -123,10 +124,10 @@ async def _send_page(
     found, total = await case_repo.page(db, status, page * PAGE, PAGE)
     counts = await case_repo.counts_by_status(db)
     text, markup = cases_page(t, context, status, page, found, total, counts)
-    if edit and own_chat(update.callback_query):
-        assert update.callback_query is not None
-        await update.callback_query.edit_message_text(text, reply_markup=markup)
-    else:
+    query = update.callback_query
+    if edit and query is not None and own_chat(query) and on_text(query):
+        await query.edit_message_text(text, reply_markup=markup)
+    else:  # a new list, also when the button was forged on a photo, a document or a voice note
         await to_member(update, context, text, markup)
 
 
@@ -168,13 +169,14 @@ async def export_command(update: Update, context: SanadContext) -> None:
     t = await committee_gate(update, context)
     if t is None:
         return
-    await reply(
+    await to_member(  # never in the group: the buttons work only in the private chat
         update,
+        context,
         t.raw(
             "Which export? The full one contains personal data: keep it safe, and every case in "
             "it is recorded as viewed by you. The anonymised one is for reports."
         ),
-        reply_markup=InlineKeyboardMarkup(
+        InlineKeyboardMarkup(
             [
                 [button(t.raw("🔒 Full export"), "ex", "full")],
                 [button(t.raw("📊 Anonymised export"), "ex", "anon")],

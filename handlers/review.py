@@ -27,7 +27,7 @@ from bot.render import DECLINE_REASONS, bold, button, field
 from bot.review import PERIOD_MONTHS, CaseNotFound, Decision
 from bot.storage import drafts
 from bot.storage.cases import Case
-from bot.text import normalize_digits
+from bot.text import normalize_digits, whole_number
 from handlers.util import close_buttons, own_chat, private, reply, voice_answer
 
 log = logging.getLogger(__name__)
@@ -415,7 +415,7 @@ async def wizard_button(update: Update, context: SanadContext) -> None:
             )
             return
         session["step"] = "period"
-    elif verb == "p" and step == "period" and arg.isdigit() and int(arg) in PERIOD_MONTHS:
+    elif verb == "p" and step == "period" and whole_number(arg) in PERIOD_MONTHS:
         session["until"] = context.services.review.default_until(int(arg)).isoformat()
         session["step"] = "message"
     elif verb == "pc" and step == "period":
@@ -583,8 +583,9 @@ async def answer_button(update: Update, context: SanadContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None and update.effective_user is not None
     t = context.t
-    arg = query.data.split(":", 1)[1]
-    request = await context.services.review.open_request(int(arg)) if arg.isdigit() else None
+    request_id = whole_number(query.data.split(":", 1)[1])
+    review = context.services.review
+    request = None if request_id is None else await review.open_request(request_id)
     case = None
     if request is not None:
         case = await context.services.intake.db.fetchone(

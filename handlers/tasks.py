@@ -20,7 +20,7 @@ from bot.i18n import Translator, escape
 from bot.render import bold, button
 from bot.storage import utcnow, volunteers
 from bot.tasks import ACCEPTED, WAITLISTED, Task
-from bot.text import normalize_digits
+from bot.text import normalize_digits, whole_number
 from handlers.review import (
     CaseNotFound,
     checked_text,
@@ -40,6 +40,9 @@ DESCRIPTION_LIMIT = 1000
 DURATIONS = (60, 120, 180, 240)
 QUICK_TIMES = ("09:00", "12:00", "17:00")
 OUTCOMES = {"c": "coming", "y": "done", "n": "not_done"}
+# A day this close to the end of the calendar is a typing error, not a task: its end and its
+# reminders would not fit in a datetime.
+LAST_DAY = date.max - timedelta(days=7)
 STEPS = (
     "title",
     "description",
@@ -174,13 +177,13 @@ async def task_button(update: Update, context: SanadContext) -> None:
     elif verb == "d" and step == "day" and arg in ("0", "1"):
         day = utcnow().astimezone(tz).date() + timedelta(days=int(arg))
         session.update(day=day.isoformat(), step="time")
-    elif verb == "t" and step == "time" and arg.isdigit() and len(arg) == 4:
-        if not await _set_time(update, context, session, time(int(arg[:2]), int(arg[2:]))):
+    elif verb == "t" and step == "time" and (at := _quick_time(arg)) is not None:
+        if not await _set_time(update, context, session, at):
             await query.answer()
             return
-    elif verb == "u" and step == "duration" and arg.isdigit() and int(arg) in DURATIONS:
+    elif verb == "u" and step == "duration" and whole_number(arg) in DURATIONS:
         session.update(duration=int(arg), step="needed")
-    elif verb == "n" and step == "needed" and arg.isdigit() and 1 <= int(arg) <= 6:
+    elif verb == "n" and step == "needed" and 1 <= (whole_number(arg) or 0) <= 6:
         session.update(needed=int(arg), step="case")
     elif verb == "c" and step == "case":
         await _to_preview(context, session)
@@ -195,6 +198,14 @@ async def task_button(update: Update, context: SanadContext) -> None:
     await query.answer()
     text, markup = task_screen(t, context, session)
     await reply(update, text, reply_markup=markup)
+
+
+def _quick_time(arg: str) -> time | None:
+    """The time of a quick-time button (HHMM), None if forged into something else."""
+    value = whole_number(arg) if len(arg) == 4 else None
+    if value is None or value // 100 > 23 or value % 100 > 59:
+        return None
+    return time(value // 100, value % 100)
 
 
 def _has_option(form: Form, step_id: str, option_id: str) -> bool:
@@ -243,6 +254,8 @@ async def task_message(update: Update, context: SanadContext, session: dict[str,
     elif step == "day":
         try:
             day = date.fromisoformat(typed)
+            if day > LAST_DAY:
+                raise ValueError(typed)
         except ValueError:
             await reply(update, t.raw("Please send a date like 2027-03-31."))
             return
@@ -255,8 +268,8 @@ async def task_message(update: Update, context: SanadContext, session: dict[str,
             return
         if not await _set_time(update, context, session, at):
             return
-    elif step == "needed" and typed.isdigit() and 1 <= int(typed) <= 500:
-        session.update(needed=int(typed), step="case")
+    elif step == "needed" and 1 <= (needed := whole_number(typed) or 0) <= 500:
+        session.update(needed=needed, step="case")
     elif step == "case":
         try:
             case = await context.services.review.get(typed[:20])
@@ -531,6 +544,8 @@ async def task_edit_message(
     if session["step"] == "time":
         try:
             starts = datetime.fromisoformat(normalize_digits(message.text).strip())
+            if starts.date() > LAST_DAY:
+                raise ValueError(message.text)
         except ValueError:
             await reply(update, t.raw("Please send the day and time like 2027-03-31 14:30."))
             return

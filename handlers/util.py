@@ -39,6 +39,16 @@ def own_chat(query: CallbackQuery | None) -> bool:
     )
 
 
+def on_text(query: CallbackQuery | None) -> bool:
+    """Whether the pressed message is a text message (one whose text can be edited).
+
+    A button's callback_data can be forged on a photo, a document or a voice note of the bot;
+    editing their text is refused by Telegram.
+    """
+    message = query.message if query is not None else None
+    return isinstance(message, Message) and message.text is not None
+
+
 async def close_buttons(query: CallbackQuery) -> None:
     """Remove the buttons of the message a button was pressed on (best effort)."""
     if own_chat(query):
