@@ -22,6 +22,7 @@ from bot.storage import Database, outbox, utcnow
 from bot.storage import audit as audit_log
 from bot.storage.cases import Case, _case, normalize_ref
 from bot.storage.db import iso, parse_iso
+from bot.storage.drafts import end_session
 
 REASONS = ("criteria", "debt", "information", "other")
 PERIOD_MONTHS = (1, 3, 6, 12)
@@ -148,9 +149,20 @@ class ReviewService:
         return case
 
     async def decide(
-        self, ref: str, action: str, member_id: int, member_name: str, decision: Decision
+        self,
+        ref: str,
+        action: str,
+        member_id: int,
+        member_name: str,
+        decision: Decision,
+        *,
+        ends_session: bool = False,
     ) -> Case:
-        """Approve or decline; the family is told in its language; one decision wins."""
+        """Approve or decline; the family is told in its language; one decision wins.
+
+        ``ends_session``: the member's wizard ends in the same transaction (see
+        :func:`end_session`), so a crash keeps both the wizard and no decision, or neither.
+        """
         assert action in (workflow.APPROVE, workflow.DECLINE, workflow.RENEW)
         facts: dict[str, Any] = {}
         if action in (workflow.APPROVE, workflow.RENEW):
@@ -169,6 +181,8 @@ class ReviewService:
             "support_until": facts.get("until"),
         }
         async with self.db.transaction() as conn:
+            if ends_session:
+                await end_session(conn, member_id)
             case = await self._load(conn, ref)
             case = await self._update(conn, case, action, fields)
             await audit_log.record(
@@ -204,9 +218,13 @@ class ReviewService:
             await self._card_update(conn, case)
         return case
 
-    async def ask(self, ref: str, member_id: int, question: str) -> Case:
+    async def ask(
+        self, ref: str, member_id: int, question: str, *, ends_session: bool = False
+    ) -> Case:
         """Send the family a question; the case waits for the answer."""
         async with self.db.transaction() as conn:
+            if ends_session:
+                await end_session(conn, member_id)
             case = await self._load(conn, ref)
             case = await self._update(conn, case, workflow.ASK, {})
             cursor = await conn.execute(
@@ -226,9 +244,18 @@ class ReviewService:
         )
         return None if row is None else self._request(row)
 
-    async def answer(self, request_id: int, family_id: int, answer: dict[str, Any]) -> Case:
+    async def answer(
+        self,
+        request_id: int,
+        family_id: int,
+        answer: dict[str, Any],
+        *,
+        ends_session: bool = False,
+    ) -> Case:
         """Store the family's answer (encrypted); the case returns to review."""
         async with self.db.transaction() as conn:
+            if ends_session:
+                await end_session(conn, family_id)
             async with conn.execute(
                 "SELECT r.*, c.ref, c.user_id FROM info_requests r JOIN cases c "
                 "ON c.id = r.case_id WHERE r.id = ? AND r.answered_at IS NULL",
@@ -272,9 +299,13 @@ class ReviewService:
         )
         return [self._request(r) for r in rows]
 
-    async def add_note(self, ref: str, member_id: int, body: str) -> Case:
+    async def add_note(
+        self, ref: str, member_id: int, body: str, *, ends_session: bool = False
+    ) -> Case:
         """An internal note (encrypted), audited without its text."""
         async with self.db.transaction() as conn:
+            if ends_session:
+                await end_session(conn, member_id)
             case = await self._load(conn, ref)
             await conn.execute(
                 "INSERT INTO notes (case_id, author_id, at, body) VALUES (?, ?, ?, ?)",

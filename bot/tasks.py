@@ -20,6 +20,7 @@ import aiosqlite
 from bot.crypto import Cipher
 from bot.storage import Database, audit, outbox, utcnow
 from bot.storage.db import iso, parse_iso
+from bot.storage.drafts import end_session
 from bot.storage.volunteers import ACTIVE
 
 log = logging.getLogger(__name__)
@@ -177,8 +178,12 @@ class TaskService:
         *,
         starts_at: datetime | None = None,
         description: str | None = None,
+        ends_session: bool = False,
     ) -> Task | None:
-        """Change the time or the description; holders are told, reminders follow the time."""
+        """Change the time or the description; holders are told, reminders follow the time.
+
+        ``ends_session``: the member's change wizard ends in the same transaction.
+        """
         task = await self.get(ref)
         if task is None or task.status != OPEN:
             return None
@@ -186,6 +191,8 @@ class TaskService:
             {"title": task.title, "description": description or task.description}
         )
         async with self.db.transaction() as conn:
+            if ends_session:
+                await end_session(conn, member_id)
             await conn.execute(
                 "UPDATE tasks SET content = ?, starts_at = ?, updated_at = ? WHERE id = ?",
                 (content, iso(starts_at or task.starts_at), iso(utcnow()), task.id),
@@ -329,12 +336,19 @@ class TaskService:
         duration_min: int,
         needed: int,
         case_id: int | None,
+        *,
+        ends_session: bool = False,
     ) -> tuple[Task, int]:
-        """Create the task and queue its offer to every matching volunteer, at once."""
+        """Create the task and queue its offer to every matching volunteer, at once.
+
+        ``ends_session``: the creator's wizard ends in the same transaction.
+        """
         volunteers = await self.matching_volunteers(skill, area)
         now = iso(utcnow())
         content = self.cipher.encrypt_json({"title": title, "description": description})
         async with self.db.transaction() as conn:
+            if ends_session:
+                await end_session(conn, creator_id)
             for _ in range(20):
                 ref = "T" + "".join(
                     secrets.choice("234679ACDEFGHJKMNPQRTUVWXYZ") for _ in range(5)

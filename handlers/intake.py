@@ -240,18 +240,19 @@ async def intake_button(update: Update, context: SanadContext) -> None:
         return
     step = form.step(step_id)
     assert step is not None
+    # The answer is saved before anything is shown: an edit may wait for the chat's pace.
     if verb == "b":
         await query.answer()
-        await close_buttons(query)
         go_back(form, draft)
         await services.intake.save(user_id, draft)
+        await close_buttons(query)
         await send_step(update, context, draft)
         return
     if verb == "k" and step.id in draft.answers:
         await query.answer()
-        await close_buttons(query)
         advance(form, draft, step)
         await services.intake.save(user_id, draft)
+        await close_buttons(query)
         await send_step(update, context, draft)
         return
     if verb == "o" and step.kind == "multi" and step.option(arg):
@@ -302,8 +303,8 @@ async def _review_button(
     form = services.intake.form_of(draft)
     if verb == "e" and edit(form, draft, arg):
         await query.answer()
-        await close_buttons(query)
         await services.intake.save(user_id, draft)
+        await close_buttons(query)
         await send_step(update, context, draft)
     elif verb == "S":
         missing = form.first_unanswered(draft.answers)
@@ -314,13 +315,13 @@ async def _review_button(
             await send_step(update, context, draft)
             return
         await query.answer()
-        await close_buttons(query)
         if draft.form == "volunteer":
             from handlers.volunteers import submit as save_volunteer
 
             await save_volunteer(update, context, draft)
         else:
             await submit(update, context, draft)
+        await close_buttons(query)
     elif verb == "X":
         await query.answer()
         await ask_cancel(update, context, draft)

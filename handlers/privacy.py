@@ -89,12 +89,13 @@ async def delete_button(update: Update, context: SanadContext) -> None:
     t = context.t
     services = context.services
     await query.answer()
-    await close_buttons(query)
     if query.data != "pd:y":
+        await close_buttons(query)
         await reply(update, t.raw("Good, nothing was changed."))
         return
     user_id = update.effective_user.id
     await privacy.erase(services.db, services.tasks, user_id, services.settings.committee_chat_id)
+    await close_buttons(query)
     services.intake.drop_cached(user_id)
     services.languages.pop(user_id, None)
     log.info("A person's data was erased")

@@ -428,8 +428,8 @@ async def wizard_button(update: Update, context: SanadContext) -> None:
         session["step"] = "confirm"
     elif verb == "ok" and step == "confirm":
         await query.answer()
+        await apply_decision(update, context, session)  # durable first: the edit may wait
         await close_buttons(query)
-        await apply_decision(update, context, session)
         return
     else:
         await query.answer(t.raw("This button no longer works."))
@@ -473,15 +473,21 @@ async def apply_decision(update: Update, context: SanadContext, session: dict[st
         reason=session.get("reason"),
         message=session.get("message"),
     )
-    await end_session(context, member)
     try:
         case = await review.decide(
-            session["ref"], session["kind"], member, member_name(update), decision
+            session["ref"],
+            session["kind"],
+            member,
+            member_name(update),
+            decision,
+            ends_session=True,
         )
     except CaseNotFound:
+        await end_session(context, member)
         await reply(update, t.raw("This case no longer exists."))
         return
     except workflow.InvalidTransition:
+        await end_session(context, member)
         case = await review.get(session["ref"])
         await reply(update, moved_on(t, context, case))
         return
@@ -533,17 +539,18 @@ async def wizard_message(update: Update, context: SanadContext, session: dict[st
         await save_session(context, member, session)
         await _show(update, context, session, edit=False)
         return
-    await end_session(context, member)
     try:
         if step == "note":
-            case = await review.add_note(session["ref"], member, text)
+            case = await review.add_note(session["ref"], member, text, ends_session=True)
             await reply(update, t("Note saved on case {ref}.", ref=t.isolate(case.ref)))
             return
-        case = await review.ask(session["ref"], member, text)
+        case = await review.ask(session["ref"], member, text, ends_session=True)
     except CaseNotFound:
+        await end_session(context, member)
         await reply(update, t.raw("This case no longer exists."))
         return
     except workflow.InvalidTransition:
+        await end_session(context, member)
         await reply(update, moved_on(t, context, await review.get(session["ref"])))
         return
     await reply(
@@ -618,10 +625,12 @@ async def family_answer(update: Update, context: SanadContext, session: dict[str
         if text is None:
             return
         answer = {"text": text}
-    await end_session(context, family)
     try:
-        await context.services.review.answer(int(session["request"]), family, answer)
+        await context.services.review.answer(
+            int(session["request"]), family, answer, ends_session=True
+        )
     except (CaseNotFound, workflow.InvalidTransition):
+        await end_session(context, family)
         await reply(update, t.raw("This question is already answered or closed."))
         return
     await reply(update, t.raw("Thank you. The committee has your answer."))

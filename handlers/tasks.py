@@ -291,7 +291,6 @@ async def publish(
 ) -> None:
     """Publish: the offers are queued for every matching volunteer and sent at Telegram's pace."""
     t = context.t
-    await end_session(context, member)
     task, count = await context.services.tasks.publish(
         member,
         session["title"],
@@ -302,6 +301,7 @@ async def publish(
         session["duration"],
         session["needed"],
         session.get("case_id"),
+        ends_session=True,
     )
     log.info("Task %d published to %d volunteers by member %d", task.id, count, member)
     message = await reply(
@@ -553,14 +553,14 @@ async def task_edit_message(
         if starts <= utcnow():
             await reply(update, t.raw("This time has already passed. Please choose a later time."))
             return
-        changed = await tasks.change(session["ref"], member, starts_at=starts)
+        changed = await tasks.change(session["ref"], member, starts_at=starts, ends_session=True)
     else:
         text = await checked_text(update, t, message.text, DESCRIPTION_LIMIT)
         if text is None:
             return
-        changed = await tasks.change(session["ref"], member, description=text)
-    await end_session(context, member)
+        changed = await tasks.change(session["ref"], member, description=text, ends_session=True)
     if changed is None:
+        await end_session(context, member)
         await reply(
             update, t.raw("This task is closed: it was cancelled, has started or is over.")
         )

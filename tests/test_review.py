@@ -308,3 +308,34 @@ async def test_blocks_and_unblocks_are_remembered(harness: Harness) -> None:
     )
     assert row is not None and (row["status"], row["error"]) == ("failed", "Forbidden")
     assert await status(h, ref) == "approved"  # the decision stands
+
+
+async def test_a_decision_that_fails_keeps_the_wizard(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wizard ends in the decision's own transaction: a failure (or a crash) in between
+    never leaves the member with neither a wizard nor a decision."""
+    from bot.review import ReviewService
+
+    h = harness
+    ref = await new_case(h)
+    await h.press(MEMBER, rf"^cv:approve:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.press(MEMBER, r"^rv:sd:$")
+    await h.press(MEMBER, r"^rv:p:3$")
+    await h.press(MEMBER, r"^rv:skip:$")
+    real_update = ReviewService._update
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(ReviewService, "_update", broken)
+    await h.press(MEMBER, r"^rv:ok:$")
+    assert "something went wrong" in h.fake.texts(MEMBER)[-1]
+    assert await status(h, ref) == "new"
+    session = await h.services.db.fetchone("SELECT 1 FROM sessions WHERE user_id = ?", (MEMBER,))
+    assert session is not None  # still waiting at the confirmation
+
+    monkeypatch.setattr(ReviewService, "_update", real_update)
+    await h.press_data(MEMBER, "rv:ok:")
+    assert await status(h, ref) == "approved"
+    assert await h.services.db.fetchone("SELECT 1 FROM sessions") is None

@@ -54,3 +54,10 @@ def _row(cipher: Cipher, user_id: int, payload: dict[str, Any]) -> tuple[Any, ..
 async def delete(conn: aiosqlite.Connection, user_id: int, table: Table = "drafts") -> None:
     """Remove the row inside the caller's transaction."""
     await conn.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))  # noqa: S608
+
+
+async def end_session(conn: aiosqlite.Connection, user_id: int) -> None:
+    """Inside the caller's transaction: the person's pending interaction (a wizard, a question
+    waiting for its answer) is over. Written together with what completes it, a crash keeps
+    both or neither: never a finished wizard whose result is lost."""
+    await delete(conn, user_id, "sessions")
