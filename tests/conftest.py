@@ -57,7 +57,9 @@ class Harness:
     async def feed(self, update: Update) -> list[Call]:
         """Process one update; return the calls the bot made for it."""
         before = len(self.fake.calls)
-        await self.app.process_update(update)
+        # Through the update processor, as polling and the webhook do (per-person order, the
+        # flood gate), not straight to the handlers.
+        await self.app.update_processor.process_update(update, self.app.process_update(update))
         await self.services.delivery.wait_idle()  # what the update queued, sent
         return self.fake.calls[before:]
 
