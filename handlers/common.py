@@ -251,6 +251,11 @@ async def error_handler(update: object, context: SanadContext) -> None:
     frames = traceback.extract_tb(error.__traceback__) if error else []
     where = " <- ".join(f"{f.name}:{f.lineno}" for f in reversed(frames[-6:]))
     update_id = update.update_id if isinstance(update, Update) else None
+    if update is None and isinstance(error, TelegramError):
+        # Fetching updates failed (5xx, 429, a second instance polling...): PTB retries
+        # with backoff by itself. (Jobs catch their own Telegram errors.)
+        log.warning("Telegram %s outside an update (fetching updates)", type(error).__name__)
+        return
     if isinstance(error, Forbidden | TimedOut):
         # Blocked by the person, or Telegram did not answer in time (the reply may well have
         # arrived): an apology would fail or repeat. Whatever was saved stays saved.
