@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import shutil
@@ -58,10 +57,10 @@ from bot.app import SanadApp, build_application  # noqa: E402
 from bot.context import SERVICES_KEY  # noqa: E402
 from bot.delivery import BULK_PER_SECOND  # noqa: E402
 from bot.services import Services  # noqa: E402
-from bot.storage import audit, people  # noqa: E402
-from bot.storage.db import iso, utcnow  # noqa: E402
+from bot.storage.db import utcnow  # noqa: E402
 from tests.conftest import make_settings  # noqa: E402
 from tests.fakes.http_telegram import HttpTelegram  # noqa: E402
+from tests.flows import add_volunteers as seed_volunteers  # noqa: E402
 
 TELEGRAM_RATE = 30.0
 RATE_TARGET = 0.9
@@ -70,33 +69,12 @@ FIRST_VOLUNTEER = 10_000
 HELP_EVERY = 0.5
 POLL = 0.01
 REPLY_TIMEOUT = 30.0
-ANSWERS = {
-    "skills": ["driving"],
-    "areas": ["north"],
-    "languages": ["ar"],
-    "availability": ["weekends"],
-}
 
 
 async def add_volunteers(services: Services, count: int) -> list[int]:
     """N volunteers, ar and en alternately, in one transaction (as ``volunteers.save``)."""
     ids = list(range(FIRST_VOLUNTEER, FIRST_VOLUNTEER + count))
-    now = iso(utcnow())
-    async with services.db.transaction() as conn:
-        for number, uid in enumerate(ids):
-            await people.add(conn, uid, "ar" if number % 2 == 0 else "en")
-            await conn.execute(
-                "INSERT INTO volunteers (user_id, answers, personal, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    uid,
-                    json.dumps(ANSWERS),
-                    services.cipher.encrypt_json({"name": f"V{uid}", "phone": None}),
-                    now,
-                    now,
-                ),
-            )
-            await audit.record(conn, "volunteer_saved", actor_id=uid)
+    await seed_volunteers(services.db, services.cipher, ids)
     return ids
 
 

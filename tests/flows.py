@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.crypto import Cipher
+from bot.storage import Database, audit, people
+from bot.storage.db import iso, utcnow
 from tests.conftest import Harness
 
 NAME = "Fatima <b>Al-Zahra</b> & Sons *_`"
@@ -86,3 +91,39 @@ async def full_intake(h: Harness, user: int, a: Answers | None = None) -> str:
     await apply_and_consent(h, user)
     await answer_all(h, user, a)
     return await submit(h, user)
+
+
+DRIVER = {
+    "skills": ["driving"],
+    "areas": ["north"],
+    "languages": ["ar"],
+    "availability": ["weekends"],
+}
+"""A volunteer's answers: drives, in the north, speaks Arabic, free at weekends."""
+
+
+async def add_volunteers(
+    db: Database,
+    cipher: Cipher,
+    ids: Sequence[int],
+    languages: Sequence[str] = ("ar", "en"),
+    answers: dict[str, list[str]] = DRIVER,
+) -> None:
+    """Active volunteers written straight to the database, in one transaction (as
+    ``volunteers.save`` does), their bot language taken from ``languages`` in turn."""
+    now = iso(utcnow())
+    async with db.transaction() as conn:
+        for number, uid in enumerate(ids):
+            await people.add(conn, uid, languages[number % len(languages)])
+            await conn.execute(
+                "INSERT INTO volunteers (user_id, answers, personal, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    uid,
+                    json.dumps(answers),
+                    cipher.encrypt_json({"name": f"V{uid}", "phone": None}),
+                    now,
+                    now,
+                ),
+            )
+            await audit.record(conn, "volunteer_saved", actor_id=uid)

@@ -52,12 +52,12 @@ from bot.crypto import Cipher
 from bot.forms import load_form
 from bot.intake import IntakeService
 from bot.render import CHECKED
-from bot.storage import Database, audit, drafts, people
-from bot.storage.db import iso, utcnow
+from bot.storage import Database, drafts
+from bot.storage.db import utcnow
 from bot.tasks import TaskService
 from tests.fakes.http_telegram import DEFAULT_TOKEN, HttpTelegram
 from tests.fakes.telegram import Call, FakeTelegram
-from tests.flows import AREA, OTHER, PHONE_E164, STORY, script
+from tests.flows import AREA, OTHER, PHONE_E164, STORY, add_volunteers, script
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTEE_CHAT = -1001234567890
@@ -883,22 +883,7 @@ async def seed_volunteers(rig: Rig, ids: Sequence[int]) -> None:
     db = Database(rig.db_path)
     await db.open()
     try:
-        now = iso(utcnow())
-        async with db.transaction() as conn:
-            for uid in ids:
-                await people.add(conn, uid, "en")
-                await conn.execute(
-                    "INSERT INTO volunteers (user_id, answers, personal, created_at, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        uid,
-                        json.dumps(VOLUNTEER_ANSWERS),
-                        rig.cipher.encrypt_json({"name": f"V{uid}", "phone": None}),
-                        now,
-                        now,
-                    ),
-                )
-                await audit.record(conn, "volunteer_saved", actor_id=uid)
+        await add_volunteers(db, rig.cipher, ids, ("en",), VOLUNTEER_ANSWERS)
     finally:
         await db.close()
 
@@ -930,9 +915,8 @@ async def seed_task_wizard(rig: Rig, needed: int, matches: int) -> None:
         await db.close()
 
 
-def offers(rig: Rig, ref: str, until: int | None = None) -> Counter[int]:
-    """Per volunteer: offers of task ``ref`` Telegram delivered (among ``calls[:until]``)."""
-    pattern = rf"^tk:a:{ref}$"
+def delivered_with_button(rig: Rig, pattern: str, until: int | None = None) -> Counter[int]:
+    """Per chat: messages Telegram delivered with a button matching ``pattern``."""
     found: Counter[int] = Counter()
     for call in rig.fake.calls[:until]:
         if (
@@ -943,6 +927,11 @@ def offers(rig: Rig, ref: str, until: int | None = None) -> Counter[int]:
         ):
             found[call.chat_id] += 1
     return found
+
+
+def offers(rig: Rig, ref: str, until: int | None = None) -> Counter[int]:
+    """Per volunteer: offers of task ``ref`` Telegram delivered (among ``calls[:until]``)."""
+    return delivered_with_button(rig, rf"^tk:a:{ref}$", until)
 
 
 def answered_task(rig: Rig, volunteer: int, until: int | None = None) -> str | None:
@@ -1126,17 +1115,7 @@ class ReminderRun:
 
 def reminders_of(rig: Rig, ref: str, until: int | None = None) -> Counter[int]:
     """Per volunteer: delivered reminders of task ``ref`` (the "I'm coming" button)."""
-    pattern = rf"^tk:c:{ref}$"
-    found: Counter[int] = Counter()
-    for call in rig.fake.calls[:until]:
-        if (
-            call.method == "sendMessage"
-            and call.delivered
-            and isinstance(call.chat_id, int)
-            and any(d is not None and re.search(pattern, d) for _, d in rig.fake.buttons(call))
-        ):
-            found[call.chat_id] += 1
-    return found
+    return delivered_with_button(rig, rf"^tk:c:{ref}$", until)
 
 
 def offered(rig: Rig, ref: str, volunteer: int) -> int:
