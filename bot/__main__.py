@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import sqlite3
 import sys
 from pathlib import Path
@@ -100,7 +101,7 @@ async def _check(settings: Settings) -> int:
 
 async def _rotate(settings: Settings, *, finish: bool) -> int:
     from bot.crypto import Cipher, load_or_create_key_file
-    from bot.rotation import new_key_list, reencrypt, write_keys
+    from bot.rotation import fingerprint, key_in_use, new_key_list, reencrypt, write_keys
     from bot.storage import Database
 
     from_env = bool(settings.encryption_keys)
@@ -118,6 +119,14 @@ async def _rotate(settings: Settings, *, finish: bool) -> int:
         print("Restart the bot, then run rotate-key --finish while it runs.")
         return 0
     # Step 2, while the restarted bot runs: everything under the newest key, old keys dropped.
+    in_use = key_in_use(settings.data_dir)
+    if in_use is not None and in_use != fingerprint(keys[0]):
+        print(
+            "The bot last started with another key first: restart it with the new key list, "
+            "then run rotate-key --finish again. Nothing was changed.",
+            file=sys.stderr,
+        )
+        return 1
     db = Database(settings.database_path)
     await db.open()
     try:
@@ -233,7 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         app.run_webhook(
             listen=settings.webhook_listen,
             port=settings.port,
-            url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+            # PTB routes on a regular expression built from the path: '+' or '(' in it
+            # would never match, and every update would be answered 404.
+            url_path=re.escape(urlsplit(settings.webhook_url).path.lstrip("/")),
             webhook_url=settings.webhook_url,
             secret_token=settings.webhook_secret,
             allowed_updates=ALLOWED_UPDATES,

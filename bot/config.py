@@ -19,6 +19,7 @@ import phonenumbers
 from babel import Locale, UnknownLocaleError
 
 from bot.errors import ConfigError
+from bot.text import whole_number
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
@@ -89,9 +90,10 @@ def parse_offsets(text: str) -> tuple[timedelta, ...] | None:
     """``24h,1h`` → durations (units s, m, h, d), largest first; None if invalid."""
     offsets = []
     for part in text.replace(" ", "").split(","):
-        if len(part) < 2 or part[-1] not in UNITS or not part[:-1].isdigit():
+        amount = whole_number(part[:-1], max_digits=6)
+        if len(part) < 2 or part[-1] not in UNITS or amount is None:
             return None
-        offsets.append(timedelta(**{UNITS[part[-1]]: int(part[:-1])}))
+        offsets.append(timedelta(**{UNITS[part[-1]]: amount}))
     return tuple(sorted(set(offsets), reverse=True)) if offsets else None
 
 
@@ -138,8 +140,9 @@ def load_settings(
         part = part.strip()
         if not part:
             continue
-        if part.isdigit():
-            members.add(int(part))
+        member = whole_number(part)
+        if member is not None:
+            members.add(member)
         else:
             problems.append(
                 "COMMITTEE_MEMBER_IDS must be Telegram user ids separated by commas "
@@ -196,7 +199,7 @@ def load_settings(
         )
 
     retention = _env(env, "RETENTION_DAYS") or "365"
-    if not retention.isdigit() or int(retention) < 1:
+    if (whole_number(retention, max_digits=6) or 0) < 1:
         problems.append("RETENTION_DAYS must be a whole number of days, at least 1.")
 
     webhook_url = _env(env, "WEBHOOK_URL") or None
@@ -214,15 +217,16 @@ def load_settings(
         problems.append("WEBHOOK_SECRET must be 1 to 256 characters from A-Z, a-z, 0-9, _ and -.")
     webhook_listen = _env(env, "WEBHOOK_LISTEN") or "127.0.0.1"
     port = _env(env, "PORT") or "8443"
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not 0 < (whole_number(port, max_digits=5) or 0) < 65536:
         problems.append("PORT must be a TCP port number between 1 and 65535.")
 
     flood: dict[str, int] = {}
     for name, default in (("FLOOD_BURST", "10"), ("FLOOD_PER_MINUTE", "30")):
         value = _env(env, name) or default
-        if not value.isdigit():
+        number = whole_number(value, max_digits=6)
+        if number is None:
             problems.append(f"{name} must be a whole number (0 turns the flood limit off).")
-        flood[name] = int(value) if value.isdigit() else 0
+        flood[name] = number or 0
 
     if problems:
         raise ConfigError(problems)

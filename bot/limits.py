@@ -9,11 +9,13 @@ Telegram answers                           The limiter
 ========================================  ================================================
 429 with a short ``retry_after`` (≤ 5 s)   waits that long, then retries *that call only*
 429 with a longer one                      raises :class:`RetryAfter` (the outbox reschedules)
-5xx, connection errors                     retries with backoff 0.5 s, 1 s, 2 s, then raises
-timeout on a call safe to repeat           the same (answers, edits, reads, menus)
-timeout on a send                          raises at once: the message may have arrived, and
-                                           sending it again could duplicate it; the outbox
-                                           decides, interactive replies are not repeated
+5xx answers, no connection, pool full      retries with backoff 0.5 s, 1 s, 2 s, then raises
+                                           (Telegram did not carry the call out)
+timeout, connection lost mid-call          the same for calls safe to repeat (answers, edits,
+                                           reads, menus); a send raises at once: the message
+                                           may have arrived, and sending it again could
+                                           duplicate it (the outbox decides; interactive
+                                           replies are not repeated)
 "message is not modified"                  success: the message already says that
 "query is too old" / "query id invalid"    success: the button was handled, only the little
                                            spinner answer came too late
@@ -29,7 +31,8 @@ a token bucket per person (a burst of ``burst`` updates, then ``per_minute``). U
 the limit are not processed; the person is told so, at most once per ``notice_every`` seconds.
 The check is made when an update arrives (:meth:`FloodGate.admit`, from the update
 processor), before it queues behind the person's earlier updates: what counts is how fast the
-person sends, not how fast the bot answers.
+person sends, not how fast the bot answers. Only what a person sends is judged (messages,
+edits, button taps); membership changes always go through.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from datetime import timedelta
 from enum import Enum
 from typing import Any
 
+import httpx
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
@@ -74,12 +78,26 @@ SAFE_TO_REPEAT = frozenset(
 )
 """Methods whose second call does no harm if the first one did arrive."""
 
+NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+"""Transport errors raised before the request left: repeating it cannot duplicate anything."""
+
 NOT_MODIFIED = "message is not modified"
 QUERY_GONE = ("query is too old", "query id is invalid")
 
 
 def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def repeatable(endpoint: str, error: NetworkError) -> bool:
+    """Whether a failed call may be made again without risking doing it twice."""
+    cause = error.__cause__
+    if isinstance(cause, NEVER_SENT):
+        return True
+    if isinstance(error, TimedOut) or isinstance(cause, httpx.HTTPError):
+        # The request went out and the answer was lost: only calls safe to repeat.
+        return endpoint in SAFE_TO_REPEAT
+    return True  # Telegram answered with a 5xx: it did not carry the call out
 
 
 def harmless(endpoint: str, error: BadRequest) -> bool:
@@ -133,8 +151,10 @@ class TelegramLimiter(BaseRateLimiter[int]):
     def _group(self, chat: int | str) -> AsyncLimiter:
         limiter = self._groups.get(chat)
         if limiter is None:
-            if len(self._groups) > 1024:  # idle limiters of groups the bot has left
-                self._groups = {k: v for k, v in self._groups.items() if v.has_capacity(1)}
+            if len(self._groups) > 1024:  # forget idle groups (bucket drained)
+                self._groups = {
+                    k: v for k, v in self._groups.items() if not v.has_capacity(v.max_rate)
+                }
             limiter = AsyncLimiter(self._group_per_minute, 60)
             self._groups[chat] = limiter
         return limiter
@@ -142,9 +162,10 @@ class TelegramLimiter(BaseRateLimiter[int]):
     def _chat(self, chat: int) -> AsyncLimiter:
         limiter = self._chats.get(chat)
         if limiter is None:
-            if len(self._chats) > 10_000:  # forget chats whose bucket has drained
-                burst = self._chat_burst
-                self._chats = {k: v for k, v in self._chats.items() if v.has_capacity(burst)}
+            if len(self._chats) > 10_000:  # forget idle chats (bucket drained)
+                self._chats = {
+                    k: v for k, v in self._chats.items() if not v.has_capacity(v.max_rate)
+                }
             # A leaky bucket of ``chat_burst`` draining at a little under one message per
             # second: a little, so that network jitter cannot make two sends look closer.
             limiter = AsyncLimiter(self._chat_burst, self._chat_burst * 1.05)
@@ -197,12 +218,8 @@ class TelegramLimiter(BaseRateLimiter[int]):
                 if harmless(endpoint, exc):
                     return True
                 raise
-            except TimedOut:
-                if last or endpoint not in SAFE_TO_REPEAT:
-                    raise
-                pause, delay = delay, delay * 2
-            except NetworkError:  # 5xx or no connection: Telegram did not carry it out
-                if last:
+            except NetworkError as exc:  # timeouts, 5xx, transport errors
+                if last or not repeatable(endpoint, exc):
                     raise
                 pause, delay = delay, delay * 2
             self.retried += 1
@@ -280,6 +297,9 @@ class FloodGate:
 
         What counts is how fast the person sends, not how fast the bot answers.
         """
+        recorded = self._verdicts.get(update_id)
+        if recorded is not None:  # the same update delivered again: judged once
+            return recorded
         verdict = self._verdicts[update_id] = self.check(key)
         if len(self._verdicts) > 10_000:  # updates that never reached the handler
             self._verdicts.popitem(last=False)

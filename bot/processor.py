@@ -26,6 +26,16 @@ def update_key(update: object) -> int | None:
     return update.effective_chat.id if update.effective_chat is not None else None
 
 
+def flood_gated(update: object) -> bool:
+    """Whether the flood gate judges this update: what a person sends (messages, edits,
+    button taps), not membership changes, which must always be recorded."""
+    return isinstance(update, Update) and (
+        update.message is not None
+        or update.edited_message is not None
+        or update.callback_query is not None
+    )
+
+
 class PerPersonProcessor(BaseUpdateProcessor):
     """Processes up to ``max_concurrent_updates`` at once, one at a time per person."""
 
@@ -38,8 +48,13 @@ class PerPersonProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run ``coroutine`` once no other update of the same person is running.
 
-        An update over the person's flood limit does not wait: the handlers only tell the
-        person to slow down (see ``handlers.common.flood_gate``).
+        The flood gate judges the update here, before it waits for the person's earlier
+        ones: what counts is how fast the person sends, not how fast the bot answers. An update
+        over the limit does not wait either: the handlers only tell the person to slow down
+        (see ``handlers.common.flood_gate``). Only updates the gate let through wait for the
+        person's lock while holding one of the ``max_concurrent_updates`` slots, so one
+        person holds at most about ``burst`` of them (``process_update``, which takes the
+        slot, is final in PTB: the gate cannot run before it).
         """
         key = update_key(update)
         if key is None:
@@ -48,6 +63,7 @@ class PerPersonProcessor(BaseUpdateProcessor):
         if (
             self.gate is not None
             and isinstance(update, Update)
+            and flood_gated(update)
             and self.gate.admit(update.update_id, key) is not Verdict.ALLOW
         ):
             await coroutine

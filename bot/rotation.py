@@ -10,12 +10,23 @@
    key): each update applies only if the value is still the one that was read.
 
 The running bot keeps the old keys in memory until its next restart, which is harmless.
+Step 3 refuses to run until the bot has been restarted with the new key first: every start
+writes the fingerprint of the key it encrypts under to ``DATA_DIR/key-in-use``. (Finishing
+while the bot still wrote under the old key would leave it unable to read what was
+re-encrypted, and drop from the key file the key its new rows need.)
+
+Each table is re-encrypted in chunks: the new values are computed first, then written in a
+short transaction per chunk, so the running bot never waits long for the database.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Sequence
 from pathlib import Path
+
+import aiosqlite
 
 from bot.crypto import Cipher, generate_key
 from bot.storage import Database
@@ -35,6 +46,27 @@ ENCRYPTED = (
 )
 
 
+CHUNK = 500
+IN_USE = "key-in-use"
+
+
+def fingerprint(key: str) -> str:
+    """A short, one-way name for a key (never the key)."""
+    return hashlib.sha256(key.encode("ascii")).hexdigest()[:16]
+
+
+def record_key_in_use(data_dir: Path, keys: Sequence[str]) -> None:
+    """At start-up: the fingerprint of the key the bot encrypts under, for ``--finish``."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_keys(data_dir / IN_USE, (fingerprint(keys[0]),))
+
+
+def key_in_use(data_dir: Path) -> str | None:
+    """The fingerprint the bot last started with; None if it never started."""
+    path = data_dir / IN_USE
+    return path.read_text("ascii").strip() if path.exists() else None
+
+
 async def reencrypt(db: Database, cipher: Cipher) -> int:
     """Re-encrypt every value under the cipher's first key; return how many were changed.
 
@@ -47,19 +79,35 @@ async def reencrypt(db: Database, cipher: Cipher) -> int:
             f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL "  # noqa: S608
             f"AND length({column}) > 0"
         )
-        async with db.transaction() as conn:
-            for row in rows:
-                value = row[column]
-                rotated = cipher.rotate(value)
-                if rotated == value:
-                    continue
-                cursor = await conn.execute(
-                    f"UPDATE {table} SET {column} = ? "  # noqa: S608
-                    f"WHERE {key} = ? AND {column} = ?",
-                    (rotated, row[key], value),
-                )
-                count += cursor.rowcount
+        for start in range(0, len(rows), CHUNK):
+            plan = [
+                (row[key], row[column], cipher.rotate(row[column]))
+                for row in rows[start : start + CHUNK]
+            ]
+            changes = [(rid, old, new) for rid, old, new in plan if new != old]
+            if changes:
+                async with db.transaction() as conn:
+                    count += await apply(conn, table, key, column, changes)
     return count
+
+
+async def apply(
+    conn: aiosqlite.Connection,
+    table: str,
+    key: str,
+    column: str,
+    changes: Sequence[tuple[object, bytes, bytes]],
+) -> int:
+    """Write re-encrypted values, each only if the row still holds the value it was made
+    from (compare-and-set); return how many were written."""
+    written = 0
+    for row_id, old, new in changes:
+        cursor = await conn.execute(
+            f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?",  # noqa: S608
+            (new, row_id, old),
+        )
+        written += cursor.rowcount
+    return written
 
 
 def write_keys(path: Path, keys: tuple[str, ...]) -> None:

@@ -17,6 +17,7 @@ from bot.i18n import I18n, Translator
 from bot.intake import IntakeService
 from bot.render import bold as bold_line
 from bot.review import ReviewService
+from bot.rotation import record_key_in_use
 from bot.storage import Database, outbox, people, volunteers
 from bot.storage import cases as case_repo
 from bot.tasks import TaskService
@@ -253,6 +254,7 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     """Open the database, load the key and the form, wire the outbox."""
     keys = settings.encryption_keys or load_or_create_key_file(settings.key_file)
     cipher = Cipher(keys)
+    record_key_in_use(settings.data_dir, keys)  # what rotate-key --finish checks
     forms = {name: load_form(name) for name in ("intake", "volunteer")}
     form = forms["intake"]
     db = Database(settings.database_path)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
 import traceback
 from collections import OrderedDict
 
 from telegram import ChatMember, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
-from telegram.error import Forbidden, TelegramError, TimedOut
+from telegram.error import Conflict, Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import SanadContext
 from bot.limits import FloodGate, Verdict
+from bot.processor import flood_gated
 from bot.render import bold, button
 from bot.storage import people
 from handlers.intake import resume_hint
@@ -68,7 +70,7 @@ async def flood_gate(update: Update, context: SanadContext) -> None:
     What is dropped is not processed at all; the person is asked to send it again.
     """
     user = update.effective_user
-    if user is None:
+    if user is None or not flood_gated(update):
         return
     gate: FloodGate = context.bot_data["flood"]
     verdict = gate.verdict(update.update_id, user.id)
@@ -251,9 +253,19 @@ async def error_handler(update: object, context: SanadContext) -> None:
     frames = traceback.extract_tb(error.__traceback__) if error else []
     where = " <- ".join(f"{f.name}:{f.lineno}" for f in reversed(frames[-6:]))
     update_id = update.update_id if isinstance(update, Update) else None
-    if update is None and isinstance(error, TelegramError):
-        # Fetching updates failed (5xx, 429, a second instance polling...): PTB retries
-        # with backoff by itself. (Jobs catch their own Telegram errors.)
+    if update is None and context.job is None and isinstance(error, TelegramError):
+        # Fetching updates failed; PTB tries again with backoff by itself.
+        if isinstance(error, Conflict):
+            # Not Telegram's fault: a second copy polls with the same token, and the two
+            # share the updates (and, on two servers, two databases). Said once a minute.
+            now = time.monotonic()
+            if now - context.bot_data.get("conflict_logged", -60.0) >= 60:
+                context.bot_data["conflict_logged"] = now
+                log.error(
+                    "Another copy of the bot is fetching updates with the same token: "
+                    "stop it, only one may run"
+                )
+            return
         log.warning("Telegram %s outside an update (fetching updates)", type(error).__name__)
         return
     if isinstance(error, Forbidden | TimedOut):

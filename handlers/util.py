@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import TelegramError
 
 
 def private(update: Update) -> bool:
@@ -52,7 +52,8 @@ def on_text(query: CallbackQuery | None) -> bool:
 async def close_buttons(query: CallbackQuery) -> None:
     """Remove the buttons of the message a button was pressed on (best effort)."""
     if own_chat(query):
-        with contextlib.suppress(BadRequest):
+        # Cosmetic, and often after the durable write: a failure must not bring an apology.
+        with contextlib.suppress(TelegramError):
             await query.edit_message_reply_markup(reply_markup=None)
 
 

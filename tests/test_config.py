@@ -247,6 +247,12 @@ def test_webhook_and_flood_settings() -> None:
         ({"PORT": "http"}, "PORT"),
         ({"FLOOD_BURST": "-1"}, "FLOOD_BURST"),
         ({"FLOOD_PER_MINUTE": "many"}, "FLOOD_PER_MINUTE"),
+        # str.isdigit() is true for these, int() refuses them: a ConfigError, not a crash.
+        ({"PORT": "8443²"}, "PORT"),
+        ({"FLOOD_BURST": "①"}, "FLOOD_BURST"),
+        ({"RETENTION_DAYS": "³⁶⁵"}, "RETENTION_DAYS"),
+        ({"REMINDER_OFFSETS": "²h"}, "REMINDER_OFFSETS"),
+        ({"COMMITTEE_MEMBER_IDS": "5,²"}, "COMMITTEE_MEMBER_IDS"),
     ],
 )
 def test_bad_webhook_and_flood_settings(env: dict[str, str], needle: str) -> None:

@@ -13,9 +13,11 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
-from bot.limits import FloodGate
-from tests.conftest import Harness, make_settings, start_app, stop_app
+from bot.limits import FloodGate, Verdict
+from tests.conftest import MEMBER, Harness, make_settings, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
+from tests.flows import script
+from tests.test_review import reachable
 
 FLOODER = 4040
 OTHER = 4041
@@ -33,10 +35,11 @@ class Clock:
         return self.now
 
 
-@pytest.fixture
-async def flood(tmp_path: Path, key: str) -> AsyncIterator[tuple[Harness, Clock]]:
-    """The bot with the production flood limit (a burst of 20, then 60 a minute)."""
-    settings = make_settings(tmp_path, ENCRYPTION_KEY=key, FLOOD_BURST="20", FLOOD_PER_MINUTE="60")
+async def gated_bot(
+    tmp_path: Path, key: str, **limits: str
+) -> AsyncIterator[tuple[Harness, Clock]]:
+    """The bot with a flood limit and a clock the test moves."""
+    settings = make_settings(tmp_path, ENCRYPTION_KEY=key, **limits)
     fake = FakeTelegram()
     app = await start_app(settings, fake)
     clock = Clock()
@@ -47,6 +50,20 @@ async def flood(tmp_path: Path, key: str) -> AsyncIterator[tuple[Harness, Clock]
     finally:
         await stop_app(app)
     fake.assert_clean()
+
+
+@pytest.fixture
+async def flood(tmp_path: Path, key: str) -> AsyncIterator[tuple[Harness, Clock]]:
+    """A burst of 20, then 60 a minute: round figures for the arithmetic below."""
+    async for bot in gated_bot(tmp_path, key, FLOOD_BURST="20", FLOOD_PER_MINUTE="60"):
+        yield bot
+
+
+@pytest.fixture
+async def shipped(tmp_path: Path, key: str) -> AsyncIterator[tuple[Harness, Clock]]:
+    """The limit as shipped (FLOOD_BURST and FLOOD_PER_MINUTE unset)."""
+    async for bot in gated_bot(tmp_path, key, FLOOD_BURST="", FLOOD_PER_MINUTE=""):
+        yield bot
 
 
 def replies(h: Harness, chat: int) -> tuple[int, int]:
@@ -135,3 +152,50 @@ async def test_concurrent_flood_does_not_hold_up_others(flood: tuple[Harness, Cl
     assert replies(h, FLOODER) == (20, 1)
     gate: FloodGate = app.bot_data["flood"]
     assert gate.dropped == 80
+
+
+async def test_the_shipped_limit_never_slows_a_real_person(shipped: tuple[Harness, Clock]) -> None:
+    """A family going through the whole intake briskly (an action every 1.5 s), and a member
+    tapping through a decision wizard at one tap a second, are never told to slow down."""
+    h, clock = shipped
+    gate: FloodGate = h.app.bot_data["flood"]
+    assert (gate.burst, gate.per_minute) == (10, 30)
+
+    async def brisk(action: Awaitable[object], pause: float) -> None:
+        clock.now += pause
+        await action
+
+    await brisk(h.say(FLOODER, "/apply"), 1.5)
+    await brisk(h.press(FLOODER, r"^ic:y$"), 1.5)
+    for kind, value in script():
+        step = h.press(FLOODER, value) if kind == "press" else h.say(FLOODER, value)
+        await brisk(step, 1.5)
+    await brisk(h.press(FLOODER, r":review:S:$"), 1.5)
+    assert await h.services.db.fetchone("SELECT 1 FROM cases WHERE user_id = ?", (FLOODER,))
+    for _ in range(12):  # a member's taps, one a second
+        await brisk(h.say(MEMBER, "/help"), 1.0)
+    assert replies(h, FLOODER)[1] == 0 and replies(h, MEMBER)[1] == 0
+    assert gate.dropped == 0
+
+
+async def test_membership_changes_are_never_gated(flood: tuple[Harness, Clock]) -> None:
+    """A person who floods and then blocks the bot: the block is still recorded."""
+    h, _ = flood
+    await h.say(FLOODER, "/language")
+    await h.press(FLOODER, r"^lang:en$")  # a known person
+    for _ in range(40):
+        await h.say(FLOODER, "/help")
+    calls = await h.feed(h.updates.my_chat_member(FLOODER, "member", "kicked"))
+    assert calls == []
+    assert await reachable(h, FLOODER) == 0
+
+
+async def test_an_update_delivered_twice_is_judged_once(flood: tuple[Harness, Clock]) -> None:
+    h, _ = flood
+    gate: FloodGate = h.app.bot_data["flood"]
+    for _ in range(20):  # the burst, used up
+        gate.check(FLOODER)
+    first = gate.admit(1, FLOODER)
+    assert first is Verdict.TELL
+    assert gate.admit(1, FLOODER) is Verdict.TELL  # the redelivery: the same verdict
+    assert gate.dropped == 1

@@ -773,6 +773,10 @@ async def test_fuzz(
         )
     assert not outcome.problems, "\n".join(outcome.problems[:40])
     assert h.fake.violations == []
+    # The valid half of the inputs walks people deep into the conversations: a fuzz that
+    # bounced at the first screens would prove little (runs reach 31 to 36 states).
+    assert len(fuzz.reached) >= 25, sorted(fuzz.reached)
+    assert sum(outcome.kinds.values()) == UPDATES_PER_SEED
 
 
 class Replay:

@@ -170,6 +170,9 @@ async def test_rotate_key_re_encrypts_everything_while_the_bot_runs(tmp_path: ob
     keys = settings.key_file.read_text().split()
     assert len(keys) == 2 and keys[1:] == old
     await h.press(FAMILY + 9, r":situation:o:orphans$")
+    # Finishing before the restart is refused: the bot still writes under the old key.
+    assert await _rotate(settings, finish=True) == 1
+    assert settings.key_file.read_text().split() == keys
     await stop_app(app)
 
     # The restart: the bot now writes under the new key and reads the old one.
@@ -205,3 +208,42 @@ async def test_rotate_key_re_encrypts_everything_while_the_bot_runs(tmp_path: ob
             Cipher(tuple(old)).decrypt(case.sealed or b"")
     finally:
         await stop_app(app)
+
+
+async def test_re_encryption_never_overwrites_what_the_bot_just_wrote(tmp_path: object) -> None:
+    """Compare-and-set: a row rewritten between the read and the write is left as it is."""
+    from pathlib import Path
+
+    from cryptography.fernet import Fernet
+
+    from bot.crypto import Cipher
+    from bot.rotation import apply
+    from bot.storage import Database
+
+    assert isinstance(tmp_path, Path)
+    old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    db = Database(tmp_path / "sanad.db")
+    await db.open()
+    try:
+        old, both = Cipher((old_key,)), Cipher((new_key, old_key))
+        for note in (1, 2):
+            await db.write(
+                "INSERT INTO people (user_id, language, created_at, updated_at) "
+                "VALUES (?, 'ar', '', '')",
+                (note,),
+            )
+            await db.write(
+                "INSERT INTO drafts (user_id, payload, updated_at) VALUES (?, ?, '')",
+                (note, old.encrypt(f"draft {note}")),
+            )
+        rows = await db.fetchall("SELECT user_id, payload FROM drafts ORDER BY user_id")
+        plan = [(r["user_id"], r["payload"], both.rotate(r["payload"])) for r in rows]
+        fresh = both.encrypt("draft 2, changed by the family")
+        await db.write("UPDATE drafts SET payload = ? WHERE user_id = 2", (fresh,))  # the bot
+        async with db.transaction() as conn:
+            assert await apply(conn, "drafts", "user_id", "payload", plan) == 1
+        rows = await db.fetchall("SELECT user_id, payload FROM drafts ORDER BY user_id")
+        assert Cipher((new_key,)).decrypt(rows[0]["payload"]) == "draft 1"
+        assert rows[1]["payload"] == fresh  # not overwritten with the older draft
+    finally:
+        await db.close()

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
+from telegram.error import NetworkError, TimedOut
 
 from bot.limits import TelegramLimiter
 from tests.conftest import Harness
@@ -176,3 +178,66 @@ async def test_other_bad_requests_are_not_swallowed(
     await h.say(FAMILY, "/help")
     assert len(unhandled(caplog)) == 1 and "BadRequest" in unhandled(caplog)[0]
     assert limiter(h).retried == 0
+
+
+# -- the limiter's policy, call by call ------------------------------------------------------
+
+
+class Flaky:
+    """A Bot API call that fails with ``errors`` in turn, then succeeds."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def __call__(self, *args: object, **kwargs: object) -> bool:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return True
+
+
+def transport(error: httpx.HTTPError, wrapper: type[NetworkError] = NetworkError) -> NetworkError:
+    """What PTB raises for an httpx error: a NetworkError (or TimedOut) caused by it."""
+    try:
+        raise wrapper(f"httpx.{type(error).__name__}") from error
+    except NetworkError as exc:
+        return exc
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "error", "calls"),
+    [
+        # Never left the machine: repeated, even a send.
+        ("sendMessage", transport(httpx.ConnectError("refused")), 2),
+        ("sendMessage", transport(httpx.PoolTimeout("pool"), TimedOut), 2),
+        # Went out, answer lost: a send may have arrived, so it is not repeated...
+        ("sendMessage", transport(httpx.ReadError("reset")), 1),
+        ("sendMessage", transport(httpx.RemoteProtocolError("disconnected")), 1),
+        ("sendMessage", transport(httpx.ReadTimeout("slow"), TimedOut), 1),
+        # ... but an edit or a button answer is.
+        ("editMessageText", transport(httpx.ReadError("reset")), 2),
+        ("answerCallbackQuery", transport(httpx.ReadTimeout("slow"), TimedOut), 2),
+        # Telegram answered 5xx: it did not carry the call out.
+        ("sendMessage", NetworkError("Bad Gateway"), 2),
+    ],
+)
+async def test_which_failures_are_repeated(endpoint: str, error: NetworkError, calls: int) -> None:
+    limiter = TelegramLimiter(0, 0, 0, first_backoff=0.001)
+    call = Flaky(error)
+    if calls == 1:
+        with pytest.raises(NetworkError):
+            await limiter.process_request(call, (), {}, endpoint, {"chat_id": 5}, None)
+    else:
+        assert await limiter.process_request(call, (), {}, endpoint, {"chat_id": 5}, None)
+    assert call.calls == calls
+
+
+async def test_idle_chat_limiters_are_forgotten_busy_ones_kept() -> None:
+    limiter = TelegramLimiter(0, 0, 3)
+    busy = limiter._chat(1)
+    await busy.acquire()
+    for chat in range(2, 10_003):
+        limiter._chat(chat)
+    assert limiter._chat(1) is busy  # its pacing survives the clean-up
+    assert len(limiter._chats) < 100
