@@ -52,8 +52,8 @@ class Webhook:
 @pytest.fixture
 async def webhook(tmp_path: Path) -> AsyncIterator[Webhook]:
     """``python -m bot run`` with WEBHOOK_URL set, serving on a local port."""
-    port = free_port()
     async with HttpTelegram(TOKEN) as server:
+        port = free_port()  # after the fake has its own port, so that the two cannot meet
         env = {
             "BOT_TOKEN": TOKEN,
             "TELEGRAM_API_BASE_URL": server.base_url,
