@@ -144,16 +144,10 @@ class Delivery:
                 )
                 message_id = message.message_id
             else:
-                try:
-                    await self.bot.edit_message_text(
-                        out.text,
-                        chat_id=item.chat_id,
-                        message_id=out.edit,
-                        reply_markup=out.markup,
-                    )
-                except BadRequest as exc:
-                    if "not modified" not in str(exc).lower():
-                        raise
+                # "message is not modified" is success: the rate limiter returns it as such.
+                await self.bot.edit_message_text(
+                    out.text, chat_id=item.chat_id, message_id=out.edit, reply_markup=out.markup
+                )
                 message_id = out.edit
         except RetryAfter as exc:
             delay = exc.retry_after

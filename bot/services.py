@@ -226,11 +226,10 @@ class Services:
                 await self.delivery.bot.edit_message_text(
                     text, chat_id=progress.chat_id, message_id=progress.message_id
                 )
-            except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
-                    log.warning(
-                        "Progress of task %d not shown: %s", progress.task_id, type(exc).__name__
-                    )
+            except BadRequest as exc:  # the message is gone: no use trying again
+                log.warning(
+                    "Progress of task %d not shown: %s", progress.task_id, type(exc).__name__
+                )
             except TelegramError as exc:
                 log.warning(
                     "Progress of task %d not shown: %s", progress.task_id, type(exc).__name__
