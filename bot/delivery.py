@@ -17,6 +17,7 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.kinds import BULK
 from bot.storage import Database, outbox, people, utcnow
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,6 @@ CONCURRENCY = 16
 # interactive replies, which are not paced here, always find room. The pace is smooth (one
 # message every 1/26.5 s, no bursts): a burst over 30 in a second earns a 429, and PTB's rate
 # limiter then holds every request, interactive replies included, for the whole wait.
-BULK_KINDS = frozenset({"task_offer", "task_reminder", "task_followup"})
 BULK_PER_SECOND = 26.5
 PRIVATE_CHAT_INTERVAL = 1.0  # ~1 message/s per chat
 WAIT_FOR_RETRY = 30.0  # a retry due this soon is waited for; later ones wait for the job
@@ -116,7 +116,7 @@ class Delivery:
             for number, item in enumerate(items):
                 if number:
                     await asyncio.sleep(PRIVATE_CHAT_INTERVAL)
-                if item.kind in BULK_KINDS:
+                if item.kind in BULK:
                     await self._bulk.acquire()
                 try:
                     sent += await self._send(item)

@@ -16,6 +16,7 @@ from typing import Any
 import phonenumbers
 
 from bot.crypto import Cipher
+from bot.errors import Invalid
 from bot.forms import Answers, Form, Step
 from bot.storage import Database, drafts, outbox, people, utcnow
 from bot.storage import audit as audit_log
@@ -51,15 +52,6 @@ class Draft:
     def from_payload(cls, payload: dict[str, Any]) -> Draft:
         """A draft read back from storage."""
         return cls(**payload)
-
-
-class Invalid(Exception):
-    """An answer that cannot be accepted; ``reason`` names why, ``limits`` the bounds."""
-
-    def __init__(self, reason: str, **limits: int) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.limits = limits
 
 
 def validate_number(form: Form, step: Step, answers: Answers, text: str) -> int:

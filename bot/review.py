@@ -18,6 +18,7 @@ import aiosqlite
 
 from bot import workflow
 from bot.crypto import Cipher
+from bot.errors import CaseNotFound
 from bot.storage import Database, outbox, utcnow
 from bot.storage import audit as audit_log
 from bot.storage.cases import Case, _case, normalize_ref
@@ -32,10 +33,6 @@ DECISION_EVENTS = {
     workflow.DECLINE: "case_declined",
     workflow.RENEW: "case_renewed",
 }
-
-
-class CaseNotFound(Exception):
-    """No case has this reference."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from bot.delivery import Delivery, Outgoing
 from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
 from bot.intake import IntakeService
+from bot.kinds import Kind
 from bot.render import bold as bold_line
 from bot.review import ReviewService
 from bot.rotation import record_key_in_use
@@ -23,22 +24,6 @@ from bot.storage import cases as case_repo
 from bot.tasks import TaskService
 
 log = logging.getLogger(__name__)
-
-OUTBOX_KINDS = (
-    "committee_card",
-    "card_update",
-    "family_notice",
-    "member_notice",
-    "support_end",
-    "task_offer",
-    "task_promoted",
-    "task_reminder",
-    "task_followup",
-    "task_dropout",
-    "task_outcome",
-    "task_cancelled",
-    "task_changed",
-)
 
 
 @dataclass
@@ -271,7 +256,7 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         TaskService(db, cipher, settings.reminder_offsets, settings.committee_chat_id),
         delivery,
     )
-    for kind in OUTBOX_KINDS:
+    for kind in Kind:
         delivery.register(kind, services._render)
     delivery.after_batch = services.report_progress
     return services

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.errors import InvalidTransition
+
 NEW = "new"
 IN_REVIEW = "in_review"
 INFO_REQUESTED = "info_requested"
@@ -56,15 +58,6 @@ TRANSITIONS = {
         Transition(REOPEN, (DECLINED, CLOSED), IN_REVIEW),
     )
 }
-
-
-class InvalidTransition(Exception):
-    """The action is not allowed from the case's current status."""
-
-    def __init__(self, action: str, status: str) -> None:
-        super().__init__(f"{action} is not allowed from {status}")
-        self.action = action
-        self.status = status
 
 
 def target(action: str, status: str) -> str:

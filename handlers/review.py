@@ -20,11 +20,12 @@ from telegram.error import BadRequest, Forbidden
 
 from bot import reminders, render, workflow
 from bot.context import SanadContext
+from bot.errors import CaseNotFound, Invalid
 from bot.forms import Step
 from bot.i18n import Markup, Translator, escape
-from bot.intake import Invalid, validate_text
+from bot.intake import validate_text
 from bot.render import DECLINE_REASONS, bold, button, field
-from bot.review import PERIOD_MONTHS, CaseNotFound, Decision
+from bot.review import PERIOD_MONTHS, Decision
 from bot.storage import drafts
 from bot.storage.cases import Case
 from bot.text import normalize_digits, whole_number

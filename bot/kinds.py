@@ -1,0 +1,31 @@
+"""The kinds of outbox message: shared by the code that queues them and the code that
+renders them, so a kind is spelled in one place.
+
+The values are stored in ``outbox.kind``: never rename one without a migration.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """One kind of message the delivery worker sends from the outbox."""
+
+    COMMITTEE_CARD = "committee_card"
+    CARD_UPDATE = "card_update"
+    FAMILY_NOTICE = "family_notice"
+    MEMBER_NOTICE = "member_notice"
+    SUPPORT_END = "support_end"
+    TASK_OFFER = "task_offer"
+    TASK_PROMOTED = "task_promoted"
+    TASK_REMINDER = "task_reminder"
+    TASK_FOLLOWUP = "task_followup"
+    TASK_DROPOUT = "task_dropout"
+    TASK_OUTCOME = "task_outcome"
+    TASK_CANCELLED = "task_cancelled"
+    TASK_CHANGED = "task_changed"
+
+
+# Sent to many people at once: paced so that interactive replies keep their room.
+BULK = frozenset({Kind.TASK_OFFER, Kind.TASK_REMINDER, Kind.TASK_FOLLOWUP})
