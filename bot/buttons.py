@@ -1,0 +1,265 @@
+"""Typed callback data: one class per family of buttons, the single place where the wire
+format of a button is written and read.
+
+A family is a frozen dataclass with a ``prefix`` and ordered fields (``str`` or ``int``). On
+the wire it is ``prefix:field1:field2…`` (the format buttons already sent into chats carry,
+so old buttons keep working), at most 64 bytes (Telegram's limit, checked when packed).
+``unpack`` gives back the typed value, or None for data that does not fit the family: a
+wrong prefix, a wrong number of fields, a number that is not one, a verb the family does not
+know. callback_data is chosen by the client and can be forged, so every handler starts from
+``unpack`` and answers None with the shared "this button no longer works".
+
+    LanguageChoice       lang:<code>                      the language picker
+    ConsentChoice        ic:<y|n>                         the intake's consent
+    ApplyChoice          ap:<c|r|n|x>:<draft>             continue, restart or a new application
+    CancelChoice         cx:<y|n>:<draft>                 delete an unfinished application?
+    FormPress            in:<draft>:<step>:<verb>:<arg>   a question or the review of a form
+    VolunteerPress       vo:<verb>                        the volunteer's consent and profile
+    TaskAnswer           tk:<verb>:<task>                 a volunteer answers an offer or reminder
+    EraseChoice          pd:<y|n>                         /delete_my_data's confirmation
+    TaskWizardPress      tw:<verb>:<arg>                  the member's new-task and change wizards
+    TaskManagePress      tm:<verb>:<task>                 /task's buttons
+    DetailsPress         cd:<case>                        "Details" on a card
+    CardPress            cv:<action>:<case>               an action on a card or a reminder
+    DecisionPress        rv:<verb>:<arg>                  the decision, question and note wizards
+    FamilyAnswerPress    fa:<request>                     the family answers a question
+    CasesPage            cl:<status|all>:<page>           /cases pages
+    ExportChoice         ex:<full|anon>                   /export's choice
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from typing import Any, ClassVar, Self
+
+from telegram import InlineKeyboardButton
+
+from bot.text import MAX_CALLBACK_DATA, whole_number
+
+SEPARATOR = ":"
+
+
+@dataclasses.dataclass(frozen=True)
+class CallbackData:
+    """Base of every button family; subclasses are frozen dataclasses with a ``prefix``."""
+
+    prefix: ClassVar[str]
+    # When set, the first field must be one of these (a verb or a choice).
+    verbs: ClassVar[frozenset[str] | None] = None
+
+    def pack(self) -> str:
+        """The callback_data: refused when a field holds the separator or it exceeds 64 bytes."""
+        parts = [self.prefix]
+        for field in dataclasses.fields(self):
+            value = str(getattr(self, field.name))
+            if SEPARATOR in value:
+                raise ValueError(f"{type(self).__name__}.{field.name} holds {SEPARATOR!r}")
+            parts.append(value)
+        data = SEPARATOR.join(parts)
+        if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+            raise ValueError(f"{type(self).__name__} callback_data over 64 bytes")
+        return data
+
+    def button(self, label: str) -> InlineKeyboardButton:
+        """An inline button carrying this data."""
+        return InlineKeyboardButton(label, callback_data=self.pack())
+
+    @classmethod
+    def unpack(cls, data: str | None) -> Self | None:
+        """The typed value of ``data``, or None when it is not a button of this family."""
+        if data is None:
+            return None
+        parts = data.split(SEPARATOR)
+        fields = dataclasses.fields(cls)
+        if parts[0] != cls.prefix or len(parts) != len(fields) + 1:
+            return None
+        values: dict[str, Any] = {}
+        for field, text in zip(fields, parts[1:], strict=True):
+            if field.type in (int, "int"):
+                number = whole_number(text)
+                if number is None:
+                    return None
+                values[field.name] = number
+            else:
+                values[field.name] = text
+        if cls.verbs is not None and values[fields[0].name] not in cls.verbs:
+            return None
+        return cls(**values)
+
+    @classmethod
+    def pattern(cls) -> re.Pattern[str]:
+        """What a CallbackQueryHandler matches to route this family's presses."""
+        return re.compile(rf"^{re.escape(cls.prefix)}(?:{SEPARATOR}|$)")
+
+
+@dataclasses.dataclass(frozen=True)
+class LanguageChoice(CallbackData):
+    """A language in the picker."""
+
+    prefix = "lang"
+    lang: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ConsentChoice(CallbackData):
+    """The family agrees to the intake's terms (y) or not now (n)."""
+
+    prefix = "ic"
+    verbs = frozenset({"y", "n"})
+    choice: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ApplyChoice(CallbackData):
+    """/apply with an application under way: continue (c), restart (r); or with an open case:
+    a new application (n), or not (x). ``draft`` is '' when there is none."""
+
+    prefix = "ap"
+    verbs = frozenset({"c", "r", "n", "x"})
+    verb: str
+    draft: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CancelChoice(CallbackData):
+    """/cancel: delete the unfinished application (y) or keep it (n)."""
+
+    prefix = "cx"
+    verbs = frozenset({"y", "n"})
+    verb: str
+    draft: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FormPress(CallbackData):
+    """A button of a form question or of its review: the draft and step it belongs to, so a
+    press on an old question is recognised. Verbs: b back, k keep, o option, d done, n number,
+    s skip; on the review e edit, S submit, X cancel."""
+
+    prefix = "in"
+    draft: str
+    step: str
+    verb: str
+    arg: str
+
+
+@dataclasses.dataclass(frozen=True)
+class VolunteerPress(CallbackData):
+    """Volunteer registration and profile: y agree, n not now, p pause, r resume, e edit,
+    l leave, L confirm leaving, k keep."""
+
+    prefix = "vo"
+    verbs = frozenset({"y", "n", "p", "r", "e", "l", "L", "k"})
+    verb: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskAnswer(CallbackData):
+    """A volunteer's answer about a task: a accept, d decline, c coming, w can't make it,
+    y done, n did not happen."""
+
+    prefix = "tk"
+    verbs = frozenset({"a", "d", "c", "w", "y", "n"})
+    verb: str
+    task: str
+
+
+@dataclasses.dataclass(frozen=True)
+class EraseChoice(CallbackData):
+    """/delete_my_data: erase (y) or keep (n)."""
+
+    prefix = "pd"
+    verbs = frozenset({"y", "n"})
+    choice: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskWizardPress(CallbackData):
+    """A button of the member's task wizard; ``arg`` is '' when the verb needs none."""
+
+    prefix = "tw"
+    verb: str
+    arg: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TaskManagePress(CallbackData):
+    """/task's buttons: t change the time, d change the description, x cancel the task."""
+
+    prefix = "tm"
+    verb: str
+    task: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DetailsPress(CallbackData):
+    """The Details button on a committee card."""
+
+    prefix = "cd"
+    case: str
+
+
+@dataclasses.dataclass(frozen=True)
+class CardPress(CallbackData):
+    """An action on a case from its card or a support-end reminder (checked against the
+    case's status on the server)."""
+
+    prefix = "cv"
+    action: str
+    case: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DecisionPress(CallbackData):
+    """A button of the decision, question and note wizards; ``arg`` is '' when unused."""
+
+    prefix = "rv"
+    verb: str
+    arg: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FamilyAnswerPress(CallbackData):
+    """The family answers the committee's question ``request``."""
+
+    prefix = "fa"
+    request: int
+
+
+@dataclasses.dataclass(frozen=True)
+class CasesPage(CallbackData):
+    """A page of /cases, filtered by status or 'all'."""
+
+    prefix = "cl"
+    key: str
+    page: int
+
+
+@dataclasses.dataclass(frozen=True)
+class ExportChoice(CallbackData):
+    """/export: the full (personal) or the anonymised file."""
+
+    prefix = "ex"
+    verbs = frozenset({"full", "anon"})
+    kind: str
+
+
+FAMILIES: tuple[type[CallbackData], ...] = (
+    LanguageChoice,
+    ConsentChoice,
+    ApplyChoice,
+    CancelChoice,
+    FormPress,
+    VolunteerPress,
+    TaskAnswer,
+    EraseChoice,
+    TaskWizardPress,
+    TaskManagePress,
+    DetailsPress,
+    CardPress,
+    DecisionPress,
+    FamilyAnswerPress,
+    CasesPage,
+    ExportChoice,
+)
