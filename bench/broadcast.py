@@ -24,7 +24,7 @@ What is measured:
   ``/help``; its latency is the time from handing the update to the application (concurrently,
   as polling would) until the server has delivered the reply to that chat.
 
-Targets (issue 4): rate at least 0.9 x 30/s, p95 interactive latency at most 1 s. The
+Targets: rate at least 0.9 x 30/s, p95 interactive latency at most 1 s. The
 delivery worker deliberately paces broadcasts smoothly at ``bot.delivery.BULK_PER_SECOND`` to
 leave room for interactive replies, which caps the ratio at BULK_PER_SECOND / 30 (printed as
 the "pacing ceiling"). Timings are never

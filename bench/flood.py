@@ -15,7 +15,7 @@ person) and with it turned off (``FLOOD_PER_MINUTE=0``):
   told to slow down, 429s Telegram answered to the bot for that chat.
 * **Everyone else**: a different person sends ``/help`` every 100 ms during the flood and for
   two seconds after it; the latency runs from handing the update to the application until the
-  server has delivered the reply. Target (issue 5): nobody else delayed by more than 1 s.
+  server has delivered the reply. Target: nobody else delayed by more than 1 s.
 
 Timings are printed, never asserted; the exit status is 1 only if someone else got no answer.
 """

@@ -33,7 +33,7 @@ run first as a warm-up, not measured.
 
 How to read it: the bot groups the writes of concurrent updates into one durable commit, so
 with many families at once its steps per second may approach (or exceed) the raw commit rate
-even though each step waits for its own data to be on disk. Targets (issue): intake steps/s
+even though each step waits for its own data to be on disk. Targets: intake steps/s
 at least 0.4 x the raw commit rate, and p99 at most 25 ms with 200 families at once. The echo
 ratio says how much of the per-step cost is Sanad's own work versus python-telegram-bot and
 the fake. Timings are never asserted: the exit status is 1 only when the walk was wrong
