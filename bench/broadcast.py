@@ -3,7 +3,7 @@
 Run from the project root: ``.venv/bin/python bench/broadcast.py [--volunteers N]``
 (default 5,000 volunteers, about three minutes; ``--volunteers 300`` for a quick run).
 
-Setup (not measured): the HTTP fake Telegram of ``tests/fakes/http_telegram.py`` (design §7)
+Setup (not measured): the HTTP fake Telegram of ``tests/fakes/http_telegram.py``
 with its flood limits on (``rate_limits=True``: 30 messages/s for the whole bot, about one
 message/s per private chat, answered with real 429 ``retry_after`` errors); the real
 application from ``bot.app.build_application`` pointed at it with ``TELEGRAM_API_BASE_URL``,
