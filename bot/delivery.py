@@ -17,7 +17,7 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
-from bot.kinds import BULK
+from bot.kinds import BULK, Kind
 from bot.storage import Database, outbox, people, utcnow
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,14 @@ class Outgoing:
 Renderer = Callable[[outbox.Item], Awaitable[Outgoing | None]]
 
 
+@dataclass(frozen=True)
+class Edited:
+    """How editing a sent message went: ``error`` is the name of Telegram's refusal, if any."""
+
+    error: str | None = None
+    final: bool = True  # False: the error may pass, so the edit is worth trying again
+
+
 def backoff(attempts: int) -> timedelta:
     """Exponential backoff: 5 s, 10 s, 20 s … capped at one hour."""
     return timedelta(seconds=min(5 * 2**attempts, 3600))
@@ -64,9 +72,27 @@ class Delivery:
         self._task: asyncio.Task[None] | None = None
         self._again = False
 
-    def register(self, kind: str, renderer: Renderer) -> None:
-        """Say how to render items of one kind."""
+    def register(self, kind: Kind, renderer: Renderer) -> None:
+        """Say how to render items of one kind; a second renderer for it is a mistake."""
+        if kind in self._renderers:
+            raise ValueError(f"Outbox kind {kind} already has a renderer")
         self._renderers[kind] = renderer
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        """The kinds that have a renderer."""
+        return frozenset(self._renderers)
+
+    async def edit(self, chat_id: int, message_id: int, text: str) -> Edited:
+        """Edit a sent message's text now, outside the outbox: the caller decides what to
+        do about a failure (a message that is gone cannot be edited, ever)."""
+        try:
+            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        except BadRequest as exc:
+            return Edited(type(exc).__name__)
+        except TelegramError as exc:
+            return Edited(type(exc).__name__, final=False)
+        return Edited()
 
     def kick(self) -> None:
         """Send what is due in the background, so that nobody's reply waits for it."""

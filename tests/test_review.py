@@ -249,7 +249,7 @@ async def test_wizard_survives_a_restart_and_cancel_changes_nothing(harness: Har
     ref = await new_case(h)
     await h.press(MEMBER, rf"^cv:approve:{ref}$", chat_id=COMMITTEE_CHAT)
     await h.press(MEMBER, r"^rv:sd:$")
-    h.services.languages.clear()  # a fresh process remembers only the database
+    h.services.people.cache.clear()  # a fresh process remembers only the database
     calls = await h.press(MEMBER, r"^rv:p:6$")
     assert calls
     await h.say(MEMBER, "/cancel")

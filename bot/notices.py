@@ -1,0 +1,310 @@
+"""What each kind of outbox message says: one renderer per kind.
+
+A message is rendered when it is sent, not when it is queued, from the current state of its
+case or task: a card sent after a restart shows the case as it is now, and an offer for a task
+cancelled meanwhile is not sent at all. A renderer returns None when there is nothing (any
+more) to send; the delivery worker then skips the item.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from telegram import InlineKeyboardMarkup
+
+from bot import render
+from bot.config import Settings
+from bot.crypto import Cipher
+from bot.delivery import Delivery, Outgoing
+from bot.forms import Form
+from bot.i18n import I18n, Translator
+from bot.kinds import Kind
+from bot.people import PeopleService
+from bot.render import bold
+from bot.review import ReviewService
+from bot.storage import Database, outbox, volunteers
+from bot.storage import cases as case_repo
+from bot.tasks import Task, TaskService
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the renderers read the current state from."""
+
+    settings: Settings
+    db: Database
+    cipher: Cipher
+    i18n: I18n
+    forms: Mapping[str, Form]
+    review: ReviewService
+    tasks: TaskService
+    people: PeopleService
+
+    @property
+    def committee(self) -> Translator:
+        """The committee's translator."""
+        return self.i18n.get(self.settings.committee_language)
+
+
+Renderer = Callable[[Sources, outbox.Item], Awaitable[Outgoing | None]]
+
+
+def card_text(src: Sources, case: case_repo.Case) -> str:
+    """The case's card in the committee's language, with the personal answers it shows."""
+    form = src.forms["intake"]
+    personal = case_repo.personal(src.cipher, case)
+    visible = {
+        **case.answers,
+        **{s.id: personal[s.id] for s in form.card_steps() if s.id in personal},
+    }
+    return render.card(src.committee, form, case, visible, src.settings.tz)
+
+
+def _payload(src: Sources, item: outbox.Item) -> dict[str, Any]:
+    """The item's encrypted specifics (which notice, which question, which volunteer)."""
+    return src.cipher.decrypt_json(item.payload) if item.payload else {}
+
+
+async def _case(src: Sources, item: outbox.Item) -> case_repo.Case | None:
+    return await case_repo.by_id(src.db, item.case_id) if item.case_id else None
+
+
+# --- about a case ---------------------------------------------------------------------------
+
+
+async def committee_card(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """A new case's card, sent to the committee group."""
+    case = await _case(src, item)
+    if case is None:
+        return None
+    return Outgoing(card_text(src, case), render.case_keyboard(src.committee, case))
+
+
+async def card_update(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The case changed: its card is edited in place."""
+    case = await _case(src, item)
+    if case is None:
+        return None
+    sent = await outbox.message_of(src.db, Kind.COMMITTEE_CARD, case.id)
+    if sent is None:
+        return None  # the card itself is still to be sent, with the current state
+    return Outgoing(card_text(src, case), render.case_keyboard(src.committee, case), edit=sent[1])
+
+
+async def family_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The family is told a decision, or asked a question, in its own language."""
+    case = await _case(src, item)
+    if case is None:
+        return None
+    payload = _payload(src, item)
+    t = src.i18n.get(await src.people.language(case.user_id) or case.language)
+    notice = payload["notice"]
+    form = src.forms["intake"]
+    if notice != "question":
+        message = src.review.message_of(case)
+        return Outgoing(render.family_notice(t, form, case, notice, message))
+    request = await src.review.open_request(int(payload["request"]))
+    if request is None:
+        return None  # answered or withdrawn meanwhile
+    answer = InlineKeyboardMarkup([[render.button(t.raw("✍️ Answer"), "fa", request.id)]])
+    return Outgoing(render.family_notice(t, form, case, notice, None, request.question), answer)
+
+
+async def member_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The member who asked is told that the family answered."""
+    case = await _case(src, item)
+    if case is None:
+        return None
+    payload = _payload(src, item)
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.settings.committee_language)
+    requests = {r.id: r for r in await src.review.requests(case.id)}
+    request = requests.get(int(payload["request"]))
+    if request is None or request.answer is None:
+        return None
+    return Outgoing(render.answer_notice(t, case, request.answer))
+
+
+async def support_end(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The committee is reminded that a support period ends, with Renew and Close."""
+    case = await _case(src, item)
+    if case is None:
+        return None
+    t = src.committee
+    choices = InlineKeyboardMarkup(
+        [
+            [
+                render.button(t.raw("🔁 Renew"), "cv", "renew", case.ref),
+                render.button(t.raw("📁 Close"), "cv", "close", case.ref),
+            ],
+        ]
+    )
+    return Outgoing(render.support_end(t, src.forms["intake"], case), choices)
+
+
+# --- about a task ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TaskView:
+    """A task as the recipient reads it: in their language, with its description."""
+
+    task: Task
+    t: Translator
+    text: str
+
+    def headed(self, head: str) -> str:
+        """The task's description under a bold first line."""
+        return bold(head) + "\n\n" + self.text
+
+
+async def _task(src: Sources, item: outbox.Item, *, open_only: bool = True) -> _TaskView | None:
+    """The item's task, unless it is gone, or (``open_only``) no longer open."""
+    if item.task_id is None:
+        return None
+    # switched at merge: TaskService.by_id
+    row = await src.db.fetchone("SELECT ref FROM tasks WHERE id = ?", (item.task_id,))
+    task = await src.tasks.get(row["ref"]) if row else None
+    if task is None or (open_only and task.status != "open"):
+        return None
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.i18n.default)
+    return _TaskView(task, t, render.task_text(t, src.forms["volunteer"], task, src.settings.tz))
+
+
+async def task_offer(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """A volunteer is offered a task, with Accept and Decline."""
+    view = await _task(src, item)
+    if view is None:
+        return None
+    return Outgoing(view.text, render.task_keyboard(view.t, view.task.ref))
+
+
+async def task_promoted(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """A volunteer on the waiting list got a place."""
+    view = await _task(src, item)
+    if view is None:
+        return None
+    return Outgoing(view.headed(view.t.raw("A place became free: you are now in this task.")))
+
+
+async def task_cancelled(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The task's volunteers are told it is cancelled (it is, so it is no longer open)."""
+    view = await _task(src, item, open_only=False)
+    if view is None:
+        return None
+    return Outgoing(view.headed(view.t.raw("This task is cancelled. Thank you for your help.")))
+
+
+async def task_changed(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The task's volunteers are shown its new details."""
+    view = await _task(src, item)
+    if view is None:
+        return None
+    head = view.t.raw("This task was changed: please check the new details.")
+    return Outgoing(view.headed(head))
+
+
+async def task_reminder(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """Before the task: the volunteer confirms, or gives the place back."""
+    view = await _task(src, item)
+    if view is None:
+        return None
+    t, ref = view.t, view.task.ref
+    choices = InlineKeyboardMarkup(
+        [
+            [
+                render.button(t.raw("✅ I'm coming"), "tk", "c", ref),
+                render.button(t.raw("I can't make it"), "tk", "w", ref),
+            ]
+        ]
+    )
+    return Outgoing(view.headed(t.raw("Reminder")), choices)
+
+
+async def task_followup(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """After the task: the volunteer says whether it was done."""
+    view = await _task(src, item)
+    if view is None:
+        return None
+    t, ref = view.t, view.task.ref
+    choices = InlineKeyboardMarkup(
+        [
+            [
+                render.button(t.raw("✅ Done"), "tk", "y", ref),
+                render.button(t.raw("✖️ It did not happen"), "tk", "n", ref),
+            ]
+        ]
+    )
+    return Outgoing(view.headed(t.raw("Was this task done?")), choices)
+
+
+async def _volunteer_name(src: Sources, t: Translator, payload: Mapping[str, Any]) -> str:
+    """The volunteer's name from their profile, or "A volunteer" once it is erased."""
+    profile = await volunteers.get(src.db, src.cipher, int(payload["volunteer"]))
+    name = profile.personal.get("name") if profile else None
+    return str(name) if name else t.raw("A volunteer")
+
+
+async def task_dropout(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The task's creator is told that a volunteer gave their place back."""
+    view = await _task(src, item)
+    if view is None:
+        return None
+    t, task = view.t, view.task
+    who = await _volunteer_name(src, t, _payload(src, item))
+    return Outgoing(
+        t(
+            "{name} can't make it to task {ref}: {title}. The first on the "
+            "waiting list, if any, takes the place.",
+            name=who,
+            ref=task.ref,
+            title=task.title,
+        )
+    )
+
+
+async def task_outcome(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The task's creator is told whether a volunteer did the task."""
+    view = await _task(src, item)
+    if view is None:
+        return None
+    t, task = view.t, view.task
+    payload = _payload(src, item)
+    who = await _volunteer_name(src, t, payload)
+    if payload.get("outcome") == "done":
+        line = t(
+            "{name}: task {ref} ({title}) was done.", name=who, ref=task.ref, title=task.title
+        )
+    else:
+        line = t(
+            "{name}: task {ref} ({title}) did not happen.",
+            name=who,
+            ref=task.ref,
+            title=task.title,
+        )
+    return Outgoing(line)
+
+
+RENDERERS: dict[Kind, Renderer] = {
+    Kind.COMMITTEE_CARD: committee_card,
+    Kind.CARD_UPDATE: card_update,
+    Kind.FAMILY_NOTICE: family_notice,
+    Kind.MEMBER_NOTICE: member_notice,
+    Kind.SUPPORT_END: support_end,
+    Kind.TASK_OFFER: task_offer,
+    Kind.TASK_PROMOTED: task_promoted,
+    Kind.TASK_REMINDER: task_reminder,
+    Kind.TASK_FOLLOWUP: task_followup,
+    Kind.TASK_DROPOUT: task_dropout,
+    Kind.TASK_OUTCOME: task_outcome,
+    Kind.TASK_CANCELLED: task_cancelled,
+    Kind.TASK_CHANGED: task_changed,
+}
+
+
+def register(delivery: Delivery, sources: Sources) -> None:
+    """Give the delivery worker each kind's renderer, reading from ``sources``."""
+    for kind, renderer in RENDERERS.items():
+        delivery.register(kind, partial(renderer, sources))
