@@ -16,6 +16,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot import render
+from bot.buttons import CardPress, FamilyAnswerPress, TaskAnswer
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery, Outgoing
@@ -109,7 +110,7 @@ async def family_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
     request = await src.review.open_request(int(payload["request"]))
     if request is None:
         return None  # answered or withdrawn meanwhile
-    answer = InlineKeyboardMarkup([[render.button(t.raw("✍️ Answer"), "fa", request.id)]])
+    answer = InlineKeyboardMarkup([[FamilyAnswerPress(request.id).button(t.raw("✍️ Answer"))]])
     return Outgoing(render.family_notice(t, form, case, notice, None, request.question), answer)
 
 
@@ -136,8 +137,8 @@ async def support_end(src: Sources, item: outbox.Item) -> Outgoing | None:
     choices = InlineKeyboardMarkup(
         [
             [
-                render.button(t.raw("🔁 Renew"), "cv", "renew", case.ref),
-                render.button(t.raw("📁 Close"), "cv", "close", case.ref),
+                CardPress("renew", case.ref).button(t.raw("🔁 Renew")),
+                CardPress("close", case.ref).button(t.raw("📁 Close")),
             ],
         ]
     )
@@ -215,8 +216,8 @@ async def task_reminder(src: Sources, item: outbox.Item) -> Outgoing | None:
     choices = InlineKeyboardMarkup(
         [
             [
-                render.button(t.raw("✅ I'm coming"), "tk", "c", ref),
-                render.button(t.raw("I can't make it"), "tk", "w", ref),
+                TaskAnswer("c", ref).button(t.raw("✅ I'm coming")),
+                TaskAnswer("w", ref).button(t.raw("I can't make it")),
             ]
         ]
     )
@@ -232,8 +233,8 @@ async def task_followup(src: Sources, item: outbox.Item) -> Outgoing | None:
     choices = InlineKeyboardMarkup(
         [
             [
-                render.button(t.raw("✅ Done"), "tk", "y", ref),
-                render.button(t.raw("✖️ It did not happen"), "tk", "n", ref),
+                TaskAnswer("y", ref).button(t.raw("✅ Done")),
+                TaskAnswer("n", ref).button(t.raw("✖️ It did not happen")),
             ]
         ]
     )
