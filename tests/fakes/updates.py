@@ -115,7 +115,6 @@ class IncomingJson:
         self._last_incoming[chat] = message["message_id"]
         return message
 
-    # -- messages ----------------------------------------------------------------------------
     def text(
         self,
         user_id: int,
