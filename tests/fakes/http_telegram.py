@@ -1,6 +1,6 @@
 """The fake Telegram Bot API of :mod:`tests.fakes.telegram`, served over HTTP.
 
-Design §7: tests that start the bot as a separate process (crash and restart tests, the
+Tests that start the bot as a separate process (crash and restart tests, the
 broadcast benchmark) point it at this server with ``TELEGRAM_API_BASE_URL``::
 
     async with HttpTelegram("123456:TEST") as server:
@@ -16,7 +16,8 @@ Every API call is handed to an inner :class:`~tests.fakes.telegram.FakeTelegram`
 :attr:`~tests.fakes.telegram.FakeTelegram.calls` and ``violations``, the assertion helpers
 (``texts``, ``sent``, ``buttons``, ``messages``) and fault injection (``block``,
 ``fail_next``, ``timeout_next``...) are exactly those of the in-process fake. What this module
-adds is the transport:
+adds is the transport (the updates it queues are built by the same
+:class:`~tests.fakes.updates.IncomingJson` as ``UpdateFactory``'s):
 
 * **Parameters.** python-telegram-bot's ``HTTPXRequest`` posts
   :attr:`telegram.request.RequestData.json_parameters` as form fields
@@ -25,11 +26,12 @@ adds is the transport:
   ``True`` as ``"true"`` and ``reply_markup`` as a JSON string. The server turns each field
   back into the value PTB had before encoding, guided by the parameter's types in ``api.json``
   (as Telegram does: a JSON-typed parameter is parsed, an ``Integer or String`` ``chat_id`` that
-  looks like a number is a number), rebuilds a :class:`~telegram.request.RequestData` with the
-  uploaded files and calls :meth:`FakeTelegram.do_request`; so a
-  :class:`~tests.fakes.telegram.Call` recorded over HTTP has the same ``params`` and ``files``
-  as in process. JSON bodies and query strings are accepted too. A JSON-typed parameter that
-  is not valid JSON is answered 400 and recorded as a violation.
+  looks like a number is a number; see :mod:`tests.fakes.form`), rebuilds a
+  :class:`~telegram.request.RequestData` with the uploaded files and calls
+  :meth:`FakeTelegram.do_request`; so a :class:`~tests.fakes.telegram.Call` recorded over HTTP
+  has the same ``params`` and ``files`` as in process. JSON bodies and query strings are
+  accepted too. A JSON-typed parameter that is not valid JSON is answered 400 and recorded as
+  a violation.
 * **Long polling.** ``getUpdates`` honours ``offset``, ``limit``, ``timeout`` (capped by
   ``max_poll_seconds``) and ``allowed_updates``. Tests queue updates with :meth:`push`; an
   update is redelivered until a later ``offset`` confirms it, as on Telegram (what crash tests
@@ -40,7 +42,7 @@ adds is the transport:
   client gives up (or ``timeout_hold`` passes), so the bot sees a real read timeout.
 * **Flood limits** (``rate_limits=True``, off by default): 429 with ``retry_after`` beyond
   30 messages/s overall, about 1 message/s per private chat (bursts of 3) or 20 messages/min
-  per group; counted in :attr:`HttpTelegram.too_many`.
+  per group (:mod:`tests.fakes.flood`); counted in :attr:`HttpTelegram.too_many`.
 * **Authentication.** Any other token than the expected one is answered 401 Unauthorized.
 """
 
@@ -49,40 +51,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
-import math
-import re
-import time
-import zlib
-from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Final, Self, TypeVar
 
 from aiohttp import web
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.error import TimedOut
 from telegram.request import RequestData
-from telegram.request._requestparameter import RequestParameter
 
-from tests.fakes.telegram import (
-    BOT_FIRST_NAME,
-    BOT_ID,
-    BOT_USERNAME,
-    Call,
-    FakeTelegram,
-    UpdateFactory,
-)
+from tests.fakes.flood import Limiter, RateLimits
+from tests.fakes.form import Malformed, form_chat_key, read_request
+from tests.fakes.objects import JSONDict, clone
+from tests.fakes.records import Call, is_message_method
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.updates import IncomingJson
 
 __all__ = ["DEFAULT_TOKEN", "HttpTelegram", "RateLimits"]
-
-JSONDict = dict[str, Any]
-"""A decoded JSON object."""
-
-ChatKey = int | str
-"""A chat: the numeric id, or ``"@username"``."""
 
 _T = TypeVar("_T")
 
@@ -92,9 +78,6 @@ DEFAULT_TOKEN: Final = "123456:TEST"
 MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
 """The Bot API's upload limit for bots."""
 
-_INTEGER: Final = re.compile(r"-?\d+")
-_PRIMITIVE_TYPES: Final = frozenset({"Integer", "Float", "Boolean", "String"})
-_MESSAGE_PREFIXES: Final = ("send", "edit", "copy", "forward")
 _DEFAULT_EXCLUDED_UPDATES: Final = frozenset(
     {"chat_member", "message_reaction", "message_reaction_count"}
 )
@@ -108,92 +91,6 @@ _CONFLICT: Final = (
 )
 _GONE: Final = "Client closed the request"
 _HOLD_POLL_SECONDS: Final = 0.05
-_MALFORMED: Final = object()
-"""Marks a JSON-typed parameter whose value is not JSON."""
-
-
-# --------------------------------------------------------------------------------------------
-# Flood limits
-# --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RateLimits:
-    """Telegram's documented broadcast limits (https://core.telegram.org/bots/faq)."""
-
-    per_second: int = 30
-    """Messages per second for the whole bot (sliding one-second window)."""
-    chat_burst: int = 3
-    """Messages a private chat accepts at once (token bucket capacity)."""
-    chat_per_second: float = 1.0
-    """Sustained messages per second to one private chat (token bucket refill rate)."""
-    group_per_minute: int = 20
-    """Messages per minute to one group, supergroup or channel (sliding window)."""
-
-
-class _Limiter:
-    """Grants message slots under :class:`RateLimits`; answers how long to wait otherwise."""
-
-    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limits = limits
-        self._clock = clock
-        self._recent: deque[float] = deque()
-        self._buckets: dict[ChatKey, tuple[float, float]] = {}
-        self._groups: dict[ChatKey, deque[float]] = {}
-
-    def acquire(self, chat: ChatKey | None) -> int | None:
-        """Take a slot for a message to ``chat``: None if granted, else ``retry_after``."""
-        now = self._clock()
-        limits = self.limits
-        waits: list[float] = []
-        while self._recent and self._recent[0] <= now - 1.0:
-            self._recent.popleft()
-        if len(self._recent) >= limits.per_second:
-            waits.append(self._recent[0] + 1.0 - now)
-
-        tokens: float | None = None
-        window: deque[float] | None = None
-        if isinstance(chat, int) and chat > 0:
-            tokens, last = self._buckets.get(chat, (float(limits.chat_burst), now))
-            tokens = min(float(limits.chat_burst), tokens + (now - last) * limits.chat_per_second)
-            if tokens < 1.0:
-                waits.append((1.0 - tokens) / limits.chat_per_second)
-        elif chat is not None:
-            window = self._groups.setdefault(chat, deque())
-            while window and window[0] <= now - 60.0:
-                window.popleft()
-            if len(window) >= limits.group_per_minute:
-                waits.append(window[0] + 60.0 - now)
-
-        granted = not waits
-        if granted:
-            self._recent.append(now)
-            if window is not None:
-                window.append(now)
-        if tokens is not None and chat is not None:
-            self._buckets[chat] = (tokens - 1.0 if granted else tokens, now)
-        return None if granted else max(1, math.ceil(max(waits)))
-
-
-# --------------------------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------------------------
-
-
-def _clone(value: Any) -> Any:
-    """A deep copy of JSON data; raises TypeError for what JSON cannot carry."""
-    return json.loads(json.dumps(value))
-
-
-def _chat_key(value: object) -> ChatKey:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    text = str(value)
-    return int(text) if _INTEGER.fullmatch(text) else text
-
-
-def _utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def _as_int(value: object, default: int) -> int:
@@ -208,10 +105,6 @@ def _as_float(value: object, default: float) -> float:
         return float(str(value)) if value is not None else default
     except ValueError:
         return default
-
-
-def _is_message_method(lowered: str) -> bool:
-    return lowered.startswith(_MESSAGE_PREFIXES) and lowered != "sendchataction"
 
 
 def _update_type(update: Mapping[str, Any]) -> str:
@@ -230,10 +123,6 @@ def _error(status: int, description: str, parameters: JSONDict | None = None) ->
     if parameters:
         body["parameters"] = parameters
     return web.json_response(body, status=status)
-
-
-class _Malformed(ValueError):
-    """A request the server cannot read at all (not JSON where JSON was promised)."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,10 +183,10 @@ class HttpTelegram:
         self.errors: list[str] = []
         """Exceptions the inner fake raised (bugs in the fake; answered 500)."""
 
-        self._limiter = _Limiter(self.limits) if self.limits is not None else None
+        self._limiter = Limiter(self.limits) if self.limits is not None else None
         self._pending: list[JSONDict] = []
         self._update_ids = itertools.count(first_update_id)
-        self._query_ids = itertools.count(1)
+        self._incoming = IncomingJson(self.fake)
         self._allowed: frozenset[str] | None = None
         self._wakeup = asyncio.Event()
         self._poll_serial = 0
@@ -364,7 +253,7 @@ class HttpTelegram:
         :class:`telegram.Update` (e.g. from an ``UpdateFactory``), sent as ``to_dict()``.
         Messages in it are registered with :attr:`fake` (edits and replies can refer to them).
         """
-        payload: JSONDict = _clone(update.to_dict() if isinstance(update, Update) else update)
+        payload: JSONDict = clone(update.to_dict() if isinstance(update, Update) else update)
         payload.pop("update_id", None)
         if not payload:
             raise ValueError("an update needs a payload such as {'message': {...}}")
@@ -376,12 +265,12 @@ class HttpTelegram:
         self._pending.append(stored)
         self._wake()
         await asyncio.sleep(0)  # let a waiting long poll pick it up
-        return _clone(stored)
+        return clone(stored)
 
     @property
     def pending(self) -> list[JSONDict]:
         """The updates not yet confirmed by an ``offset``, oldest first (copies)."""
-        return _clone(self._pending)
+        return clone(self._pending)
 
     def text(
         self,
@@ -398,28 +287,14 @@ class HttpTelegram:
         A leading ``/command`` gets its ``bot_command`` entity; the message id comes from the
         fake's per-chat sequence and the message and user are registered with the fake.
         """
-        chat = user_id if chat_id is None else chat_id
-        content: JSONDict = {"text": text}
-        if text.startswith("/"):
-            command = re.split(r"\s", text, maxsplit=1)[0]
-            content["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": _utf16_len(command)}
-            ]
-        user = UpdateFactory.user_json(
-            user_id, first_name=first_name, language_code=language_code, username=username
+        return self._incoming.text(
+            user_id,
+            text,
+            language_code=language_code,
+            chat_id=chat_id,
+            first_name=first_name,
+            username=username,
         )
-        message: JSONDict = {
-            "message_id": self.fake.next_message_id(chat),
-            "from": user,
-            "chat": UpdateFactory.chat_json(chat, first_name=first_name),
-            "date": int(time.time()),
-            **content,
-        }
-        self.fake.remember_user(
-            user_id, first_name, username=username, language_code=language_code
-        )
-        self.fake.remember_message(message)
-        return {"message": message}
 
     def callback(
         self,
@@ -438,45 +313,15 @@ class HttpTelegram:
         ``message_id`` (default: the bot's latest message with an inline keyboard in the chat,
         else its latest message); failing that a bot message with ``message_text``.
         """
-        chat = user_id if chat_id is None else chat_id
-        message = self._bot_message(chat, message_id)
-        if message is None:
-            message = {
-                "message_id": (
-                    message_id if message_id is not None else self.fake.next_message_id(chat)
-                ),
-                "from": {
-                    "id": BOT_ID,
-                    "is_bot": True,
-                    "first_name": BOT_FIRST_NAME,
-                    "username": BOT_USERNAME,
-                },
-                "chat": UpdateFactory.chat_json(chat),
-                "date": int(time.time()),
-                "text": message_text,
-            }
-        query: JSONDict = {
-            "id": f"{user_id}-{next(self._query_ids)}",
-            "from": UpdateFactory.user_json(
-                user_id, first_name=first_name, language_code=language_code
-            ),
-            "chat_instance": str(zlib.crc32(f"{chat}".encode())),
-            "data": data,
-            "message": message,
-        }
-        return {"callback_query": query}
-
-    def _bot_message(self, chat: int, message_id: int | None) -> JSONDict | None:
-        if message_id is not None:
-            found = self.fake.message(chat, message_id)
-        else:
-            ours = [m for m in self.fake.messages(chat) if m.get("from", {}).get("id") == BOT_ID]
-            with_buttons = [m for m in ours if "reply_markup" in m]
-            candidates = with_buttons or ours
-            found = candidates[-1] if candidates else None
-        if found is not None:
-            found.pop("reply_to_message", None)
-        return found
+        return self._incoming.callback(
+            user_id,
+            data,
+            message_id=message_id,
+            chat_id=chat_id,
+            language_code=language_code,
+            first_name=first_name,
+            message_text=message_text,
+        )
 
     # -- waiting -----------------------------------------------------------------------------
 
@@ -531,14 +376,14 @@ class HttpTelegram:
         method = request.match_info["method"]
         lowered = method.lower()
         try:
-            data, malformed = await self._request_data(method, request)
-        except _Malformed as error:
+            data, malformed = await read_request(self.fake.spec, method, request)
+        except Malformed as error:
             return _error(HTTPStatus.BAD_REQUEST, f"Bad Request: {error}")
         if malformed:
             return self._reject_malformed(method, data, malformed)
-        if self._limiter is not None and _is_message_method(lowered):
+        if self._limiter is not None and is_message_method(lowered):
             chat = data.parameters.get("chat_id")
-            retry_after = self._limiter.acquire(None if chat is None else _chat_key(chat))
+            retry_after = self._limiter.acquire(None if chat is None else form_chat_key(chat))
             if retry_after is not None:
                 return self._too_many_requests(method, data, retry_after)
         if lowered == "getupdates":
@@ -569,91 +414,29 @@ class HttpTelegram:
         """Anything else: Telegram's JSON 404."""
         return _error(HTTPStatus.NOT_FOUND, "Not Found")
 
-    # -- request decoding --------------------------------------------------------------------
-
-    async def _request_data(
-        self, method: str, request: web.Request
-    ) -> tuple[RequestData, list[str]]:
-        """The request as the :class:`RequestData` PTB built before encoding it.
-
-        Returns the data and the names of JSON-typed parameters that were not valid JSON.
-        """
-        values: dict[str, object] = dict(request.query)
-        uploads: dict[str, tuple[str, bytes, str | None]] = {}
-        if request.can_read_body:
-            if request.content_type == "application/json":
-                try:
-                    body = await request.json()
-                except ValueError as error:
-                    raise _Malformed(f"can't parse JSON body: {error}") from error
-                if not isinstance(body, dict):
-                    raise _Malformed("the JSON body must be an object")
-                values.update(body)
-            elif request.content_type in (
-                "application/x-www-form-urlencoded",
-                "multipart/form-data",
-            ):
-                form = await request.post()
-                for name, value in form.items():
-                    if isinstance(value, web.FileField):
-                        content = value.file.read()
-                        uploads[name] = (value.filename, content, value.content_type or None)
-                    elif isinstance(value, bytes | bytearray):
-                        values[name] = bytes(value).decode("utf-8", "replace")
-                    else:
-                        values[name] = value
-        malformed: list[str] = []
-        parameters: list[RequestParameter] = []
-        for name, raw in values.items():
-            native = self._native(method, name, raw)
-            if native is _MALFORMED:
-                malformed.append(name)
-                native = raw
-            parameters.append(RequestParameter(name, native, None))
-        for part, (filename, content, mime_type) in uploads.items():
-            upload = InputFile(content, filename=filename or part)
-            if mime_type:
-                upload.mimetype = mime_type
-            parameters.append(RequestParameter(part, None, [upload]))
-        return RequestData(parameters), malformed
-
-    def _native(self, method: str, name: str, raw: object) -> object:
-        """``raw`` as it was before PTB encoded it, judging by the parameter's types."""
-        if not isinstance(raw, str):
-            return raw  # from a JSON body: already decoded
-        spec_method = self.fake.spec.method(method)
-        types = spec_method.fields.get(name, ()) if spec_method is not None else ()
-        if not types or "InputFile" in types:
-            return raw  # unknown parameter, or a file_id / URL / attach:// reference
-        if "String" in types:
-            return int(raw) if "Integer" in types and _INTEGER.fullmatch(raw) else raw
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw if set(types) <= _PRIMITIVE_TYPES else _MALFORMED
+    # -- refusals ----------------------------------------------------------------------------
 
     def _reject_malformed(
         self, method: str, data: RequestData, names: list[str]
     ) -> web.StreamResponse:
         """Record and answer a JSON-typed parameter that is not JSON, as Telegram would."""
-        params, files = self.fake._decode(method, data)
+        params, files = self.fake.decode(method, data)
         name = names[0]
         description = (
             "Bad Request: can't parse reply keyboard markup JSON object"
             if name == "reply_markup"
             else f"Bad Request: can't parse {name} JSON object"
         )
-        self.fake.calls.append(Call(method, params, files, status=400, error=description))
-        chat = params.get("chat_id")
-        where = method if chat is None else f"{method}(chat_id={chat})"
-        self.fake.violations.append(f"{where}: {description} [{name}: {params.get(name)!r:.200}]")
+        call = Call(method, params, files, status=400, error=description)
+        self.fake.calls.append(call)
+        self.fake.record_violation(call, description, f"{name}: {params.get(name)!r:.200}")
         return _error(HTTPStatus.BAD_REQUEST, description)
 
     def _too_many_requests(
         self, method: str, data: RequestData, retry_after: int
     ) -> web.StreamResponse:
         """Record and answer a call refused by the flood limits."""
-        params, files = self.fake._decode(method, data)
+        params, files = self.fake.decode(method, data)
         description = f"Too Many Requests: retry after {retry_after}"
         self.fake.calls.append(Call(method, params, files, status=429, error=description))
         self.too_many += 1
@@ -723,7 +506,7 @@ class HttpTelegram:
             event = self._wakeup
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-        call.result = _clone(updates)
+        call.result = clone(updates)
         return web.json_response({"ok": True, "result": updates})
 
     def _confirm(self, offset: int) -> None:
@@ -740,7 +523,7 @@ class HttpTelegram:
         else:
             keep = [u for u in self._pending if _update_type(u) in self._allowed]
         self._pending = keep
-        return _clone(keep[:limit])
+        return clone(keep[:limit])
 
     def _wake(self) -> None:
         """Wake every waiting long poll."""
