@@ -217,8 +217,8 @@ async def test_re_encryption_never_overwrites_what_the_bot_just_wrote(tmp_path: 
     from cryptography.fernet import Fernet
 
     from bot.crypto import Cipher
-    from bot.storage.encrypted import apply
     from bot.storage import Database
+    from bot.storage.encrypted import apply
 
     assert isinstance(tmp_path, Path)
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
