@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import re
-import sqlite3
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -19,6 +17,7 @@ from urllib.parse import urlsplit
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, SanadError
 from bot.i18n import available_languages
+from bot.storage.db import backup
 
 EXIT_CONFIG = 2
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
@@ -39,12 +38,11 @@ async def _check(settings: Settings) -> int:
     from telegram import Bot
     from telegram.error import TelegramError
 
-    from bot.storage.db import migrations
+    from bot.storage.db import file_schema_version, migrations
 
     latest = migrations()[-1][0]
     if settings.database_path.exists():
-        with contextlib.closing(sqlite3.connect(settings.database_path)) as conn:
-            level = int(conn.execute("PRAGMA user_version").fetchone()[0])
+        level = file_schema_version(settings.database_path)
         print(
             f"Database: {settings.database_path}, migration {level} of {latest}"
             f"{'' if level == latest else ' (the rest is applied at start-up)'}."
@@ -169,15 +167,7 @@ def backup_database(source: Path, target: Path) -> int:
     """Copy the database with SQLite's online backup API: consistent while the bot writes."""
     if not source.exists():
         raise SanadError(f"There is no database at {source}.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with (
-        contextlib.closing(sqlite3.connect(source)) as src,
-        contextlib.closing(sqlite3.connect(target)) as dst,
-    ):
-        src.backup(dst)
-        pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
-    target.chmod(0o600)
-    return pages
+    return backup(source, target)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 import phonenumbers
 
+from bot import workflow
 from bot.crypto import Cipher
 from bot.errors import Invalid
 from bot.forms import Answers, Form, Step
@@ -25,7 +26,6 @@ from bot.storage.db import iso
 from bot.text import clean_answer, normalize_digits, parse_int
 
 REVIEW = "review"
-OPEN_STATUSES = ("new", "in_review", "info_requested")
 DRAFT_CACHE_SIZE = 10_000
 
 
@@ -193,9 +193,13 @@ class IntakeService:
             await drafts.delete(conn, user_id)
         self._remember(user_id, None)
 
+    async def cases_of(self, user_id: int) -> list[case_repo.Case]:
+        """The person's cases, newest first."""
+        return await case_repo.for_user(self.db, user_id)
+
     async def open_cases(self, user_id: int) -> list[case_repo.Case]:
         """The person's cases still being handled."""
-        return [c for c in await case_repo.for_user(self.db, user_id) if c.status in OPEN_STATUSES]
+        return [c for c in await case_repo.for_user(self.db, user_id) if c.status in workflow.OPEN]
 
     async def submit(
         self, user_id: int, language: str, draft: Draft, committee_chat_id: int | None

@@ -12,12 +12,23 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-import aiosqlite
-
 from bot.crypto import Cipher
-from bot.storage import Database, audit, drafts, outbox, volunteers
+from bot.storage import (
+    Connection,
+    Database,
+    assignments,
+    audit,
+    drafts,
+    notes,
+    outbox,
+    people,
+    reminders,
+    requests,
+    sessions,
+    utcnow,
+    volunteers,
+)
 from bot.storage import cases as case_repo
-from bot.storage.db import iso, utcnow
 from bot.tasks import TaskService
 
 
@@ -38,37 +49,55 @@ class Stored:
         return not (self.language or self.cases or self.draft or self.volunteer)
 
 
-async def collect(db: Database, cipher: Cipher, user_id: int) -> Stored:
-    """What the bot stores about ``user_id``."""
-    row = await db.fetchone("SELECT language FROM people WHERE user_id = ?", (user_id,))
-    stored = Stored(language=row["language"] if row else None)
-    for case in await case_repo.for_user(db, user_id):
-        rows = await db.fetchall(
-            "SELECT question, answer FROM info_requests WHERE case_id = ? ORDER BY id",
-            (case.id,),
-        )
-        exchanges = [
-            (
-                cipher.decrypt(r["question"]),
-                cipher.decrypt_json(r["answer"]) if r["answer"] else None,
-            )
-            for r in rows
-        ]
-        stored.cases.append((case, case_repo.personal(cipher, case), exchanges))
-    stored.draft = await drafts.load(db, cipher, user_id)
-    stored.volunteer = await volunteers.get(db, cipher, user_id)
-    return stored
+class PrivacyService:
+    """What is stored about a person, and its erasure, at the person's request."""
+
+    def __init__(
+        self, db: Database, cipher: Cipher, tasks: TaskService, committee_chat_id: int | None
+    ) -> None:
+        self.db = db
+        self.cipher = cipher
+        self.tasks = tasks
+        self.committee_chat_id = committee_chat_id
+
+    async def collect(self, user_id: int) -> Stored:
+        """What the bot stores about ``user_id``."""
+        db, cipher = self.db, self.cipher
+        stored = Stored(language=await people.get_language(db, user_id))
+        for case in await case_repo.for_user(db, user_id):
+            exchanges = [
+                (r.question, r.answer) for r in await requests.for_case(db, cipher, case.id)
+            ]
+            stored.cases.append((case, case_repo.personal(cipher, case), exchanges))
+        stored.draft = await drafts.load(db, cipher, user_id)
+        stored.volunteer = await volunteers.get(db, cipher, user_id)
+        return stored
+
+    async def erase(self, user_id: int) -> int:
+        """Delete the person's data; return how many cases were anonymised."""
+        for task, _ in await self.tasks.mine(user_id):
+            await self.tasks.withdraw(task.ref, user_id)
+        async with self.db.transaction() as conn:
+            case_ids = await case_repo.ids_of_user(conn, user_id)
+            for case_id in case_ids:
+                await _anonymise(conn, case_id, self.committee_chat_id)
+            await outbox.drop_pending_to(conn, user_id)
+            await volunteers.remove(conn, user_id)
+            await sessions.end(conn, user_id)
+            await reminders.delete_for_volunteer(conn, user_id)
+            await assignments.delete_for_volunteer(conn, user_id)
+            await people.delete(conn, user_id)
+            await audit.forget_actor(conn, user_id)
+            for case_id in case_ids:
+                await audit.record(conn, "data_erased", actor_id=None, case_id=case_id)
+            if not case_ids:
+                await audit.record(conn, "data_erased", actor_id=None)
+        return len(case_ids)
 
 
 async def expired(db: Database, days: int) -> list[tuple[int, str]]:
     """Closed cases untouched for ``days`` that still hold personal data: (id, ref)."""
-    cutoff = iso(utcnow() - timedelta(days=days))
-    rows = await db.fetchall(
-        "SELECT id, ref FROM cases WHERE status = 'closed' AND updated_at < ? AND "
-        "(personal IS NOT NULL OR user_id IS NOT NULL) ORDER BY id",
-        (cutoff,),
-    )
-    return [(int(r["id"]), str(r["ref"])) for r in rows]
+    return await case_repo.expired(db, utcnow() - timedelta(days=days))
 
 
 async def purge(db: Database, days: int, committee_chat_id: int | None) -> int:
@@ -81,42 +110,26 @@ async def purge(db: Database, days: int, committee_chat_id: int | None) -> int:
     return len(found)
 
 
-async def _anonymise(
-    conn: aiosqlite.Connection, case_id: int, committee_chat_id: int | None
-) -> None:
+async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | None) -> None:
     """Keep a case's figures, drop everything that could identify the family."""
-    await conn.execute(
-        "UPDATE cases SET personal = NULL, decision_message = NULL, user_id = NULL WHERE id = ?",
-        (case_id,),
-    )
-    await conn.execute("DELETE FROM info_requests WHERE case_id = ?", (case_id,))
-    await conn.execute("DELETE FROM notes WHERE case_id = ?", (case_id,))
+    await case_repo.anonymise(conn, case_id)
+    await requests.delete_for_case(conn, case_id)
+    await notes.delete_for_case(conn, case_id)
     if committee_chat_id is not None:
         await outbox.enqueue(conn, "card_update", committee_chat_id, case_id=case_id)
+
+
+# --- Kept only for handlers/privacy.py until it calls PrivacyService (switched at merge;
+# --- then delete these two).
+
+
+async def collect(db: Database, cipher: Cipher, user_id: int) -> Stored:
+    """PrivacyService.collect, for callers not switched yet."""
+    return await PrivacyService(db, cipher, TaskService(db, cipher), None).collect(user_id)
 
 
 async def erase(
     db: Database, tasks: TaskService, user_id: int, committee_chat_id: int | None
 ) -> int:
-    """Delete the person's data; return how many cases were anonymised."""
-    for task, _ in await tasks.mine(user_id):
-        await tasks.withdraw(task.ref, user_id)
-    async with db.transaction() as conn:
-        async with conn.execute("SELECT id FROM cases WHERE user_id = ?", (user_id,)) as cur:
-            case_ids = [int(r["id"]) for r in await cur.fetchall()]
-        for case_id in case_ids:
-            await _anonymise(conn, case_id, committee_chat_id)
-        await conn.execute(
-            "DELETE FROM outbox WHERE chat_id = ? AND status = 'pending'", (user_id,)
-        )
-        await conn.execute("DELETE FROM volunteers WHERE user_id = ?", (user_id,))
-        await conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
-        await conn.execute("DELETE FROM reminders WHERE volunteer_id = ?", (user_id,))
-        await conn.execute("DELETE FROM assignments WHERE volunteer_id = ?", (user_id,))
-        await conn.execute("DELETE FROM people WHERE user_id = ?", (user_id,))
-        await conn.execute("UPDATE audit SET actor_id = NULL WHERE actor_id = ?", (user_id,))
-        for case_id in case_ids:
-            await audit.record(conn, "data_erased", actor_id=None, case_id=case_id)
-        if not case_ids:
-            await audit.record(conn, "data_erased", actor_id=None)
-    return len(case_ids)
+    """PrivacyService.erase, for callers not switched yet."""
+    return await PrivacyService(db, tasks.cipher, tasks, committee_chat_id).erase(user_id)

@@ -65,9 +65,9 @@ async def fire(context: SanadContext) -> None:
 
 async def claim(services: Services, reminder_id: int) -> bool:
     """Claim a due reminder with the service that owns its kind; False if already claimed."""
-    row = await services.db.fetchone("SELECT kind FROM reminders WHERE id = ?", (reminder_id,))
-    if row is None:
+    kind = await services.review.reminder_kind(reminder_id)
+    if kind is None:
         return False
-    if str(row["kind"]).startswith("task_"):
+    if kind.startswith("task_"):
         return await services.tasks.claim_reminder(reminder_id)
     return await services.review.claim_reminder(reminder_id)

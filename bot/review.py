@@ -3,27 +3,33 @@
 Every action is one transaction: the conditional UPDATE of the case (status in the
 transition's sources), the audit entry, and the messages it causes (family notice, card
 update, reminder) written to the outbox, so that a crash loses nothing and sends nothing
-twice. Authorisation is the caller's job (handlers check membership for every press).
+twice. Authorisation is the caller's job (handlers check membership for every press); what
+the committee sees, exports or is refused is audited here.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot import workflow
 from bot.crypto import Cipher
 from bot.errors import CaseNotFound
-from bot.storage import Database, outbox, utcnow
+from bot.storage import Connection, Database, outbox, reminders, sessions, utcnow
 from bot.storage import audit as audit_log
-from bot.storage.cases import Case, _case, normalize_ref
-from bot.storage.db import iso, parse_iso
-from bot.storage.drafts import end_session
+from bot.storage import cases as case_repo
+from bot.storage import notes as note_repo
+from bot.storage import requests as request_repo
+from bot.storage.audit import AuditEntry
+from bot.storage.cases import Case
+from bot.storage.db import iso
+from bot.storage.notes import Note
+from bot.storage.requests import InfoRequest
 
 REASONS = ("criteria", "debt", "information", "other")
 PERIOD_MONTHS = (1, 3, 6, 12)
@@ -57,30 +63,8 @@ def add_months(start: date, months: int) -> date:
     raise ValueError("no such date")  # pragma: no cover
 
 
-@dataclass(frozen=True)
-class InfoRequest:
-    """A question from a member, and the family's answer."""
-
-    id: int
-    case_id: int
-    member_id: int
-    question: str
-    answer: dict[str, Any] | None
-    asked_at: datetime
-    answered_at: datetime | None
-
-
-@dataclass(frozen=True)
-class Note:
-    """An internal note of the committee."""
-
-    author_id: int
-    at: datetime
-    body: str
-
-
 class ReviewService:
-    """Applies the committee's actions to cases."""
+    """Applies the committee's actions to cases, and answers what the committee looks up."""
 
     def __init__(
         self, db: Database, cipher: Cipher, committee_chat_id: int | None, tz: ZoneInfo
@@ -90,43 +74,111 @@ class ReviewService:
         self.committee_chat_id = committee_chat_id
         self.tz = tz
 
+    # --- looking cases up ---------------------------------------------------------------
+
     async def get(self, ref: str) -> Case:
         """The case with this reference."""
-        row = await self.db.fetchone("SELECT * FROM cases WHERE ref = ?", (normalize_ref(ref),))
-        if row is None:
+        case = await case_repo.by_ref(self.db, ref)
+        if case is None:
             raise CaseNotFound(ref)
-        return _case(row)
+        return case
 
-    async def _load(self, conn: aiosqlite.Connection, ref: str) -> Case:
-        async with conn.execute("SELECT * FROM cases WHERE ref = ?", (normalize_ref(ref),)) as c:
-            row = await c.fetchone()
-        if row is None:
+    async def find(self, ref: str) -> Case | None:
+        """The case with this reference, None if there is none."""
+        return await case_repo.by_ref(self.db, ref)
+
+    async def by_id(self, case_id: int) -> Case | None:
+        """The case with this id."""
+        return await case_repo.by_id(self.db, case_id)
+
+    async def page(self, status: str | None, offset: int, limit: int) -> tuple[list[Case], int]:
+        """Cases with ``status`` (all when None), newest first, and how many there are."""
+        return await case_repo.page(self.db, status, offset, limit)
+
+    async def counts_by_status(self) -> dict[str, int]:
+        """How many cases are in each status."""
+        return await case_repo.counts_by_status(self.db)
+
+    async def every(self) -> list[Case]:
+        """All cases, oldest first (exports and statistics)."""
+        return await case_repo.every(self.db)
+
+    async def history(self, case_id: int) -> list[AuditEntry]:
+        """Who saw or changed what on the case, oldest first."""
+        return await audit_log.for_case(self.db, case_id)
+
+    def personal(self, case: Case) -> dict[str, Any]:
+        """The case's personal answers, decrypted."""
+        return case_repo.personal(self.cipher, case)
+
+    # --- what the committee sees, exports or is refused (audited) ----------------------
+
+    async def record_refused(self, actor_id: int | None, ref: str | None) -> None:
+        """Someone outside the committee pressed a committee button (on case ``ref``)."""
+        case = None
+        if ref:
+            with contextlib.suppress(CaseNotFound):
+                case = await self.get(ref)
+        await self._record("action_refused", actor_id, case)
+
+    async def record_view_refused(self, actor_id: int, case: Case | None) -> None:
+        """Someone outside the committee asked for a case's details."""
+        await self._record("view_refused", actor_id, case)
+
+    async def record_viewed(self, member_id: int, case: Case) -> None:
+        """A member was shown the full case."""
+        await self._record("case_viewed", member_id, case)
+
+    async def record_export(self, member_id: int, cases: Sequence[Case], *, full: bool) -> None:
+        """A member exported the cases: the full export counts as viewing each one."""
+        async with self.db.transaction() as conn:
+            if full:
+                for case in cases:
+                    await audit_log.record(
+                        conn, "export_full", actor_id=member_id, case_id=case.id
+                    )
+            else:
+                await audit_log.record(conn, "export_anonymised", actor_id=member_id)
+
+    async def _record(self, action: str, actor_id: int | None, case: Case | None) -> None:
+        async with self.db.transaction() as conn:
+            await audit_log.record(
+                conn, action, actor_id=actor_id, case_id=case.id if case else None
+            )
+
+    # --- actions --------------------------------------------------------------------------
+
+    async def _load(self, conn: Connection, ref: str) -> Case:
+        case = await case_repo.load(conn, ref)
+        if case is None:
             raise CaseNotFound(ref)
-        return _case(row)
+        return case
 
     async def _update(
-        self, conn: aiosqlite.Connection, case: Case, action: str, fields: dict[str, Any]
+        self, conn: Connection, case: Case, action: str, fields: dict[str, Any]
     ) -> Case:
         """The conditional UPDATE: applies only if the status is still one the action allows."""
         new_status = workflow.target(action, case.status)
         sources = workflow.TRANSITIONS[action].sources
-        assignments = ", ".join(f"{name} = ?" for name in fields)
-        marks = ", ".join("?" for _ in sources)
-        cursor = await conn.execute(
-            f"UPDATE cases SET status = ?, version = version + 1, updated_at = ?"  # noqa: S608
-            f"{', ' if fields else ''}{assignments} WHERE id = ? AND status IN ({marks})",
-            (new_status, iso(utcnow()), *fields.values(), case.id, *sources),
-        )
-        if cursor.rowcount != 1:
+        if not await case_repo.transition(conn, case.id, new_status, sources, fields):
             raise workflow.InvalidTransition(action, case.status)
         return await self._load(conn, case.ref)
 
-    async def _card_update(self, conn: aiosqlite.Connection, case: Case) -> None:
+    async def _card_update(self, conn: Connection, case_id: int) -> None:
         if self.committee_chat_id is not None:
-            await outbox.enqueue(conn, "card_update", self.committee_chat_id, case_id=case.id)
+            await outbox.enqueue(conn, "card_update", self.committee_chat_id, case_id=case_id)
+
+    async def refresh_card(self, case: Case) -> bool:
+        """Queue an update of the case's card in the committee group; False if there is
+        no committee group (nothing to send)."""
+        if self.committee_chat_id is None:
+            return False
+        async with self.db.transaction() as conn:
+            await self._card_update(conn, case.id)
+        return True
 
     async def _family_notice(
-        self, conn: aiosqlite.Connection, case: Case, notice: str, **extra: Any
+        self, conn: Connection, case: Case, notice: str, **extra: Any
     ) -> None:
         if case.user_id is not None:
             payload = self.cipher.encrypt_json({"notice": notice, **extra})
@@ -142,7 +194,7 @@ class ReviewService:
                 conn, case, workflow.TAKE, {"assignee_id": member_id, "assignee_name": member_name}
             )
             await audit_log.record(conn, "case_taken", actor_id=member_id, case_id=case.id)
-            await self._card_update(conn, case)
+            await self._card_update(conn, case.id)
         return case
 
     async def decide(
@@ -157,8 +209,8 @@ class ReviewService:
     ) -> Case:
         """Approve or decline; the family is told in its language; one decision wins.
 
-        ``ends_session``: the member's wizard ends in the same transaction (see
-        :func:`end_session`), so a crash keeps both the wizard and no decision, or neither.
+        ``ends_session``: the member's wizard ends in the same transaction, so a crash keeps
+        both the wizard and no decision, or neither.
         """
         assert action in (workflow.APPROVE, workflow.DECLINE, workflow.RENEW)
         facts: dict[str, Any] = {}
@@ -179,7 +231,7 @@ class ReviewService:
         }
         async with self.db.transaction() as conn:
             if ends_session:
-                await end_session(conn, member_id)
+                await sessions.end(conn, member_id)
             case = await self._load(conn, ref)
             case = await self._update(conn, case, action, fields)
             await audit_log.record(
@@ -190,13 +242,10 @@ class ReviewService:
                 detail=json.dumps(facts),
             )
             await self._family_notice(conn, case, action)
-            await self._card_update(conn, case)
+            await self._card_update(conn, case.id)
             if decision.until is not None:
                 due = datetime.combine(decision.until, time(REMINDER_HOUR), tzinfo=self.tz)
-                await conn.execute(
-                    "INSERT OR IGNORE INTO reminders (kind, case_id, due_at) VALUES (?, ?, ?)",
-                    ("support_end", case.id, iso(due)),
-                )
+                await reminders.add(conn, "support_end", due, case_id=case.id)
         return case
 
     async def close(self, ref: str, member_id: int) -> Case:
@@ -212,8 +261,10 @@ class ReviewService:
             case = await self._load(conn, ref)
             case = await self._update(conn, case, action, {})
             await audit_log.record(conn, event, actor_id=member_id, case_id=case.id)
-            await self._card_update(conn, case)
+            await self._card_update(conn, case.id)
         return case
+
+    # --- questions to the family, and notes ------------------------------------------------
 
     async def ask(
         self, ref: str, member_id: int, question: str, *, ends_session: bool = False
@@ -221,25 +272,27 @@ class ReviewService:
         """Send the family a question; the case waits for the answer."""
         async with self.db.transaction() as conn:
             if ends_session:
-                await end_session(conn, member_id)
+                await sessions.end(conn, member_id)
             case = await self._load(conn, ref)
             case = await self._update(conn, case, workflow.ASK, {})
-            cursor = await conn.execute(
-                "INSERT INTO info_requests (case_id, member_id, question, asked_at) "
-                "VALUES (?, ?, ?, ?)",
-                (case.id, member_id, self.cipher.encrypt(question), iso(utcnow())),
-            )
+            request_id = await request_repo.add(conn, self.cipher, case.id, member_id, question)
             await audit_log.record(conn, "info_requested", actor_id=member_id, case_id=case.id)
-            await self._family_notice(conn, case, "question", request=cursor.lastrowid)
-            await self._card_update(conn, case)
+            await self._family_notice(conn, case, "question", request=request_id)
+            await self._card_update(conn, case.id)
         return case
 
     async def open_request(self, request_id: int) -> InfoRequest | None:
         """An unanswered question, if it still is."""
-        row = await self.db.fetchone(
-            "SELECT * FROM info_requests WHERE id = ? AND answered_at IS NULL", (request_id,)
-        )
-        return None if row is None else self._request(row)
+        return await request_repo.open_one(self.db, self.cipher, request_id)
+
+    async def open_request_of(self, request_id: int, family_id: int) -> InfoRequest | None:
+        """The unanswered question, if it is about a case of ``family_id`` (None otherwise:
+        answered, closed, or someone else's)."""
+        request = await self.open_request(request_id)
+        if request is None:
+            return None
+        case = await case_repo.by_id(self.db, request.case_id)
+        return request if case is not None and case.user_id == family_id else None
 
     async def answer(
         self,
@@ -252,49 +305,27 @@ class ReviewService:
         """Store the family's answer (encrypted); the case returns to review."""
         async with self.db.transaction() as conn:
             if ends_session:
-                await end_session(conn, family_id)
-            async with conn.execute(
-                "SELECT r.*, c.ref, c.user_id FROM info_requests r JOIN cases c "
-                "ON c.id = r.case_id WHERE r.id = ? AND r.answered_at IS NULL",
-                (request_id,),
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is None or row["user_id"] != family_id:
+                await sessions.end(conn, family_id)
+            pending = await request_repo.unanswered(conn, request_id)
+            if pending is None or pending.family_id != family_id:
                 raise CaseNotFound(str(request_id))
-            await conn.execute(
-                "UPDATE info_requests SET answer = ?, answered_at = ? WHERE id = ?",
-                (self.cipher.encrypt_json(answer), iso(utcnow()), request_id),
-            )
-            case = await self._load(conn, row["ref"])
+            await request_repo.set_answer(conn, self.cipher, request_id, answer)
+            case = await self._load(conn, pending.case_ref)
             case = await self._update(conn, case, workflow.ANSWER, {})
             await audit_log.record(conn, "info_answered", actor_id=family_id, case_id=case.id)
             await outbox.enqueue(
                 conn,
                 "member_notice",
-                row["member_id"],
+                pending.member_id,
                 case_id=case.id,
                 payload=self.cipher.encrypt_json({"request": request_id}),
             )
-            await self._card_update(conn, case)
+            await self._card_update(conn, case.id)
         return case
-
-    def _request(self, row: aiosqlite.Row) -> InfoRequest:
-        return InfoRequest(
-            id=row["id"],
-            case_id=row["case_id"],
-            member_id=row["member_id"],
-            question=self.cipher.decrypt(row["question"]),
-            answer=self.cipher.decrypt_json(row["answer"]) if row["answer"] else None,
-            asked_at=parse_iso(row["asked_at"]),
-            answered_at=parse_iso(row["answered_at"]) if row["answered_at"] else None,
-        )
 
     async def requests(self, case_id: int) -> list[InfoRequest]:
         """The case's questions and answers, oldest first."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM info_requests WHERE case_id = ? ORDER BY id", (case_id,)
-        )
-        return [self._request(r) for r in rows]
+        return await request_repo.for_case(self.db, self.cipher, case_id)
 
     async def add_note(
         self, ref: str, member_id: int, body: str, *, ends_session: bool = False
@@ -302,28 +333,15 @@ class ReviewService:
         """An internal note (encrypted), audited without its text."""
         async with self.db.transaction() as conn:
             if ends_session:
-                await end_session(conn, member_id)
+                await sessions.end(conn, member_id)
             case = await self._load(conn, ref)
-            await conn.execute(
-                "INSERT INTO notes (case_id, author_id, at, body) VALUES (?, ?, ?, ?)",
-                (case.id, member_id, iso(utcnow()), self.cipher.encrypt(body)),
-            )
+            await note_repo.add(conn, self.cipher, case.id, member_id, body)
             await audit_log.record(conn, "note_added", actor_id=member_id, case_id=case.id)
         return case
 
     async def notes(self, case_id: int) -> list[Note]:
         """The case's notes, oldest first."""
-        rows = await self.db.fetchall(
-            "SELECT author_id, at, body FROM notes WHERE case_id = ? ORDER BY id", (case_id,)
-        )
-        return [
-            Note(r["author_id"], parse_iso(r["at"]), self.cipher.decrypt(r["body"])) for r in rows
-        ]
-
-    async def audit(self, case: Case, actor_id: int, action: str) -> None:
-        """Record a view or an export of the case."""
-        async with self.db.transaction() as conn:
-            await audit_log.record(conn, action, actor_id=actor_id, case_id=case.id)
+        return await note_repo.for_case(self.db, self.cipher, case_id)
 
     def message_of(self, case: Case) -> str | None:
         """The member's message to the family with the decision, decrypted."""
@@ -333,33 +351,31 @@ class ReviewService:
         """Today (in the organisation's time zone) plus ``months``."""
         return add_months(utcnow().astimezone(self.tz).date(), months)
 
+    # --- reminders ------------------------------------------------------------------------
+
     async def due_reminders(self) -> list[tuple[int, datetime]]:
-        """Pending reminders and their times."""
-        rows = await self.db.fetchall(
-            "SELECT id, due_at FROM reminders WHERE status = 'pending' ORDER BY due_at"
-        )
-        return [(int(r["id"]), parse_iso(r["due_at"])) for r in rows]
+        """Pending reminders (of cases and of tasks) and their times."""
+        return await reminders.pending(self.db)
+
+    async def reminder_kind(self, reminder_id: int) -> str | None:
+        """The kind of a reminder (which service claims it); None if there is none."""
+        return await reminders.kind_of(self.db, reminder_id)
 
     async def claim_reminder(self, reminder_id: int) -> bool:
         """Mark a reminder sent and queue its message, once: False if it was claimed before."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "UPDATE reminders SET status = 'sent' WHERE id = ? AND status = 'pending'",
-                (reminder_id,),
-            )
-            if cursor.rowcount != 1:
+            claimed = await reminders.claim(conn, reminder_id)
+            if claimed is None:
                 return False
-            async with conn.execute(
-                "SELECT r.kind, r.case_id, c.status FROM reminders r JOIN cases c "
-                "ON c.id = r.case_id WHERE r.id = ?",
-                (reminder_id,),
-            ) as cur:
-                row = await cur.fetchone()
-            if row is None or row["status"] != workflow.APPROVED:
+            status = None
+            if claimed.case_id is not None:
+                status = await case_repo.status_of(conn, claimed.case_id)
+            if status != workflow.APPROVED:
                 return True  # decided otherwise since: nothing to remind
+            assert claimed.case_id is not None
             if self.committee_chat_id is not None:
                 await outbox.enqueue(
-                    conn, row["kind"], self.committee_chat_id, case_id=row["case_id"]
+                    conn, claimed.kind, self.committee_chat_id, case_id=claimed.case_id
                 )
         return True
 

@@ -26,25 +26,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import aiosqlite
-
 from bot.crypto import Cipher, generate_key
-from bot.storage import Database
-
-# Every encrypted column: (table, key column, value column).
-ENCRYPTED = (
-    ("drafts", "user_id", "payload"),
-    ("sessions", "user_id", "payload"),
-    ("cases", "id", "personal"),
-    ("cases", "id", "decision_message"),
-    ("info_requests", "id", "question"),
-    ("info_requests", "id", "answer"),
-    ("notes", "id", "body"),
-    ("volunteers", "user_id", "personal"),
-    ("tasks", "id", "content"),
-    ("outbox", "id", "payload"),
-)
-
+from bot.storage import Database, encrypted
 
 CHUNK = 500
 IN_USE = "key-in-use"
@@ -74,40 +57,15 @@ async def reencrypt(db: Database, cipher: Cipher) -> int:
     read, so a value the bot has just rewritten is never overwritten with an older one.
     """
     count = 0
-    for table, key, column in ENCRYPTED:
-        rows = await db.fetchall(
-            f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL "  # noqa: S608
-            f"AND length({column}) > 0"
-        )
+    for table, key, column in encrypted.ENCRYPTED:
+        rows = await encrypted.values(db, table, key, column)
         for start in range(0, len(rows), CHUNK):
-            plan = [
-                (row[key], row[column], cipher.rotate(row[column]))
-                for row in rows[start : start + CHUNK]
-            ]
+            plan = [(rid, old, cipher.rotate(old)) for rid, old in rows[start : start + CHUNK]]
             changes = [(rid, old, new) for rid, old, new in plan if new != old]
             if changes:
                 async with db.transaction() as conn:
-                    count += await apply(conn, table, key, column, changes)
+                    count += await encrypted.apply(conn, table, key, column, changes)
     return count
-
-
-async def apply(
-    conn: aiosqlite.Connection,
-    table: str,
-    key: str,
-    column: str,
-    changes: Sequence[tuple[object, bytes, bytes]],
-) -> int:
-    """Write re-encrypted values, each only if the row still holds the value it was made
-    from (compare-and-set); return how many were written."""
-    written = 0
-    for row_id, old, new in changes:
-        cursor = await conn.execute(
-            f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?",  # noqa: S608
-            (new, row_id, old),
-        )
-        written += cursor.rowcount
-    return written
 
 
 def write_keys(path: Path, keys: tuple[str, ...]) -> None:

@@ -52,7 +52,7 @@ from bot.crypto import Cipher
 from bot.forms import load_form
 from bot.intake import IntakeService
 from bot.render import CHECKED
-from bot.storage import Database, drafts
+from bot.storage import Database, sessions
 from bot.storage.db import utcnow
 from bot.tasks import TaskService
 from tests.fakes.http_telegram import DEFAULT_TOKEN, HttpTelegram
@@ -910,7 +910,7 @@ async def seed_task_wizard(rig: Rig, needed: int, matches: int) -> None:
     db = Database(rig.db_path)
     await db.open()
     try:
-        await drafts.save(db, rig.cipher, MEMBER, session, "sessions")
+        await sessions.save(db, rig.cipher, MEMBER, session)
     finally:
         await db.close()
 

@@ -45,7 +45,7 @@ from telegram import Update
 import bot.delivery
 from bot.config import Settings
 from bot.intake import REVIEW, Draft
-from bot.storage import drafts
+from bot.storage import sessions
 from tests.conftest import COMMITTEE_CHAT, MEMBER, OTHER_MEMBER, OUTSIDER, Harness, make_settings
 from tests.fakes.telegram import BOT_USERNAME, Call, FakeTelegram
 from tests.flows import Answers, act, answer_all, apply_and_consent, full_intake, script
@@ -275,7 +275,7 @@ class Fuzzer:
         """What a well-meaning person would do next in the actor's conversation."""
         h, rng = self.h, self.rng
         if actor.private:
-            session = await drafts.load(h.services.db, h.services.cipher, actor.user, "sessions")
+            session = await sessions.load(h.services.db, h.services.cipher, actor.user)
             if session is not None and rng.random() < 0.95:
                 return self.session_move(actor, session)
             draft = await h.services.intake.load(actor.user)
@@ -797,7 +797,7 @@ class Replay:
     async def step(self, actor: Actor) -> object:
         """The step of the actor's wizard."""
         services = self.h.services
-        session = await drafts.load(services.db, services.cipher, actor.user, "sessions")
+        session = await sessions.load(services.db, services.cipher, actor.user)
         return None if session is None else session.get("step")
 
     def assert_clean(self) -> None:

@@ -149,7 +149,7 @@ async def test_rotate_key_re_encrypts_everything_while_the_bot_runs(tmp_path: ob
     from bot.__main__ import _rotate
     from bot.crypto import Cipher
     from bot.errors import CryptoError
-    from bot.rotation import ENCRYPTED
+    from bot.storage.encrypted import ENCRYPTED
     from tests.conftest import make_settings, start_app, stop_app
     from tests.fakes.telegram import FakeTelegram
 
@@ -217,8 +217,8 @@ async def test_re_encryption_never_overwrites_what_the_bot_just_wrote(tmp_path: 
     from cryptography.fernet import Fernet
 
     from bot.crypto import Cipher
-    from bot.rotation import apply
     from bot.storage import Database
+    from bot.storage.encrypted import apply
 
     assert isinstance(tmp_path, Path)
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()

@@ -46,3 +46,8 @@ async def for_case(db: Database, case_id: int) -> list[AuditEntry]:
         AuditEntry(parse_iso(r["at"]), r["actor_id"], r["case_id"], r["action"], r["detail"])
         for r in rows
     ]
+
+
+async def forget_actor(conn: aiosqlite.Connection, actor_id: int) -> None:
+    """The log no longer says who ``actor_id`` was (erasure); the events stay."""
+    await conn.execute("UPDATE audit SET actor_id = NULL WHERE actor_id = ?", (actor_id,))

@@ -153,3 +153,60 @@ async def counts_by_status(db: Database) -> dict[str, int]:
 async def every(db: Database) -> list[Case]:
     """All cases, oldest first (exports and statistics)."""
     return [_case(r) for r in await db.fetchall("SELECT * FROM cases ORDER BY id")]
+
+
+async def load(conn: aiosqlite.Connection, ref: str) -> Case | None:
+    """The case with this reference, read inside the caller's transaction."""
+    async with conn.execute("SELECT * FROM cases WHERE ref = ?", (normalize_ref(ref),)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else _case(row)
+
+
+async def transition(
+    conn: aiosqlite.Connection,
+    case_id: int,
+    status: str,
+    sources: tuple[str, ...],
+    fields: dict[str, Any],
+) -> bool:
+    """Set the status (and ``fields``) with one conditional UPDATE that applies only while
+    the case is still in one of ``sources``; False if another change came first."""
+    assignments = "".join(f", {name} = ?" for name in fields)
+    marks = ", ".join("?" for _ in sources)
+    cursor = await conn.execute(
+        f"UPDATE cases SET status = ?, version = version + 1, updated_at = ?{assignments} "  # noqa: S608
+        f"WHERE id = ? AND status IN ({marks})",
+        (status, iso(utcnow()), *fields.values(), case_id, *sources),
+    )
+    return cursor.rowcount == 1
+
+
+async def status_of(conn: aiosqlite.Connection, case_id: int) -> str | None:
+    """The case's status, read inside the caller's transaction; None if it is gone."""
+    async with conn.execute("SELECT status FROM cases WHERE id = ?", (case_id,)) as cur:
+        row = await cur.fetchone()
+    return None if row is None else str(row["status"])
+
+
+async def ids_of_user(conn: aiosqlite.Connection, user_id: int) -> list[int]:
+    """The ids of one person's cases, inside the caller's transaction."""
+    async with conn.execute("SELECT id FROM cases WHERE user_id = ?", (user_id,)) as cur:
+        return [int(r["id"]) for r in await cur.fetchall()]
+
+
+async def expired(db: Database, before: datetime) -> list[tuple[int, str]]:
+    """Closed cases untouched since ``before`` that still hold personal data: (id, ref)."""
+    rows = await db.fetchall(
+        "SELECT id, ref FROM cases WHERE status = 'closed' AND updated_at < ? AND "
+        "(personal IS NOT NULL OR user_id IS NOT NULL) ORDER BY id",
+        (iso(before),),
+    )
+    return [(int(r["id"]), str(r["ref"])) for r in rows]
+
+
+async def anonymise(conn: aiosqlite.Connection, case_id: int) -> None:
+    """Drop the case's personal answers, the member's message and the family's account."""
+    await conn.execute(
+        "UPDATE cases SET personal = NULL, decision_message = NULL, user_id = NULL WHERE id = ?",
+        (case_id,),
+    )

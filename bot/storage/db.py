@@ -11,8 +11,10 @@ returns; nothing is ever sent to anyone before the write that caused it is durab
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -25,6 +27,10 @@ import aiosqlite
 from bot.errors import StorageError
 
 log = logging.getLogger(__name__)
+
+# What repositories take for a write inside the caller's transaction; services name it in
+# their signatures without depending on the driver.
+Connection = aiosqlite.Connection
 
 PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -58,6 +64,28 @@ def migrations() -> list[tuple[int, str]]:
         if match:
             found.append((int(match.group(1)), entry.read_text("utf-8")))
     return sorted(found)
+
+
+def file_schema_version(path: Path) -> int:
+    """The migration level of a database file, read without opening it for the bot."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def backup(source: Path, target: Path) -> int:
+    """Copy the database with SQLite's online backup API: consistent while the bot writes.
+
+    Returns how many pages the copy has.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+        pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
+    target.chmod(0o600)
+    return pages
 
 
 class Database:

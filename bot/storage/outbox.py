@@ -115,3 +115,8 @@ async def seconds_to_next(db: Database, now: datetime) -> float | None:
     if row is None or row[0] is None:
         return None
     return (datetime.fromisoformat(row[0]) - now).total_seconds()
+
+
+async def drop_pending_to(conn: aiosqlite.Connection, chat_id: int) -> None:
+    """Forget every message still waiting to be sent to ``chat_id`` (erasure)."""
+    await conn.execute("DELETE FROM outbox WHERE chat_id = ? AND status = 'pending'", (chat_id,))

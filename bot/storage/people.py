@@ -43,3 +43,8 @@ async def set_reachable(db: Database, user_id: int, reachable: bool) -> bool:
             (int(reachable), iso(utcnow()), user_id),
         )
     return cursor.rowcount == 1
+
+
+async def delete(conn: aiosqlite.Connection, user_id: int) -> None:
+    """Forget the person (erasure) inside the caller's transaction."""
+    await conn.execute("DELETE FROM people WHERE user_id = ?", (user_id,))

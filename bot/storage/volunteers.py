@@ -6,8 +6,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from bot.crypto import Cipher
-from bot.storage import audit
+from bot.storage import audit, drafts
 from bot.storage.db import Database, iso, utcnow
 
 ACTIVE = "active"
@@ -37,37 +39,74 @@ async def get(db: Database, cipher: Cipher, user_id: int) -> Volunteer | None:
     )
 
 
+async def active_reachable(db: Database) -> list[tuple[int, dict[str, Any]]]:
+    """Active volunteers the bot can write to, with their matching answers."""
+    rows = await db.fetchall(
+        "SELECT v.user_id, v.answers FROM volunteers v JOIN people p ON p.user_id = "
+        "v.user_id WHERE v.status = ? AND p.reachable = 1",
+        (ACTIVE,),
+    )
+    return [(int(r["user_id"]), json.loads(r["answers"])) for r in rows]
+
+
+async def upsert(
+    conn: aiosqlite.Connection,
+    cipher: Cipher,
+    user_id: int,
+    answers: dict[str, Any],
+    personal: dict[str, Any],
+) -> None:
+    """Create or update the profile inside the caller's transaction."""
+    now = iso(utcnow())
+    await conn.execute(
+        "INSERT INTO volunteers (user_id, answers, personal, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
+        "answers = excluded.answers, personal = excluded.personal, "
+        "updated_at = excluded.updated_at",
+        (user_id, json.dumps(answers), cipher.encrypt_json(personal), now, now),
+    )
+
+
+async def update_status(conn: aiosqlite.Connection, user_id: int, status: str) -> bool:
+    """Pause or resume inside the caller's transaction; False if there is no such volunteer."""
+    cursor = await conn.execute(
+        "UPDATE volunteers SET status = ?, updated_at = ? WHERE user_id = ?",
+        (status, iso(utcnow()), user_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def remove(conn: aiosqlite.Connection, user_id: int) -> bool:
+    """Delete the profile and its personal data inside the caller's transaction."""
+    cursor = await conn.execute("DELETE FROM volunteers WHERE user_id = ?", (user_id,))
+    return cursor.rowcount == 1
+
+
+# --- Kept only for handlers/volunteers.py until it calls bot.volunteers.VolunteerService
+# --- (switched at merge; then delete these three, and the audit and drafts imports).
+
+
 async def save(
     db: Database, cipher: Cipher, user_id: int, answers: dict[str, Any], personal: dict[str, Any]
 ) -> None:
-    """Create or update the profile, and drop the registration draft, in one transaction."""
-    now = iso(utcnow())
+    """VolunteerService.save, for callers not switched yet."""
     async with db.transaction() as conn:
-        await conn.execute(
-            "INSERT INTO volunteers (user_id, answers, personal, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
-            "answers = excluded.answers, personal = excluded.personal, "
-            "updated_at = excluded.updated_at",
-            (user_id, json.dumps(answers), cipher.encrypt_json(personal), now, now),
-        )
-        await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+        await upsert(conn, cipher, user_id, answers, personal)
+        await drafts.delete(conn, user_id)
         await audit.record(conn, "volunteer_saved", actor_id=user_id)
 
 
 async def set_status(db: Database, user_id: int, status: str) -> bool:
-    """Pause or resume; False if there is no such volunteer."""
+    """VolunteerService.set_status, for callers not switched yet."""
     async with db.transaction() as conn:
-        cursor = await conn.execute(
-            "UPDATE volunteers SET status = ?, updated_at = ? WHERE user_id = ?",
-            (status, iso(utcnow()), user_id),
-        )
+        changed = await update_status(conn, user_id, status)
         await audit.record(conn, f"volunteer_{status}", actor_id=user_id)
-    return cursor.rowcount == 1
+    return changed
 
 
 async def delete(db: Database, user_id: int) -> bool:
-    """Leave: the profile and its personal data are deleted (audited without them)."""
+    """VolunteerService.delete, for callers not switched yet."""
     async with db.transaction() as conn:
-        cursor = await conn.execute("DELETE FROM volunteers WHERE user_id = ?", (user_id,))
+        removed = await remove(conn, user_id)
         await audit.record(conn, "volunteer_left", actor_id=user_id)
-    return cursor.rowcount == 1
+    return removed

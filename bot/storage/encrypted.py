@@ -1,0 +1,51 @@
+"""Every encrypted column of the schema, read and rewritten generically (key rotation)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from bot.storage.db import Database
+
+# Every encrypted column: (table, key column, value column).
+ENCRYPTED = (
+    ("drafts", "user_id", "payload"),
+    ("sessions", "user_id", "payload"),
+    ("cases", "id", "personal"),
+    ("cases", "id", "decision_message"),
+    ("info_requests", "id", "question"),
+    ("info_requests", "id", "answer"),
+    ("notes", "id", "body"),
+    ("volunteers", "user_id", "personal"),
+    ("tasks", "id", "content"),
+    ("outbox", "id", "payload"),
+)
+
+
+async def values(db: Database, table: str, key: str, column: str) -> list[tuple[object, bytes]]:
+    """(row key, encrypted value) of every non-empty value of one column."""
+    rows = await db.fetchall(
+        f"SELECT {key}, {column} FROM {table} WHERE {column} IS NOT NULL "  # noqa: S608
+        f"AND length({column}) > 0"
+    )
+    return [(row[key], row[column]) for row in rows]
+
+
+async def apply(
+    conn: aiosqlite.Connection,
+    table: str,
+    key: str,
+    column: str,
+    changes: Sequence[tuple[object, bytes, bytes]],
+) -> int:
+    """Write re-encrypted values, each only if the row still holds the value it was made
+    from (compare-and-set); return how many were written."""
+    written = 0
+    for row_id, old, new in changes:
+        cursor = await conn.execute(
+            f"UPDATE {table} SET {column} = ? WHERE {key} = ? AND {column} = ?",  # noqa: S608
+            (new, row_id, old),
+        )
+        written += cursor.rowcount
+    return written

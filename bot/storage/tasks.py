@@ -1,0 +1,262 @@
+"""Tasks the committee publishes to volunteers: title and description encrypted, matching
+facts and times in clear, and the member's "sent X of N" progress message."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from bot.crypto import Cipher
+from bot.storage.cases import REF_ALPHABET, REF_ATTEMPTS
+from bot.storage.db import Database, iso, parse_iso, utcnow
+
+OPEN, CANCELLED = "open", "cancelled"
+
+# A task with how many volunteers hold a slot in it.
+SELECT_TASK = (
+    "SELECT t.*, (SELECT COUNT(*) FROM assignments a2 WHERE a2.task_id = t.id AND "
+    "a2.status = 'accepted') AS taken FROM tasks t"
+)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A published task."""
+
+    id: int
+    ref: str
+    creator_id: int
+    status: str
+    title: str
+    description: str
+    skill: str
+    area: str
+    starts_at: datetime
+    duration_min: int
+    needed: int
+    taken: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far a task's broadcast has gone."""
+
+    task_id: int
+    ref: str
+    chat_id: int
+    message_id: int
+    sent: int
+    blocked: int
+    failed: int
+    total: int
+
+    @property
+    def finished(self) -> bool:
+        """Every offer was sent or given up."""
+        return self.sent + self.blocked + self.failed >= self.total
+
+
+def _task(cipher: Cipher, row: aiosqlite.Row) -> Task:
+    content = cipher.decrypt_json(row["content"])
+    return Task(
+        row["id"],
+        row["ref"],
+        row["creator_id"],
+        row["status"],
+        content["title"],
+        content["description"],
+        row["skill"],
+        row["area"],
+        parse_iso(row["starts_at"]),
+        row["duration_min"],
+        row["needed"],
+        row["taken"],
+    )
+
+
+def _content(cipher: Cipher, title: str, description: str) -> bytes:
+    return cipher.encrypt_json({"title": title, "description": description})
+
+
+async def by_ref(db: Database, cipher: Cipher, ref: str) -> Task | None:
+    """The task with this reference (any case)."""
+    rows = await db.fetchall(SELECT_TASK + " WHERE t.ref = ?", (ref.upper(),))
+    return _task(cipher, rows[0]) if rows else None
+
+
+async def by_id(db: Database, cipher: Cipher, task_id: int) -> Task | None:
+    """The task with this id."""
+    rows = await db.fetchall(SELECT_TASK + " WHERE t.id = ?", (task_id,))
+    return _task(cipher, rows[0]) if rows else None
+
+
+async def upcoming(db: Database, cipher: Cipher) -> list[Task]:
+    """Open tasks that have not started, soonest first."""
+    rows = await db.fetchall(
+        SELECT_TASK + " WHERE t.status = 'open' AND t.starts_at > ? ORDER BY t.starts_at",
+        (iso(utcnow()),),
+    )
+    return [_task(cipher, r) for r in rows]
+
+
+async def held_by(db: Database, cipher: Cipher, volunteer_id: int) -> list[tuple[Task, str]]:
+    """Open tasks the volunteer holds or waits for, with their status there, soonest first."""
+    rows = await db.fetchall(
+        "SELECT t.*, a.status AS mine, (SELECT COUNT(*) FROM assignments a2 WHERE "
+        "a2.task_id = t.id AND a2.status = 'accepted') AS taken FROM tasks t JOIN "
+        "assignments a ON a.task_id = t.id AND a.volunteer_id = ? WHERE a.status IN "
+        "('accepted', 'waitlisted') AND t.status = 'open' ORDER BY t.starts_at",
+        (volunteer_id,),
+    )
+    return [(_task(cipher, r), str(r["mine"])) for r in rows]
+
+
+async def insert(
+    conn: aiosqlite.Connection,
+    cipher: Cipher,
+    *,
+    creator_id: int,
+    title: str,
+    description: str,
+    skill: str,
+    area: str,
+    starts_at: datetime,
+    duration_min: int,
+    needed: int,
+    case_id: int | None,
+) -> tuple[int, str]:
+    """Create a task with a fresh reference inside the caller's transaction: (id, ref)."""
+    content = _content(cipher, title, description)
+    now = iso(utcnow())
+    for _ in range(REF_ATTEMPTS):
+        ref = "T" + "".join(secrets.choice(REF_ALPHABET) for _ in range(5))
+        async with conn.execute("SELECT 1 FROM tasks WHERE ref = ?", (ref,)) as cursor:
+            if await cursor.fetchone() is None:
+                break
+    cursor = await conn.execute(
+        "INSERT INTO tasks (ref, creator_id, content, skill, area, starts_at, "
+        "duration_min, needed, case_id, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ref,
+            creator_id,
+            content,
+            skill,
+            area,
+            iso(starts_at),
+            duration_min,
+            needed,
+            case_id,
+            now,
+            now,
+        ),
+    )
+    return int(cursor.lastrowid or 0), ref
+
+
+async def cancel(conn: aiosqlite.Connection, ref: str) -> int | None:
+    """Cancel the task if it is open (one conditional UPDATE); its id, or None."""
+    cursor = await conn.execute(
+        "UPDATE tasks SET status = 'cancelled', updated_at = ? WHERE ref = ? AND "
+        "status = 'open' RETURNING id",
+        (iso(utcnow()), ref.upper()),
+    )
+    row = await cursor.fetchone()
+    await cursor.close()
+    return None if row is None else int(row["id"])
+
+
+async def rewrite(
+    conn: aiosqlite.Connection,
+    cipher: Cipher,
+    task_id: int,
+    *,
+    title: str,
+    description: str,
+    starts_at: datetime,
+) -> None:
+    """Replace the words and the start of a task inside the caller's transaction."""
+    await conn.execute(
+        "UPDATE tasks SET content = ?, starts_at = ?, updated_at = ? WHERE id = ?",
+        (_content(cipher, title, description), iso(starts_at), iso(utcnow()), task_id),
+    )
+
+
+async def timing(conn: aiosqlite.Connection, task_id: int) -> tuple[datetime, int]:
+    """When the task starts and how many minutes it lasts."""
+    async with conn.execute(
+        "SELECT starts_at, duration_min FROM tasks WHERE id = ?", (task_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return parse_iso(row["starts_at"]), int(row["duration_min"])
+
+
+async def open_slots(conn: aiosqlite.Connection, ref: str) -> tuple[int, int] | None:
+    """(id, needed) of the task if it is open and has not started, inside a transaction."""
+    async with conn.execute(
+        "SELECT id, needed FROM tasks WHERE ref = ? AND status = 'open' AND starts_at > ?",
+        (ref.upper(), iso(utcnow())),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else (int(row["id"]), int(row["needed"]))
+
+
+async def creator_of(conn: aiosqlite.Connection, task_id: int) -> int | None:
+    """Who published the task."""
+    async with conn.execute("SELECT creator_id FROM tasks WHERE id = ?", (task_id,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else int(row["creator_id"])
+
+
+async def free_slots(conn: aiosqlite.Connection, task_id: int) -> int:
+    """How many more volunteers the task needs (negative: overfull, never by design)."""
+    async with conn.execute(
+        "SELECT needed - (SELECT COUNT(*) FROM assignments WHERE task_id = t.id AND "
+        "status = 'accepted') AS free FROM tasks t WHERE id = ?",
+        (task_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row["free"]) if row else 0
+
+
+async def track(db: Database, task_id: int, chat_id: int, message_id: int) -> None:
+    """Remember the member's progress message of a broadcast."""
+    await db.write(
+        "UPDATE tasks SET progress_chat = ?, progress_message_id = ? WHERE id = ?",
+        (chat_id, message_id, task_id),
+    )
+
+
+async def progress(db: Database) -> list[Progress]:
+    """Broadcasts whose progress message is not final yet, with the counts of their offers."""
+    rows = await db.fetchall(
+        "SELECT t.id, t.ref, t.progress_chat, t.progress_message_id, "
+        "SUM(o.status = 'sent') AS sent, "
+        "SUM(o.status = 'failed' AND o.error = 'Forbidden') AS blocked, "
+        "SUM(o.status IN ('failed', 'skipped') AND COALESCE(o.error, '') != 'Forbidden') "
+        "AS failed, COUNT(o.id) AS total FROM tasks t JOIN outbox o ON o.task_id = t.id "
+        "AND o.kind = 'task_offer' WHERE t.progress_message_id IS NOT NULL AND "
+        "t.progress_done = 0 GROUP BY t.id"
+    )
+    return [
+        Progress(
+            int(r["id"]),
+            r["ref"],
+            int(r["progress_chat"]),
+            int(r["progress_message_id"]),
+            int(r["sent"] or 0),
+            int(r["blocked"] or 0),
+            int(r["failed"] or 0),
+            int(r["total"]),
+        )
+        for r in rows
+    ]
+
+
+async def progress_done(db: Database, task_id: int) -> None:
+    """The final summary of the broadcast was shown."""
+    await db.write("UPDATE tasks SET progress_done = 1 WHERE id = ?", (task_id,))
