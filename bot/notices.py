@@ -26,9 +26,10 @@ from bot.kinds import Kind
 from bot.people import PeopleService
 from bot.render import bold
 from bot.review import ReviewService
-from bot.storage import Database, outbox, volunteers
+from bot.storage import Database, outbox
 from bot.storage import cases as case_repo
 from bot.tasks import Task, TaskService
+from bot.volunteers import VolunteerService
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,7 @@ class Sources:
     review: ReviewService
     tasks: TaskService
     people: PeopleService
+    volunteers: VolunteerService
 
     @property
     def committee(self) -> Translator:
@@ -56,7 +58,7 @@ Renderer = Callable[[Sources, outbox.Item], Awaitable[Outgoing | None]]
 def card_text(src: Sources, case: case_repo.Case) -> str:
     """The case's card in the committee's language, with the personal answers it shows."""
     form = src.forms["intake"]
-    personal = case_repo.personal(src.cipher, case)
+    personal = src.review.personal(case)
     visible = {
         **case.answers,
         **{s.id: personal[s.id] for s in form.card_steps() if s.id in personal},
@@ -70,7 +72,7 @@ def _payload(src: Sources, item: outbox.Item) -> dict[str, Any]:
 
 
 async def _case(src: Sources, item: outbox.Item) -> case_repo.Case | None:
-    return await case_repo.by_id(src.db, item.case_id) if item.case_id else None
+    return await src.review.by_id(item.case_id) if item.case_id else None
 
 
 # --- about a case ---------------------------------------------------------------------------
@@ -165,9 +167,7 @@ async def _task(src: Sources, item: outbox.Item, *, open_only: bool = True) -> _
     """The item's task, unless it is gone, or (``open_only``) no longer open."""
     if item.task_id is None:
         return None
-    # switched at merge: TaskService.by_id
-    row = await src.db.fetchone("SELECT ref FROM tasks WHERE id = ?", (item.task_id,))
-    task = await src.tasks.get(row["ref"]) if row else None
+    task = await src.tasks.by_id(item.task_id)
     if task is None or (open_only and task.status != "open"):
         return None
     t = src.i18n.get(await src.people.language(item.chat_id) or src.i18n.default)
@@ -243,7 +243,7 @@ async def task_followup(src: Sources, item: outbox.Item) -> Outgoing | None:
 
 async def _volunteer_name(src: Sources, t: Translator, payload: Mapping[str, Any]) -> str:
     """The volunteer's name from their profile, or "A volunteer" once it is erased."""
-    profile = await volunteers.get(src.db, src.cipher, int(payload["volunteer"]))
+    profile = await src.volunteers.get(int(payload["volunteer"]))
     name = profile.personal.get("name") if profile else None
     return str(name) if name else t.raw("A volunteer")
 

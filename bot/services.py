@@ -14,10 +14,13 @@ from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
 from bot.intake import IntakeService
 from bot.people import LanguageCache, PeopleService
+from bot.privacy import PrivacyService
 from bot.review import ReviewService
 from bot.rotation import record_key_in_use
+from bot.sessions import SessionService
 from bot.storage import Database
 from bot.tasks import TaskService
+from bot.volunteers import VolunteerService
 
 if TYPE_CHECKING:  # only the delivery worker talks to Telegram: the bot is handed through
     from telegram import Bot
@@ -36,12 +39,14 @@ class Services:
     review: ReviewService
     tasks: TaskService
     people: PeopleService
+    volunteers: VolunteerService
+    sessions: SessionService
+    privacy: PrivacyService
     delivery: Delivery
 
     @property
     def languages(self) -> LanguageCache:
-        """The remembered languages, for the handlers that still read and change them here
-        rather than through :attr:`people`."""
+        """Temporary: the handlers not yet switched to :attr:`people` (removed at merge)."""
         return self.people.cache
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
@@ -60,13 +65,26 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     review = ReviewService(db, cipher, settings.committee_chat_id, settings.tz)
     tasks = TaskService(db, cipher, settings.reminder_offsets, settings.committee_chat_id)
     people = PeopleService(db)
+    volunteers = VolunteerService(db, cipher)
     delivery = Delivery(db, bot)
-    sources = notices.Sources(settings, db, cipher, i18n, forms, review, tasks, people)
+    sources = notices.Sources(settings, db, cipher, i18n, forms, review, tasks, people, volunteers)
     notices.register(delivery, sources)
     delivery.after_batch = partial(
         progress.report, delivery, tasks, people, i18n, settings.committee_language
     )
     intake = IntakeService(db, cipher, forms)
     return Services(
-        settings, db, cipher, i18n, forms["intake"], intake, review, tasks, people, delivery
+        settings,
+        db,
+        cipher,
+        i18n,
+        forms["intake"],
+        intake,
+        review,
+        tasks,
+        people,
+        volunteers,
+        SessionService(db, cipher),
+        PrivacyService(db, cipher, tasks, settings.committee_chat_id),
+        delivery,
     )
