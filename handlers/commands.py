@@ -19,6 +19,7 @@ from handlers import committee, common, intake, privacy, reports, review, tasks,
 from handlers.util import Callback
 
 PRIVATE = filters.ChatType.PRIVATE
+ANY_CHAT = None  # no filter: the handler itself decides who may use it where
 
 
 class Audience(Enum):
@@ -39,10 +40,11 @@ MEMBERS = (*PUBLIC, Audience.MEMBER)
 class Command:
     """One command: its handler, its audience, and the texts that present it.
 
-    ``chat`` is the handler's filter (None: any chat; the handler then decides). ``menu`` is
-    the menu text (None: in no menu, like /start). ``help`` is its /help line, which names the
-    command; None means the menu text followed by the command, the way the Arabic lines are
-    written. ``told_with`` names the command whose /help line mentions this one as well.
+    ``chat`` is the handler's filter (``ANY_CHAT``: none). ``menu`` is the menu text (None: in
+    no menu, like /start). ``help`` is its /help line, which names the command; None means the
+    menu text followed by the command, the way the Arabic lines are written, so that a command
+    can be listed without a new text to translate. ``told_with`` names the command whose /help
+    line mentions this one as well.
     """
 
     name: str
@@ -62,142 +64,158 @@ class Command:
         return f"{t.raw(self.menu)}: /{self.name}"
 
 
-E, V, M, G = Audience.EVERYONE, Audience.VOLUNTEER, Audience.MEMBER, Audience.GROUP
-# In the order of the menus and of /help. A name may appear once per audience (/help also
-# has the group's menu text); it is registered once, from its first entry.
+EVERYONE, VOLUNTEER, MEMBER, GROUP = (
+    Audience.EVERYONE,
+    Audience.VOLUNTEER,
+    Audience.MEMBER,
+    Audience.GROUP,
+)
+# In the order of the menus and of /help (and of the registry: each handler matches its own
+# command only, so their order among themselves changes nothing). A name may appear once per
+# audience (/help also has the group's menu text); it is registered once, from its first entry.
 COMMANDS = (
-    Command("start", common.start, E, PRIVATE),
+    Command("start", common.start, EVERYONE, PRIVATE),
     Command(
         "apply",
         intake.apply_command,
-        E,
+        EVERYONE,
         PRIVATE,
-        N_("Apply for support"),
-        N_("/apply: apply for support (about five minutes)"),
+        menu=N_("Apply for support"),
+        help=N_("/apply: apply for support (about five minutes)"),
     ),
     Command(
         "status",
         intake.status_command,
-        E,
+        EVERYONE,
         PRIVATE,
-        N_("Follow my applications"),
-        N_("/status: follow your applications"),
+        menu=N_("Follow my applications"),
+        help=N_("/status: follow your applications"),
     ),
     Command(
         "volunteer",
         volunteers.volunteer_command,
-        V,
+        VOLUNTEER,
         PRIVATE,
-        N_("Volunteer with the committee"),
-        N_("/volunteer: volunteer with the committee"),
+        menu=N_("Volunteer with the committee"),
+        help=N_("/volunteer: volunteer with the committee"),
     ),
     Command(
         "tasks",
         tasks.tasks_command,
-        V,
+        VOLUNTEER,
         PRIVATE,
-        N_("Open tasks for volunteers"),
-        N_("/tasks and /mytasks: tasks for volunteers"),
+        menu=N_("Open tasks for volunteers"),
+        help=N_("/tasks and /mytasks: tasks for volunteers"),
     ),
     Command(
         "mytasks",
         tasks.mytasks_command,
-        V,
+        VOLUNTEER,
         PRIVATE,
-        N_("My tasks as a volunteer"),
+        menu=N_("My tasks as a volunteer"),
         told_with="tasks",
     ),
-    Command("mydata", privacy.mydata_command, E, PRIVATE, N_("See what is stored about me")),
-    Command("delete_my_data", privacy.delete_command, E, PRIVATE, N_("Erase my personal data")),
+    Command(
+        "mydata", privacy.mydata_command, EVERYONE, PRIVATE, menu=N_("See what is stored about me")
+    ),
+    Command(
+        "delete_my_data",
+        privacy.delete_command,
+        EVERYONE,
+        PRIVATE,
+        menu=N_("Erase my personal data"),
+    ),
     Command(
         "language",
         common.language_command,
-        E,
+        EVERYONE,
         PRIVATE,
-        N_("Change the language"),
-        N_("/language: change the language"),
+        menu=N_("Change the language"),
+        help=N_("/language: change the language"),
     ),
     Command(
         "cancel",
         intake.cancel_command,
-        E,
+        EVERYONE,
         PRIVATE,
-        N_("Cancel what I am doing"),
-        N_("/cancel: cancel what you are doing"),
+        menu=N_("Cancel what I am doing"),
+        help=N_("/cancel: cancel what you are doing"),
     ),
     Command(
         "help",
         common.help_command,
-        E,
-        None,
-        N_("What this bot can do"),
-        N_("/help: show this message"),
+        EVERYONE,
+        ANY_CHAT,
+        menu=N_("What this bot can do"),
+        help=N_("/help: show this message"),
     ),
     Command(
         "cases",
         reports.cases_command,
-        M,
-        None,
-        N_("Cases by status"),
-        N_("/cases: cases by status"),
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Cases by status"),
+        help=N_("/cases: cases by status"),
     ),
     Command(
         "case",
         committee.case_command,
-        M,
-        None,
-        N_("Show a case in full: /case REF"),
-        N_("/case REF: a case in full, with its actions"),
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Show a case in full: /case REF"),
+        help=N_("/case REF: a case in full, with its actions"),
     ),
     Command(
         "note",
         review.note_command,
-        M,
-        None,
-        N_("Add an internal note: /note REF"),
-        N_("/note REF: an internal note on a case"),
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Add an internal note: /note REF"),
+        help=N_("/note REF: an internal note on a case"),
     ),
     Command(
         "audit",
         reports.audit_command,
-        M,
-        None,
-        N_("History of a case: /audit REF"),
-        N_("/audit REF: the history of a case"),
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("History of a case: /audit REF"),
+        help=N_("/audit REF: the history of a case"),
     ),
     Command(
         "export",
         reports.export_command,
-        M,
-        None,
-        N_("Export the cases as CSV"),
-        N_("/export: the cases as a spreadsheet (CSV)"),
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Export the cases as CSV"),
+        help=N_("/export: the cases as a spreadsheet (CSV)"),
     ),
     Command(
         "stats",
         reports.stats_command,
-        M,
-        None,
-        N_("Statistics"),
-        N_("/stats: statistics and a chart"),
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Statistics"),
+        help=N_("/stats: statistics and a chart"),
     ),
     Command(
         "newtask",
         tasks.newtask_command,
-        M,
-        None,
-        N_("Publish a task to volunteers"),
-        N_("/newtask: publish a task to volunteers"),
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Publish a task to volunteers"),
+        help=N_("/newtask: publish a task to volunteers"),
     ),
     Command(
         "task",
         tasks.task_command,
-        M,
-        None,
-        N_("Follow, change or cancel a task: /task REF"),
-        N_("Follow, change or cancel a task: /task REF"),
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Follow, change or cancel a task: /task REF"),
+        help=N_("Follow, change or cancel a task: /task REF"),
     ),
-    Command("help", common.help_command, G, None, N_("What the committee can do here")),
+    Command(
+        "help", common.help_command, GROUP, ANY_CHAT, menu=N_("What the committee can do here")
+    ),
 )
 
 
