@@ -14,38 +14,17 @@ from telegram.request import BaseRequest
 from bot import privacy, reminders
 from bot.config import Settings
 from bot.context import SERVICES_KEY, SanadContext
-from bot.i18n import N_, I18n
+from bot.i18n import I18n
 from bot.limits import FloodGate, TelegramLimiter
 from bot.processor import PerPersonProcessor
 from bot.services import Services, open_services
+from handlers import register
+from handlers.commands import MEMBERS, PUBLIC, Audience, menu
 
 log = logging.getLogger(__name__)
 
 SanadApp = Application[Any, SanadContext, Any, Any, Any, Any]
 
-FAMILY_COMMANDS = (
-    ("apply", N_("Apply for support")),
-    ("status", N_("Follow my applications")),
-    ("volunteer", N_("Volunteer with the committee")),
-    ("tasks", N_("Open tasks for volunteers")),
-    ("mytasks", N_("My tasks as a volunteer")),
-    ("mydata", N_("See what is stored about me")),
-    ("delete_my_data", N_("Erase my personal data")),
-    ("language", N_("Change the language")),
-    ("cancel", N_("Cancel what I am doing")),
-    ("help", N_("What this bot can do")),
-)
-MEMBER_COMMANDS = (
-    ("cases", N_("Cases by status")),
-    ("case", N_("Show a case in full: /case REF")),
-    ("note", N_("Add an internal note: /note REF")),
-    ("audit", N_("History of a case: /audit REF")),
-    ("export", N_("Export the cases as CSV")),
-    ("stats", N_("Statistics")),
-    ("newtask", N_("Publish a task to volunteers")),
-    ("task", N_("Follow, change or cancel a task: /task REF")),
-)
-GROUP_COMMANDS = (("help", N_("What the committee can do here")),)
 OUTBOX_INTERVAL = 60.0
 
 
@@ -119,9 +98,6 @@ def build_application(
     app.bot_data["settings"] = settings
     app.bot_data["flood"] = gate
     app.bot_data["i18n"] = i18n
-
-    from handlers import register
-
     register(app)
     return app
 
@@ -173,28 +149,28 @@ async def publish_commands(app: SanadApp, services: Services) -> None:
     i18n = services.i18n
     settings = services.settings
 
-    def menu(entries: tuple[tuple[str, str], ...], lang: str) -> list[BotCommand]:
+    def translated(audiences: tuple[Audience, ...], lang: str) -> list[BotCommand]:
         t = i18n.get(lang)
-        return [BotCommand(name, t.raw(text)) for name, text in entries]
+        return [BotCommand(name, t.raw(text)) for name, text in menu(*audiences)]
 
     calls: list[tuple[list[BotCommand], Any, str | None]] = [
-        (menu(FAMILY_COMMANDS, i18n.default), BotCommandScopeDefault(), None)
+        (translated(PUBLIC, i18n.default), BotCommandScopeDefault(), None)
     ]
     calls += [
-        (menu(FAMILY_COMMANDS, lang), BotCommandScopeDefault(), lang) for lang in i18n.languages
+        (translated(PUBLIC, lang), BotCommandScopeDefault(), lang) for lang in i18n.languages
     ]
-    member_menu = FAMILY_COMMANDS + MEMBER_COMMANDS
     for member in sorted(settings.committee_member_ids):
         calls.append(
-            (menu(member_menu, settings.committee_language), BotCommandScopeChat(member), None)
+            (translated(MEMBERS, settings.committee_language), BotCommandScopeChat(member), None)
         )
         calls += [
-            (menu(member_menu, lang), BotCommandScopeChat(member), lang) for lang in i18n.languages
+            (translated(MEMBERS, lang), BotCommandScopeChat(member), lang)
+            for lang in i18n.languages
         ]
     if settings.committee_chat_id is not None:
         calls.append(
             (
-                menu(GROUP_COMMANDS, settings.committee_language),
+                translated((Audience.GROUP,), settings.committee_language),
                 BotCommandScopeChat(settings.committee_chat_id),
                 None,
             )

@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 from babel import Locale, UnknownLocaleError
+from dotenv import dotenv_values
 
+from bot.crypto import valid_key
 from bot.errors import ConfigError
 from bot.text import whole_number
 
@@ -69,10 +71,6 @@ class Settings:
         return user_id is not None and user_id in self.committee_member_ids
 
 
-def _env(environ: Mapping[str, str], name: str) -> str:
-    return environ.get(name, "").strip()
-
-
 def _valid_language(code: str, available: tuple[str, ...]) -> bool:
     if available and code not in available:
         return False
@@ -97,6 +95,174 @@ def parse_offsets(text: str) -> tuple[timedelta, ...] | None:
     return tuple(sorted(set(offsets), reverse=True)) if offsets else None
 
 
+class _Reader:
+    """The merged environment and the problems found so far, shared by the section readers.
+
+    Each section reader takes what it needs from :meth:`get` and adds one line per problem with
+    :meth:`problem`, so that :func:`load_settings` can report every problem at once.
+    """
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def get(self, name: str, default: str = "") -> str:
+        """The value of ``name`` without surrounding spaces, or ``default`` when empty."""
+        return self.env.get(name, "").strip() or default
+
+    def problem(self, line: str) -> None:
+        """Record one problem (a sentence that names the setting, never its value)."""
+        self.problems.append(line)
+
+
+def _read_token(r: _Reader) -> str:
+    """Telegram: the bot's token."""
+    token = r.get("BOT_TOKEN")
+    if not token:
+        r.problem(BOTFATHER_HELP)
+    elif ":" not in token or not token.split(":", 1)[0].isdigit():
+        r.problem(
+            "BOT_TOKEN does not look like a bot token (expected digits, a colon, then letters)."
+        )
+    return token
+
+
+def _read_committee(r: _Reader) -> tuple[int | None, frozenset[int]]:
+    """Committee: the group's chat id and the members' user ids."""
+    chat_id: int | None = None
+    raw = r.get("COMMITTEE_CHAT_ID")
+    if raw:
+        try:
+            chat_id = int(raw)
+        except ValueError:
+            r.problem("COMMITTEE_CHAT_ID must be a number such as -1001234567890 (see README.md).")
+    members: set[int] = set()
+    for part in r.get("COMMITTEE_MEMBER_IDS").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        member = whole_number(part)
+        if member is None:
+            r.problem(
+                "COMMITTEE_MEMBER_IDS must be Telegram user ids separated by commas "
+                "(found an entry that is not a positive number)."
+            )
+            break
+        members.add(member)
+    return chat_id, frozenset(members)
+
+
+def _read_languages(r: _Reader, available: tuple[str, ...]) -> tuple[str, str]:
+    """Languages: ``(default, committee)``; the committee's defaults to the default one."""
+    choices = ", ".join(available) or "ar, en"
+    default_language = r.get("DEFAULT_LANGUAGE", "ar")
+    if not _valid_language(default_language, available):
+        r.problem(f"DEFAULT_LANGUAGE must be one of: {choices}.")
+    committee_language = r.get("COMMITTEE_LANGUAGE", default_language)
+    if not _valid_language(committee_language, available):
+        r.problem(f"COMMITTEE_LANGUAGE must be one of: {choices}.")
+    return default_language, committee_language
+
+
+def _read_region(r: _Reader) -> tuple[str, str | None]:
+    """Where the organisation is: ``(time zone, phone region)``."""
+    timezone = r.get("TIMEZONE", "UTC")
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        r.problem("TIMEZONE must be an IANA time zone name such as Asia/Amman or UTC.")
+    phone_region = r.get("PHONE_REGION").upper() or None
+    if phone_region and phone_region not in phonenumbers.SUPPORTED_REGIONS:
+        r.problem("PHONE_REGION must be a two-letter country code such as US, JO or MA.")
+    return timezone, phone_region
+
+
+def _read_api_base_url(r: _Reader) -> str:
+    """Telegram: the Bot API server (a local one, or the fake one in tests)."""
+    api_base_url = r.get("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL)
+    if not api_base_url.startswith(("http://", "https://")):
+        r.problem("TELEGRAM_API_BASE_URL must start with http:// or https://.")
+    return api_base_url
+
+
+def _read_log_level(r: _Reader) -> str:
+    """Logging: the level name."""
+    log_level = r.get("LOG_LEVEL", "INFO").upper()
+    if log_level not in LOG_LEVELS:
+        r.problem(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
+    return log_level
+
+
+def _read_storage(r: _Reader) -> tuple[Path, Path, tuple[str, ...]]:
+    """Storage and key: ``(data directory, key file, keys given in the environment)``."""
+    data_dir = Path(r.get("DATA_DIR", "./data"))
+    key_file = Path(r.get("ENCRYPTION_KEY_FILE") or data_dir / "secret.key")
+    keys = tuple(k.strip() for k in r.get("ENCRYPTION_KEY").split(",") if k.strip())
+    if not all(valid_key(k) for k in keys):
+        r.problem(
+            "ENCRYPTION_KEY must be one or more Fernet keys separated by commas "
+            "(generate one with: python -m bot genkey)."
+        )
+    return data_dir, key_file, keys
+
+
+def _read_delivery(r: _Reader) -> tuple[tuple[timedelta, ...], int]:
+    """Reminders and retention: ``(reminder offsets, days a closed case is kept)``."""
+    offsets = parse_offsets(r.get("REMINDER_OFFSETS", "24h,1h"))
+    if offsets is None:
+        r.problem(
+            "REMINDER_OFFSETS must be durations separated by commas, such as 24h,1h "
+            "(units s, m, h, d)."
+        )
+    retention = whole_number(r.get("RETENTION_DAYS", "365"), max_digits=6) or 0
+    if retention < 1:
+        r.problem("RETENTION_DAYS must be a whole number of days, at least 1.")
+    return offsets or (), retention
+
+
+def _read_webhook(r: _Reader) -> tuple[str | None, str | None, str, int]:
+    """Webhook: ``(public url, secret, listen address, port)``; no url means long polling."""
+    url = r.get("WEBHOOK_URL") or None
+    secret = r.get("WEBHOOK_SECRET") or None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme != "https" or not parts.hostname:
+            r.problem("WEBHOOK_URL must be a public https:// address, or empty for polling.")
+        if secret is None:
+            r.problem(
+                "WEBHOOK_SECRET must be set when WEBHOOK_URL is: Telegram sends it with every "
+                "update so that nobody else can post updates to the bot."
+            )
+    if secret is not None and not SECRET_RE.fullmatch(secret):
+        r.problem("WEBHOOK_SECRET must be 1 to 256 characters from A-Z, a-z, 0-9, _ and -.")
+    listen = r.get("WEBHOOK_LISTEN", "127.0.0.1")
+    port = whole_number(r.get("PORT", "8443"), max_digits=5) or 0
+    if not 0 < port < 65536:
+        r.problem("PORT must be a TCP port number between 1 and 65535.")
+    return url, secret, listen, port
+
+
+def _read_flood(r: _Reader) -> tuple[int, int]:
+    """Flood limit: ``(burst, per minute)``; 0 turns a limit off."""
+    limits = []
+    for name, default in (("FLOOD_BURST", "10"), ("FLOOD_PER_MINUTE", "30")):
+        number = whole_number(r.get(name, default), max_digits=6)
+        if number is None:
+            r.problem(f"{name} must be a whole number (0 turns the flood limit off).")
+        limits.append(number or 0)
+    burst, per_minute = limits
+    return burst, per_minute
+
+
+def _environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
+    """``environ`` (default ``os.environ``) over the values of ``env_file``, if it exists."""
+    env: dict[str, str] = {}
+    if env_file is not None and env_file.is_file():
+        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    env.update(os.environ if environ is None else environ)
+    return env
+
+
 def load_settings(
     environ: Mapping[str, str] | None = None,
     *,
@@ -107,133 +273,26 @@ def load_settings(
 
     ``environ`` defaults to ``os.environ``; values in ``env_file`` fill only names that the
     environment does not set. ``available_languages`` restricts the language settings to the
-    catalogs that exist.
+    catalogs that exist. The sections are read in a fixed order, which is the order of the
+    problems.
     """
-    env: dict[str, str] = {}
-    if env_file is not None and env_file.is_file():
-        from dotenv import dotenv_values
-
-        env.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    env.update(os.environ if environ is None else environ)
-
-    problems: list[str] = []
-    token = _env(env, "BOT_TOKEN")
-    if not token:
-        problems.append(BOTFATHER_HELP)
-    elif ":" not in token or not token.split(":", 1)[0].isdigit():
-        problems.append(
-            "BOT_TOKEN does not look like a bot token (expected digits, a colon, then letters)."
-        )
-
-    committee_chat_id: int | None = None
-    raw = _env(env, "COMMITTEE_CHAT_ID")
-    if raw:
-        try:
-            committee_chat_id = int(raw)
-        except ValueError:
-            problems.append(
-                "COMMITTEE_CHAT_ID must be a number such as -1001234567890 (see README.md)."
-            )
-
-    members: set[int] = set()
-    for part in _env(env, "COMMITTEE_MEMBER_IDS").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        member = whole_number(part)
-        if member is not None:
-            members.add(member)
-        else:
-            problems.append(
-                "COMMITTEE_MEMBER_IDS must be Telegram user ids separated by commas "
-                "(found an entry that is not a positive number)."
-            )
-            break
-
-    default_language = _env(env, "DEFAULT_LANGUAGE") or "ar"
-    if not _valid_language(default_language, available_languages):
-        problems.append(
-            f"DEFAULT_LANGUAGE must be one of: {', '.join(available_languages) or 'ar, en'}."
-        )
-    committee_language = _env(env, "COMMITTEE_LANGUAGE") or default_language
-    if not _valid_language(committee_language, available_languages):
-        problems.append(
-            f"COMMITTEE_LANGUAGE must be one of: {', '.join(available_languages) or 'ar, en'}."
-        )
-
-    timezone = _env(env, "TIMEZONE") or "UTC"
-    try:
-        zoneinfo.ZoneInfo(timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        problems.append("TIMEZONE must be an IANA time zone name such as Asia/Amman or UTC.")
-
-    phone_region = _env(env, "PHONE_REGION").upper() or None
-    if phone_region and phone_region not in phonenumbers.SUPPORTED_REGIONS:
-        problems.append("PHONE_REGION must be a two-letter country code such as US, JO or MA.")
-
-    api_base_url = _env(env, "TELEGRAM_API_BASE_URL") or DEFAULT_API_BASE_URL
-    if not api_base_url.startswith(("http://", "https://")):
-        problems.append("TELEGRAM_API_BASE_URL must start with http:// or https://.")
-
-    log_level = (_env(env, "LOG_LEVEL") or "INFO").upper()
-    if log_level not in LOG_LEVELS:
-        problems.append(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}.")
-
-    data_dir = Path(_env(env, "DATA_DIR") or "./data")
-    key_file = Path(_env(env, "ENCRYPTION_KEY_FILE") or data_dir / "secret.key")
-    keys = tuple(k.strip() for k in _env(env, "ENCRYPTION_KEY").split(",") if k.strip())
-    if keys:
-        from bot.crypto import valid_key
-
-        if not all(valid_key(k) for k in keys):
-            problems.append(
-                "ENCRYPTION_KEY must be one or more Fernet keys separated by commas "
-                "(generate one with: python -m bot genkey)."
-            )
-
-    offsets = parse_offsets(_env(env, "REMINDER_OFFSETS") or "24h,1h")
-    if offsets is None:
-        problems.append(
-            "REMINDER_OFFSETS must be durations separated by commas, such as 24h,1h "
-            "(units s, m, h, d)."
-        )
-
-    retention = _env(env, "RETENTION_DAYS") or "365"
-    if (whole_number(retention, max_digits=6) or 0) < 1:
-        problems.append("RETENTION_DAYS must be a whole number of days, at least 1.")
-
-    webhook_url = _env(env, "WEBHOOK_URL") or None
-    webhook_secret = _env(env, "WEBHOOK_SECRET") or None
-    if webhook_url is not None:
-        parts = urlsplit(webhook_url)
-        if parts.scheme != "https" or not parts.hostname:
-            problems.append("WEBHOOK_URL must be a public https:// address, or empty for polling.")
-        if webhook_secret is None:
-            problems.append(
-                "WEBHOOK_SECRET must be set when WEBHOOK_URL is: Telegram sends it with every "
-                "update so that nobody else can post updates to the bot."
-            )
-    if webhook_secret is not None and not SECRET_RE.fullmatch(webhook_secret):
-        problems.append("WEBHOOK_SECRET must be 1 to 256 characters from A-Z, a-z, 0-9, _ and -.")
-    webhook_listen = _env(env, "WEBHOOK_LISTEN") or "127.0.0.1"
-    port = _env(env, "PORT") or "8443"
-    if not 0 < (whole_number(port, max_digits=5) or 0) < 65536:
-        problems.append("PORT must be a TCP port number between 1 and 65535.")
-
-    flood: dict[str, int] = {}
-    for name, default in (("FLOOD_BURST", "10"), ("FLOOD_PER_MINUTE", "30")):
-        value = _env(env, name) or default
-        number = whole_number(value, max_digits=6)
-        if number is None:
-            problems.append(f"{name} must be a whole number (0 turns the flood limit off).")
-        flood[name] = number or 0
-
-    if problems:
-        raise ConfigError(problems)
+    r = _Reader(_environment(environ, env_file))
+    token = _read_token(r)
+    committee_chat_id, members = _read_committee(r)
+    default_language, committee_language = _read_languages(r, available_languages)
+    timezone, phone_region = _read_region(r)
+    api_base_url = _read_api_base_url(r)
+    log_level = _read_log_level(r)
+    data_dir, key_file, keys = _read_storage(r)
+    offsets, retention_days = _read_delivery(r)
+    webhook_url, webhook_secret, webhook_listen, port = _read_webhook(r)
+    flood_burst, flood_per_minute = _read_flood(r)
+    if r.problems:
+        raise ConfigError(r.problems)
     return Settings(
         bot_token=token,
         committee_chat_id=committee_chat_id,
-        committee_member_ids=frozenset(members),
+        committee_member_ids=members,
         committee_language=committee_language,
         data_dir=data_dir,
         encryption_keys=keys,
@@ -244,12 +303,12 @@ def load_settings(
         api_base_url=api_base_url,
         log_level=log_level,
         database_path=data_dir / "sanad.db",
-        reminder_offsets=offsets or (),
-        retention_days=int(retention),
+        reminder_offsets=offsets,
+        retention_days=retention_days,
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         webhook_listen=webhook_listen,
-        port=int(port),
-        flood_burst=flood["FLOOD_BURST"],
-        flood_per_minute=flood["FLOOD_PER_MINUTE"],
+        port=port,
+        flood_burst=flood_burst,
+        flood_per_minute=flood_per_minute,
     )

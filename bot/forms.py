@@ -4,6 +4,11 @@ The form is data: steps, their kind, options and order. This module validates a 
 once at start-up (:func:`load_form`) and answers the questions the intake needs: which step
 comes next or before, which steps apply given the answers so far, whether an answer is valid.
 It knows nothing of Telegram.
+
+The code reads a few answers by their meaning (the household's size, the support asked for, a
+volunteer's skills...). A form names the steps that hold them in its ``[form.roles]`` table, and
+:func:`parse_form` refuses a form that lacks a role the code needs, so that the ids of the steps
+stay the form's business and a missing step is found at start-up, not on a family's answer.
 """
 
 from __future__ import annotations
@@ -25,6 +30,34 @@ ID_RE = re.compile(r"^[a-z0-9_]{1,20}$")
 TYPED_BUDGET = 2800
 
 Answers = dict[str, Any]
+
+# Roles: what the code reads from a step, whatever the step's id (see ``[form.roles]``).
+SITUATION = "situation"
+SUPPORT = "support"
+HOUSEHOLD_SIZE = "household_size"
+CHILDREN = "children"
+URGENCY = "urgency"
+DESCRIPTION = "description"
+NAME = "name"
+SKILLS = "skills"
+AREAS = "areas"
+# The kind of step each role must be: the code reads its answer as that kind's value.
+ROLE_KINDS = {
+    SITUATION: "multi",
+    SUPPORT: "multi",
+    HOUSEHOLD_SIZE: "number",
+    CHILDREN: "number",
+    URGENCY: "choice",
+    DESCRIPTION: "description",
+    NAME: "text",
+    SKILLS: "multi",
+    AREAS: "multi",
+}
+# The roles each form the code walks must declare; a form of another id needs none.
+REQUIRED_ROLES = {
+    "intake": (SITUATION, SUPPORT, HOUSEHOLD_SIZE, CHILDREN, URGENCY, DESCRIPTION),
+    "volunteer": (NAME, SKILLS, AREAS),
+}
 
 
 @dataclass(frozen=True)
@@ -64,6 +97,7 @@ class Form:
 
     id: str
     steps: tuple[Step, ...]
+    roles: dict[str, str] = field(default_factory=dict)
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -73,6 +107,24 @@ class Form:
         """The step with this id."""
         index = self._index.get(step_id)
         return None if index is None else self.steps[index]
+
+    def role_id(self, role: str) -> str:
+        """The id of the step that plays ``role`` (its answers are stored under this id).
+
+        Raises :class:`FormError` if the form does not declare the role; the roles of
+        ``REQUIRED_ROLES`` are checked by :func:`parse_form`, so for them this never fails.
+        """
+        if role not in self.roles:
+            raise FormError(f"the form {self.id} has no step with the role {role}")
+        return self.roles[role]
+
+    def role(self, role: str) -> Step:
+        """The step that plays ``role``."""
+        return self.steps[self._index[self.role_id(role)]]
+
+    def by_role(self, answers: Answers) -> Answers:
+        """``answers`` keyed by role instead of step id (only the answered roles)."""
+        return {role: answers[i] for role, i in self.roles.items() if i in answers}
 
     def applies(self, step: Step, answers: Answers) -> bool:
         """Whether ``step`` is asked, given ``answers``."""
@@ -218,7 +270,34 @@ def parse_form(data: dict[str, Any]) -> Form:
         f"the typed answers may total {typed} characters; keep the sum of max_length under "
         f"{TYPED_BUDGET} so that the review and the details fit in one Telegram message",
     )
-    return Form(form_id, steps)
+    roles = _parse_roles(form_id, data["form"].get("roles", {}), steps)
+    return Form(form_id, steps, roles)
+
+
+def _parse_roles(form_id: str, spec: Any, steps: tuple[Step, ...]) -> dict[str, str]:
+    """``[form.roles]``: role -> step id, each naming a step of the right kind."""
+    _require(isinstance(spec, dict), f"the form {form_id}: [form.roles] must be a table")
+    by_id = {s.id: s for s in steps}
+    for role, step_id in spec.items():
+        _require(
+            role in ROLE_KINDS,
+            f"the form {form_id}: unknown role {role} (roles: {', '.join(ROLE_KINDS)})",
+        )
+        step = by_id.get(step_id) if isinstance(step_id, str) else None
+        if step is None:
+            raise FormError(f"the form {form_id}: the role {role} names no step of the form")
+        _require(
+            step.kind == ROLE_KINDS[role],
+            f"the form {form_id}: the role {role} needs a {ROLE_KINDS[role]} step, "
+            f"not the {step.kind} step {step_id}",
+        )
+    for role in REQUIRED_ROLES.get(form_id, ()):
+        _require(
+            role in spec,
+            f"the form {form_id} lacks the role {role}: the code reads it; name its step "
+            f'under [form.roles] ({role} = "<step id>")',
+        )
+    return dict(spec)
 
 
 def load_form(name: str = "intake", forms_dir: Path = FORMS_DIR) -> Form:

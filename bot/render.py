@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.forms import Answers, Form, Step
+from bot.forms import AREAS, CHILDREN, HOUSEHOLD_SIZE, SKILLS, SUPPORT, Answers, Form, Step
 from bot.i18n import N_, Markup, Translator, escape
 from bot.intake import REVIEW, Draft
 from bot.storage.cases import Case
@@ -152,13 +152,16 @@ def review(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboard
     return "\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-def household(t: Translator, answers: Answers) -> str | None:
-    """'5 people, 3 of them children', with the language's plural forms."""
-    size = answers.get("household_size")
+def household(t: Translator, by_role: Answers) -> str | None:
+    """'5 people, 3 of them children', with the language's plural forms.
+
+    ``by_role`` holds the answers keyed by role (:meth:`Form.by_role`), not by step id.
+    """
+    size = by_role.get(HOUSEHOLD_SIZE)
     if not isinstance(size, int):
         return None
     people = t.plural("{n} person", "{n} people", size)
-    children = answers.get("children")
+    children = by_role.get(CHILDREN)
     if not isinstance(children, int):
         return people
     if children == 0:
@@ -177,8 +180,8 @@ DECLINE_REASONS = {
 
 def support_labels(t: Translator, form: Form, ids: list[str]) -> str:
     """Support types, by their labels in the form."""
-    step = form.step("support")
-    labels = [t.raw(o.label) for i in ids if step and (o := step.option(i)) is not None]
+    step = form.role(SUPPORT)
+    labels = [t.raw(o.label) for i in ids if (o := step.option(i)) is not None]
     return escape(t.join(labels))
 
 
@@ -214,11 +217,11 @@ def card(t: Translator, form: Form, case: Case, visible: Answers, tz: ZoneInfo) 
         else t("Case {ref}", ref=t.isolate(case.ref))
     )
     lines = [bold(title), ""]
-    size_line = household(t, visible)
+    size_line = household(t, form.by_role(visible))
     for step in form.card_steps():
-        if step.id not in visible or (size_line and step.id == "children"):
+        if step.id not in visible or (size_line and step.id == form.role_id(CHILDREN)):
             continue
-        if size_line and step.id == "household_size":
+        if size_line and step.id == form.role_id(HOUSEHOLD_SIZE):
             lines.append(field(t.raw("Household"), size_line))
         else:
             value = answer_text(t, form, step, visible[step.id])
@@ -405,10 +408,8 @@ def volunteer_profile(t: Translator, form: Form, answers: Answers, status: str) 
 
 def task_text(t: Translator, form: Form, task: Any, tz: ZoneInfo) -> str:
     """A task as volunteers see it: what, where, when, how many; never family data."""
-    skills = form.step("skills")
-    areas = form.step("areas")
-    skill = skills.option(task.skill) if skills else None
-    area = areas.option(task.area) if areas else None
+    skill = form.role(SKILLS).option(task.skill)
+    area = form.role(AREAS).option(task.area)
     free = max(task.needed - task.taken, 0)
     return "\n".join(
         [

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.crypto import Cipher
-from bot.forms import Form
+from bot.forms import CHILDREN, HOUSEHOLD_SIZE, SITUATION, SUPPORT, URGENCY, Form
 from bot.i18n import Translator
 from bot.review import days_between
 from bot.storage.cases import Case, personal
@@ -74,12 +74,13 @@ def export_full(
     return _csv(header, rows)
 
 
-ANONYMOUS_STEPS = ("situation", "support", "household_size", "children", "urgency")
+ANONYMOUS_ROLES = (SITUATION, SUPPORT, HOUSEHOLD_SIZE, CHILDREN, URGENCY)
 
 
 def export_anonymised(t: Translator, form: Form, cases: Sequence[Case], tz: ZoneInfo) -> bytes:
     """Only what reports need: no reference, name, phone, area or free text."""
-    steps = [s for s in form.steps if s.id in ANONYMOUS_STEPS and not s.personal]
+    kept = {form.role_id(role) for role in ANONYMOUS_ROLES}
+    steps = [s for s in form.steps if s.id in kept and not s.personal]
     header = ["#", t.raw("Status"), t.raw("Month")]
     header += [t.raw(s.label) for s in steps]
     header += [t.raw("Days to decision")]

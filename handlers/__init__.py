@@ -2,7 +2,8 @@
 
 Group -3 drops an update delivered twice; group -2 loads the person for every update; group -1
 slows down a person who floods the bot; group 0 holds everything else, most specific first,
-with catch-alls at the end so that every message and every button gets an answer.
+with catch-alls at the end so that every message and every button gets an answer. The commands
+come from the one command table (handlers/commands.py), which also makes the menus and /help.
 """
 
 from __future__ import annotations
@@ -14,14 +15,23 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     ChatMemberHandler,
-    CommandHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
 from bot.context import SanadContext
-from handlers import committee, common, intake, privacy, reports, review, tasks, volunteers
+from handlers import (
+    commands,
+    committee,
+    common,
+    intake,
+    privacy,
+    reports,
+    review,
+    tasks,
+    volunteers,
+)
 from handlers.util import private_button
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -39,26 +49,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(TypeHandler(Update, common.drop_repeats), group=-3)
     app.add_handler(TypeHandler(Update, common.load_person), group=-2)
     app.add_handler(TypeHandler(Update, common.flood_gate), group=-1)
+    app.bot_data[common.HELP_LINES] = commands.help_lines
     handlers = [
-        CommandHandler("start", common.start, filters=PRIVATE),
-        CommandHandler("help", common.help_command),
-        CommandHandler("language", common.language_command, filters=PRIVATE),
-        CommandHandler("apply", intake.apply_command, filters=PRIVATE),
-        CommandHandler("cancel", intake.cancel_command, filters=PRIVATE),
-        CommandHandler("status", intake.status_command, filters=PRIVATE),
-        CommandHandler("volunteer", volunteers.volunteer_command, filters=PRIVATE),
-        CommandHandler("tasks", tasks.tasks_command, filters=PRIVATE),
-        CommandHandler("mydata", privacy.mydata_command, filters=PRIVATE),
-        CommandHandler("delete_my_data", privacy.delete_command, filters=PRIVATE),
-        CommandHandler("mytasks", tasks.mytasks_command, filters=PRIVATE),
-        CommandHandler("newtask", tasks.newtask_command),
-        CommandHandler("task", tasks.task_command),
-        CommandHandler("case", committee.case_command),
-        CommandHandler("note", review.note_command),
-        CommandHandler("cases", reports.cases_command),
-        CommandHandler("audit", reports.audit_command),
-        CommandHandler("export", reports.export_command),
-        CommandHandler("stats", reports.stats_command),
+        *commands.handlers(),
         CallbackQueryHandler(private_button(common.language_chosen), pattern=r"^lang:"),
         CallbackQueryHandler(private_button(intake.consent_choice), pattern=r"^ic:"),
         CallbackQueryHandler(private_button(intake.apply_choice), pattern=r"^ap:"),

@@ -7,6 +7,7 @@ import logging
 import time
 import traceback
 from collections import OrderedDict
+from collections.abc import Callable
 
 from telegram import ChatMember, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
@@ -14,6 +15,7 @@ from telegram.error import Conflict, Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop
 
 from bot.context import SanadContext
+from bot.i18n import Translator
 from bot.limits import FloodGate, Verdict
 from bot.processor import flood_gated
 from bot.render import bold, button
@@ -22,6 +24,10 @@ from handlers.intake import resume_hint
 from handlers.util import on_text, own_chat, private, reply
 
 log = logging.getLogger(__name__)
+
+# Where handlers.register puts the command table's /help lines (see help_lines).
+HELP_LINES = "help_lines"
+HelpLines = Callable[[Translator, bool], list[str]]
 
 
 class SeenUpdates:
@@ -138,20 +144,15 @@ def welcome(context: SanadContext) -> str:
     )
 
 
-def help_lines(context: SanadContext) -> str:
-    """What a family can do."""
-    t = context.t
-    return "\n".join(
-        [
-            t.raw("/apply: apply for support (about five minutes)"),
-            t.raw("/status: follow your applications"),
-            t.raw("/volunteer: volunteer with the committee"),
-            t.raw("/tasks and /mytasks: tasks for volunteers"),
-            t.raw("/language: change the language"),
-            t.raw("/cancel: cancel what you are doing"),
-            t.raw("/help: show this message"),
-        ]
-    )
+def help_lines(context: SanadContext, *, committee: bool = False) -> str:
+    """What anybody can do here, or (``committee``) what only members can.
+
+    The lines come from the command table (handlers/commands.py), which :func:`handlers.register`
+    hands over in ``bot_data``: the table names this module's handlers, so this module cannot
+    import it.
+    """
+    lines: HelpLines = context.bot_data[HELP_LINES]
+    return "\n".join(lines(context.t, committee))
 
 
 async def help_command(update: Update, context: SanadContext) -> None:
@@ -179,19 +180,7 @@ async def help_command(update: Update, context: SanadContext) -> None:
                 "Every view is recorded."
             )
         )
-        parts.append(
-            "\n".join(
-                [
-                    t.raw("/cases: cases by status"),
-                    t.raw("/case REF: a case in full, with its actions"),
-                    t.raw("/note REF: an internal note on a case"),
-                    t.raw("/audit REF: the history of a case"),
-                    t.raw("/export: the cases as a spreadsheet (CSV)"),
-                    t.raw("/stats: statistics and a chart"),
-                    t.raw("/newtask: publish a task to volunteers"),
-                ]
-            )
-        )
+        parts.append(help_lines(context, committee=True))
     await reply(update, "\n\n".join(parts))
     await resume_hint(update, context)
 

@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 import io
+import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.errors import FormError
-from bot.forms import FORMS_DIR, extract_form, load_form, parse_form
+from bot.forms import (
+    AREAS,
+    CHILDREN,
+    DESCRIPTION,
+    FORMS_DIR,
+    HOUSEHOLD_SIZE,
+    NAME,
+    REQUIRED_ROLES,
+    ROLE_KINDS,
+    SITUATION,
+    SKILLS,
+    SUPPORT,
+    URGENCY,
+    extract_form,
+    load_form,
+    parse_form,
+)
 from bot.intake import REVIEW, Draft, advance, edit, go_back
 
 FORM = load_form()
@@ -142,3 +160,79 @@ def test_typed_answers_must_fit_in_one_message() -> None:
     ]
     with pytest.raises(FormError, match="one Telegram message"):
         parse_form({"form": {"id": "f"}, "steps": steps})
+
+
+VOLUNTEER = load_form("volunteer")
+
+
+def test_shipped_forms_declare_the_roles_the_code_reads() -> None:
+    assert FORM.roles == {
+        SITUATION: "situation",
+        SUPPORT: "support",
+        HOUSEHOLD_SIZE: "household_size",
+        CHILDREN: "children",
+        URGENCY: "urgency",
+        DESCRIPTION: "description",
+    }
+    assert VOLUNTEER.roles == {NAME: "name", SKILLS: "skills", AREAS: "areas"}
+    for form in (FORM, VOLUNTEER):
+        assert set(REQUIRED_ROLES[form.id]) <= set(form.roles)
+        for role in form.roles:
+            assert form.role(role).kind == ROLE_KINDS[role]
+    assert FORM.role(SUPPORT) is FORM.step("support")
+    assert FORM.role_id(CHILDREN) == "children"
+
+
+def test_answers_by_role() -> None:
+    answers = {"household_size": 4, "children": 2, "name": "N"}
+    assert FORM.by_role(answers) == {HOUSEHOLD_SIZE: 4, CHILDREN: 2}
+
+
+def test_a_role_the_form_does_not_declare_is_an_error() -> None:
+    with pytest.raises(FormError, match="the form volunteer has no step with the role support"):
+        VOLUNTEER.role(SUPPORT)
+
+
+def intake_toml(roles: str) -> dict[str, Any]:
+    """The shipped intake form with its [form.roles] table replaced by ``roles``."""
+    text = (FORMS_DIR / "intake.toml").read_text()
+    start = text.index("\n[form.roles]\n")
+    end = text.index("[[steps]]")
+    return tomllib.loads(text[:start] + "[form.roles]\n" + roles + "\n" + text[end:])
+
+
+def test_the_shipped_intake_form_parses_again() -> None:
+    roles = "\n".join(f'{role} = "{step}"' for role, step in FORM.roles.items())
+    assert parse_form(intake_toml(roles)) == FORM
+
+
+@pytest.mark.parametrize("missing", REQUIRED_ROLES["intake"])
+def test_a_form_lacking_a_required_role_is_refused(missing: str) -> None:
+    roles = "\n".join(f'{role} = "{step}"' for role, step in FORM.roles.items() if role != missing)
+    with pytest.raises(FormError, match=f"the form intake lacks the role {missing}"):
+        parse_form(intake_toml(roles))
+
+
+def test_a_form_without_roles_is_refused_at_load(tmp_path: Path) -> None:
+    text = (FORMS_DIR / "volunteer.toml").read_text()
+    start = text.index("\n[form.roles]\n")
+    (tmp_path / "volunteer.toml").write_text(text[: start + 1] + text[text.index("[[steps]]") :])
+    with pytest.raises(FormError, match="the form volunteer lacks the role name"):
+        load_form("volunteer", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("roles", "problem"),
+    [
+        ('support = "nonexistent"', "the role support names no step"),
+        ('support = "urgency"', "the role support needs a multi step, not the choice step"),
+        ('household = "household_size"', "unknown role household"),
+    ],
+)
+def test_roles_must_name_a_step_of_the_right_kind(roles: str, problem: str) -> None:
+    with pytest.raises(FormError, match=problem):
+        parse_form(intake_toml(roles))
+
+
+def test_a_form_of_another_id_needs_no_role() -> None:
+    assert parse_form(BASE).roles == {}
