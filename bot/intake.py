@@ -19,6 +19,7 @@ from bot import workflow
 from bot.crypto import Cipher
 from bot.errors import Invalid
 from bot.forms import Answers, Form, Step
+from bot.kinds import Kind
 from bot.storage import Database, drafts, outbox, people, utcnow
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
@@ -220,6 +221,6 @@ class IntakeService:
             self._cache.pop(user_id, None)
             await audit_log.record(conn, "case_submitted", actor_id=user_id, case_id=case.id)
             if committee_chat_id is not None:
-                await outbox.enqueue(conn, "committee_card", committee_chat_id, case_id=case.id)
+                await outbox.enqueue(conn, Kind.COMMITTEE_CARD, committee_chat_id, case_id=case.id)
         self._remember(user_id, None)
         return case

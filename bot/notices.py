@@ -20,7 +20,7 @@ from bot.buttons import CardPress, FamilyAnswerPress, TaskAnswer
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery, Outgoing
-from bot.forms import Form
+from bot.forms import NAME, Form
 from bot.i18n import I18n, Translator
 from bot.kinds import Kind
 from bot.people import PeopleService
@@ -244,7 +244,7 @@ async def task_followup(src: Sources, item: outbox.Item) -> Outgoing | None:
 async def _volunteer_name(src: Sources, t: Translator, payload: Mapping[str, Any]) -> str:
     """The volunteer's name from their profile, or "A volunteer" once it is erased."""
     profile = await src.volunteers.get(int(payload["volunteer"]))
-    name = profile.personal.get("name") if profile else None
+    name = profile.personal.get(src.forms["volunteer"].role_id(NAME)) if profile else None
     return str(name) if name else t.raw("A volunteer")
 
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.crypto import Cipher
+from bot.kinds import Kind
 from bot.storage import (
     Connection,
     Database,
@@ -116,7 +117,7 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
     await requests.delete_for_case(conn, case_id)
     await notes.delete_for_case(conn, case_id)
     if committee_chat_id is not None:
-        await outbox.enqueue(conn, "card_update", committee_chat_id, case_id=case_id)
+        await outbox.enqueue(conn, Kind.CARD_UPDATE, committee_chat_id, case_id=case_id)
 
 
 # --- Kept only for handlers/privacy.py until it calls PrivacyService (switched at merge;

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from bot import workflow
 from bot.crypto import Cipher
 from bot.errors import CaseNotFound
+from bot.kinds import Kind
 from bot.storage import Connection, Database, outbox, reminders, sessions, utcnow
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
@@ -166,7 +167,7 @@ class ReviewService:
 
     async def _card_update(self, conn: Connection, case_id: int) -> None:
         if self.committee_chat_id is not None:
-            await outbox.enqueue(conn, "card_update", self.committee_chat_id, case_id=case_id)
+            await outbox.enqueue(conn, Kind.CARD_UPDATE, self.committee_chat_id, case_id=case_id)
 
     async def refresh_card(self, case: Case) -> bool:
         """Queue an update of the case's card in the committee group; False if there is
@@ -183,7 +184,7 @@ class ReviewService:
         if case.user_id is not None:
             payload = self.cipher.encrypt_json({"notice": notice, **extra})
             await outbox.enqueue(
-                conn, "family_notice", case.user_id, case_id=case.id, payload=payload
+                conn, Kind.FAMILY_NOTICE, case.user_id, case_id=case.id, payload=payload
             )
 
     async def take(self, ref: str, member_id: int, member_name: str) -> Case:
@@ -245,7 +246,7 @@ class ReviewService:
             await self._card_update(conn, case.id)
             if decision.until is not None:
                 due = datetime.combine(decision.until, time(REMINDER_HOUR), tzinfo=self.tz)
-                await reminders.add(conn, "support_end", due, case_id=case.id)
+                await reminders.add(conn, Kind.SUPPORT_END, due, case_id=case.id)
         return case
 
     async def close(self, ref: str, member_id: int) -> Case:
@@ -315,7 +316,7 @@ class ReviewService:
             await audit_log.record(conn, "info_answered", actor_id=family_id, case_id=case.id)
             await outbox.enqueue(
                 conn,
-                "member_notice",
+                Kind.MEMBER_NOTICE,
                 pending.member_id,
                 case_id=case.id,
                 payload=self.cipher.encrypt_json({"request": request_id}),

@@ -63,7 +63,9 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     db = Database(settings.database_path)
     await db.open()
     review = ReviewService(db, cipher, settings.committee_chat_id, settings.tz)
-    tasks = TaskService(db, cipher, settings.reminder_offsets, settings.committee_chat_id)
+    tasks = TaskService(
+        db, cipher, settings.reminder_offsets, settings.committee_chat_id, forms["volunteer"]
+    )
     people = PeopleService(db)
     volunteers = VolunteerService(db, cipher)
     delivery = Delivery(db, bot)

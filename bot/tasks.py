@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.crypto import Cipher
+from bot.forms import AREAS, SKILLS, Form, load_form
+from bot.kinds import Kind
 from bot.storage import (
     Connection,
     Database,
@@ -58,18 +60,22 @@ class TaskService:
         cipher: Cipher,
         offsets: tuple[timedelta, ...] = (),
         committee_chat_id: int | None = None,
+        volunteer_form: Form | None = None,
     ) -> None:
         self.db = db
         self.cipher = cipher
         self.offsets = offsets
         self.committee_chat_id = committee_chat_id
+        # Which answers of the volunteer form hold the skills and the areas.
+        form = volunteer_form or load_form("volunteer")
+        self._skills, self._areas = form.role_id(SKILLS), form.role_id(AREAS)
 
     async def _remind(self, conn: Connection, task_id: int, volunteer: int) -> None:
         """The volunteer's reminders: before the start (REMINDER_OFFSETS), and after it."""
         starts, duration = await task_repo.timing(conn, task_id)
         now = utcnow()
-        dues = [("task_reminder", max(starts - offset, now)) for offset in self.offsets]
-        dues.append(("task_followup", starts + timedelta(minutes=duration)))
+        dues = [(Kind.TASK_REMINDER, max(starts - offset, now)) for offset in self.offsets]
+        dues.append((Kind.TASK_FOLLOWUP, starts + timedelta(minutes=duration)))
         for kind, due in dues:
             await reminders.add(conn, kind, due, task_id=task_id, volunteer_id=volunteer)
 
@@ -90,7 +96,7 @@ class TaskService:
             status, starts_at, mine = state
             if status != OPEN or mine != ACCEPTED:
                 return True
-            if claimed.kind == "task_reminder" and starts_at <= utcnow():
+            if claimed.kind == Kind.TASK_REMINDER and starts_at <= utcnow():
                 await reminders.skip(conn, reminder_id)
                 log.info("Reminder %d skipped: its task has started", reminder_id)
                 return True
@@ -107,7 +113,7 @@ class TaskService:
             task_id = await task_repo.cancel(conn, ref)
             if task_id is None:
                 return None
-            await self._tell_holders(conn, task_id, "task_cancelled")
+            await self._tell_holders(conn, task_id, Kind.TASK_CANCELLED)
             await reminders.drop_for_task(conn, task_id)
             await audit.record(
                 conn, "task_cancelled", actor_id=member_id, detail=f"task {task_id}"
@@ -145,7 +151,7 @@ class TaskService:
                 await reminders.drop_for_task(conn, task.id)
                 for volunteer in await assignments.accepted(conn, task.id):
                     await self._remind(conn, task.id, volunteer)
-            await self._tell_holders(conn, task.id, "task_changed")
+            await self._tell_holders(conn, task.id, Kind.TASK_CHANGED)
             await audit.record(conn, "task_changed", actor_id=member_id, detail=f"task {task.id}")
         return await self.get(ref)
 
@@ -176,7 +182,7 @@ class TaskService:
             if outcome in OUTCOMES_TOLD:
                 await outbox.enqueue(
                     conn,
-                    "task_outcome",
+                    Kind.TASK_OUTCOME,
                     creator_id,
                     task_id=task_id,
                     payload=self.cipher.encrypt_json(
@@ -198,7 +204,7 @@ class TaskService:
         return [
             user_id
             for user_id, answers in await volunteer_repo.active_reachable(self.db)
-            if fits(skill, area, answers.get("skills", []), answers.get("areas", []))
+            if fits(skill, area, answers.get(self._skills, []), answers.get(self._areas, []))
         ]
 
     async def publish(
@@ -237,7 +243,7 @@ class TaskService:
                 case_id=case_id,
             )
             for volunteer in volunteers:
-                await outbox.enqueue(conn, "task_offer", volunteer, task_id=task_id)
+                await outbox.enqueue(conn, Kind.TASK_OFFER, volunteer, task_id=task_id)
             await audit.record(
                 conn,
                 "task_published",
@@ -290,7 +296,7 @@ class TaskService:
             if creator is not None:
                 await outbox.enqueue(
                     conn,
-                    "task_dropout",
+                    Kind.TASK_DROPOUT,
                     creator,
                     task_id=task_id,
                     payload=self.cipher.encrypt_json({"volunteer": volunteer_id}),
@@ -309,7 +315,7 @@ class TaskService:
             if volunteer is None:
                 break
             await assignments.promote(conn, task_id, volunteer)
-            await outbox.enqueue(conn, "task_promoted", volunteer, task_id=task_id)
+            await outbox.enqueue(conn, Kind.TASK_PROMOTED, volunteer, task_id=task_id)
             await self._remind(conn, task_id, volunteer)
             first = first or volunteer
         return first
