@@ -21,7 +21,20 @@ from telegram.ext import (
 )
 
 from bot.context import SanadContext
-from handlers import committee, common, intake, privacy, reports, review, tasks, volunteers
+from handlers import (
+    committee,
+    common,
+    decisions,
+    form_walk,
+    intake,
+    privacy,
+    questions,
+    reports,
+    sessions,
+    task_wizard,
+    tasks,
+    volunteers,
+)
 from handlers.util import private_button
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -30,8 +43,8 @@ NEW_MESSAGE = filters.UpdateType.MESSAGE
 
 async def private_message(update: Update, context: SanadContext) -> None:
     """Anything sent in private that is not a command: a pending interaction, else the intake."""
-    if not await review.route_session(update, context):
-        await intake.intake_message(update, context)
+    if not await sessions.route_session(update, context):
+        await form_walk.form_message(update, context)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -51,10 +64,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CommandHandler("mydata", privacy.mydata_command, filters=PRIVATE),
         CommandHandler("delete_my_data", privacy.delete_command, filters=PRIVATE),
         CommandHandler("mytasks", tasks.mytasks_command, filters=PRIVATE),
-        CommandHandler("newtask", tasks.newtask_command),
+        CommandHandler("newtask", task_wizard.newtask_command),
         CommandHandler("task", tasks.task_command),
         CommandHandler("case", committee.case_command),
-        CommandHandler("note", review.note_command),
+        CommandHandler("note", questions.note_command),
         CommandHandler("cases", reports.cases_command),
         CommandHandler("audit", reports.audit_command),
         CommandHandler("export", reports.export_command),
@@ -62,17 +75,17 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(private_button(common.language_chosen), pattern=r"^lang:"),
         CallbackQueryHandler(private_button(intake.consent_choice), pattern=r"^ic:"),
         CallbackQueryHandler(private_button(intake.apply_choice), pattern=r"^ap:"),
-        CallbackQueryHandler(private_button(intake.cancel_choice), pattern=r"^cx:"),
-        CallbackQueryHandler(private_button(intake.intake_button), pattern=r"^in:"),
+        CallbackQueryHandler(private_button(form_walk.cancel_choice), pattern=r"^cx:"),
+        CallbackQueryHandler(private_button(form_walk.form_button), pattern=r"^in:"),
         CallbackQueryHandler(private_button(volunteers.volunteer_button), pattern=r"^vo:"),
         CallbackQueryHandler(private_button(tasks.task_answer), pattern=r"^tk:"),
         CallbackQueryHandler(private_button(privacy.delete_button), pattern=r"^pd:"),
-        CallbackQueryHandler(tasks.task_button, pattern=r"^tw:"),
+        CallbackQueryHandler(task_wizard.task_button, pattern=r"^tw:"),
         CallbackQueryHandler(tasks.manage_button, pattern=r"^tm:"),
         CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
-        CallbackQueryHandler(review.card_action, pattern=r"^cv:"),
-        CallbackQueryHandler(review.wizard_button, pattern=r"^rv:"),
-        CallbackQueryHandler(private_button(review.answer_button), pattern=r"^fa:"),
+        CallbackQueryHandler(decisions.card_action, pattern=r"^cv:"),
+        CallbackQueryHandler(decisions.wizard_button, pattern=r"^rv:"),
+        CallbackQueryHandler(private_button(questions.answer_button), pattern=r"^fa:"),
         CallbackQueryHandler(reports.cases_button, pattern=r"^cl:"),
         CallbackQueryHandler(reports.export_button, pattern=r"^ex:"),
         CallbackQueryHandler(common.stale_button),

@@ -15,7 +15,7 @@ from bot import render
 from bot.context import SanadContext
 from bot.storage import audit
 from bot.storage import cases as case_repo
-from handlers.review import case_from_args, committee_gate, member_t
+from handlers.members import case_from_args, committee_gate, member_t
 
 log = logging.getLogger(__name__)
 

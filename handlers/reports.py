@@ -16,7 +16,7 @@ from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
 from bot.text import whole_number
 from bot.workflow import STATUSES
-from handlers.review import case_from_args, committee_gate, member_press, to_member
+from handlers.members import case_from_args, committee_gate, member_press, to_member
 from handlers.util import on_text, own_chat
 
 log = logging.getLogger(__name__)
