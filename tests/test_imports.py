@@ -34,7 +34,7 @@ LOCAL_IMPORTS_ALLOWED = {
 
 
 def _modules() -> dict[str, Path]:
-    found = {}
+    found: dict[str, Path] = {}
     for package in PACKAGES:
         for path in sorted((ROOT / package).rglob("*.py")):
             name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
@@ -60,7 +60,7 @@ def _graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in modules.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        deps = set()
+        deps: set[str] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 is_package = path.name == "__init__.py"
