@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.context import SanadContext
 from handlers import (
+    cards,
     committee,
     common,
     decisions,
@@ -83,7 +84,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(task_wizard.task_button, pattern=r"^tw:"),
         CallbackQueryHandler(tasks.manage_button, pattern=r"^tm:"),
         CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
-        CallbackQueryHandler(decisions.card_action, pattern=r"^cv:"),
+        CallbackQueryHandler(cards.card_action, pattern=r"^cv:"),
         CallbackQueryHandler(decisions.wizard_button, pattern=r"^rv:"),
         CallbackQueryHandler(private_button(questions.answer_button), pattern=r"^fa:"),
         CallbackQueryHandler(reports.cases_button, pattern=r"^cl:"),

@@ -1,17 +1,15 @@
-"""The committee decides: the buttons of a case card, and the approve, renew and decline wizard.
+"""The committee decides: the approve, renew and decline wizard, opened from a case card.
 
-A card button (cv:<action>:<ref>) either moves the case at once (take, close, reopen) or starts
-a wizard in the member's private chat (approve, renew, decline, and ask, whose steps live in
-handlers/questions.py). The wizard's buttons are rv:<verb>:<arg>; its state is the member's
-session, and the decision is stored in the same transaction that ends it.
+Its buttons are rv:<verb>:<arg>, in the member's private chat; its state is the member's
+session, saved after every step, and the decision is stored in the same transaction that ends
+it, so a crash keeps either the open wizard or the decision.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import date
 
 from telegram import InlineKeyboardMarkup, Update
@@ -22,20 +20,16 @@ from bot.context import SanadContext
 from bot.errors import CaseNotFound
 from bot.i18n import Translator, escape
 from bot.render import DECLINE_REASONS, button, field
-from bot.review import PERIOD_MONTHS, Decision, ReviewService
-from bot.storage import outbox
+from bot.review import PERIOD_MONTHS, Decision
 from bot.storage.cases import Case
 from bot.text import whole_number
 from handlers.members import (
-    Press,
-    alert,
     member_name,
     member_press,
     member_t,
     moved_on,
-    send_private,
 )
-from handlers.questions import MESSAGE_LIMIT, PREFIX, first_question, question_screen
+from handlers.questions import MESSAGE_LIMIT, PREFIX
 from handlers.sessions import Session, forget_session, load_session, route, save_session
 from handlers.util import close_buttons, own_chat, reply
 from handlers.validators import checked_text, typed_date
@@ -49,94 +43,19 @@ TITLES: dict[str, Callable[[Translator, str], str]] = {
     workflow.RENEW: lambda t, ref: t("Renew the support of case {ref}", ref=ref),
     workflow.DECLINE: lambda t, ref: t("Decline case {ref}", ref=ref),
 }
-CaseScreen = Callable[[Translator, SanadContext, Case, Session], tuple[str, InlineKeyboardMarkup]]
 
 
-# --- card actions ---------------------------------------------------------------------------
+# --- the wizard's first step and screen ----------------------------------------------------
 
 
-async def card_action(update: Update, context: SanadContext) -> None:
-    """A committee button: cv:<action>:<ref>."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    parts = update.callback_query.data.split(":")
-    action, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    press = await member_press(update, context, ref or None, private_only=False)
-    if press is None:
-        return
-    query, t = press.query, press.t
-    try:
-        case = await context.services.review.get(ref)
-    except CaseNotFound:
-        await query.answer(t.raw("This case no longer exists."), show_alert=True)
-        return
-    card_press = CARD_PRESSES.get(action)
-    if card_press is None:
-        await query.answer(t.raw("This button no longer works."))
-        return
-    if action not in workflow.allowed(case.status):
-        await query.answer(alert(moved_on(t, context, case)), show_alert=True)
-        await refresh_card(context, case)
-        return
-    await card_press(update, context, press, case)
-
-
-CardPress = Callable[[Update, SanadContext, Press, Case], Awaitable[None]]
-Change = Callable[[ReviewService, Update, str, int], Awaitable[Case]]
-
-
-def _transition(change: Change) -> CardPress:
-    """A card action that moves the case at once, and says where it is now."""
-
-    async def apply(update: Update, context: SanadContext, press: Press, case: Case) -> None:
-        query, t, review = press.query, press.t, context.services.review
-        try:
-            case = await change(review, update, press.arg, press.member)
-        except workflow.InvalidTransition:
-            case = await review.get(press.arg)
-            await query.answer(alert(moved_on(t, context, case)), show_alert=True)
-            return
-        await query.answer(
-            alert(t("Done: the case is now {status}.", status=render.status_label(t, case.status)))
-        )
-        context.services.delivery.kick()
-
-    return apply
-
-
-@dataclass(frozen=True)
-class WizardStart:
-    """A card action that opens a wizard in the member's private chat."""
-
-    first: Callable[[str, Case], Session]
-    screen: CaseScreen
-
-    async def __call__(
-        self, update: Update, context: SanadContext, press: Press, case: Case
-    ) -> None:
-        query, member, t = press.query, press.member, press.t
-        session = self.first(press.verb, case)
-        await save_session(context, member, session)
-        text, markup = self.screen(t, context, case, session)
-        if not await send_private(context, member, text, markup):
-            await forget_session(context, member)
-            await query.answer(
-                t.raw(
-                    "I cannot write to you yet: open a private chat with me, "
-                    "press Start, then press the button again."
-                ),
-                show_alert=True,
-            )
-            return
-        await query.answer(t.raw("I sent you the next step in our private chat."))
-
-
-def _support_first(kind: str, case: Case) -> Session:
+def support_first(kind: str, case: Case) -> Session:
     """Approve or renew: the support step, with what was approved or asked for preselected."""
     support = (case.decision or {}).get("support") or case.answers.get("support", [])
     return {"kind": kind, "ref": case.ref, "step": "support", "support": list(support)}
 
 
-def _reason_first(kind: str, case: Case) -> Session:
+def reason_first(kind: str, case: Case) -> Session:
+    """Decline: the reason step."""
     return {"kind": kind, "ref": case.ref, "step": "reason"}
 
 
@@ -146,32 +65,6 @@ def decision_screen(
     """The decision wizard's current question, titled with the case (rv:<verb>:<arg>)."""
     title = TITLES[session["kind"]](t, t.isolate(case.ref))
     return DECISIONS.screen(t, context, session, title)
-
-
-# What a member may do from a card or a reminder ("answer" is the family's, not a button).
-CARD_PRESSES: dict[str, CardPress] = {
-    workflow.TAKE: _transition(
-        lambda review, update, ref, member: review.take(ref, member, member_name(update))
-    ),
-    workflow.APPROVE: WizardStart(_support_first, decision_screen),
-    workflow.DECLINE: WizardStart(_reason_first, decision_screen),
-    workflow.ASK: WizardStart(lambda _kind, case: first_question(case), question_screen),
-    workflow.CLOSE: _transition(lambda review, update, ref, member: review.close(ref, member)),
-    workflow.REOPEN: _transition(lambda review, update, ref, member: review.reopen(ref, member)),
-    workflow.RENEW: WizardStart(_support_first, decision_screen),
-}
-
-
-async def refresh_card(context: SanadContext, case: Case) -> None:
-    """Queue an update of the card and send it."""
-    services = context.services
-    if services.settings.committee_chat_id is None:
-        return
-    async with services.db.transaction() as conn:
-        await outbox.enqueue(
-            conn, "card_update", services.settings.committee_chat_id, case_id=case.id
-        )
-    services.delivery.kick()
 
 
 # --- the wizard's steps ---------------------------------------------------------------------

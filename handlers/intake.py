@@ -13,6 +13,7 @@ from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot import render
 from bot.context import SanadContext
+from bot.i18n import Markup
 from bot.intake import Draft
 from bot.render import bold, button
 from bot.storage import cases
@@ -75,7 +76,7 @@ async def apply_command(update: Update, context: SanadContext) -> None:
                 "Your applications {refs} are still being reviewed by the committee. Do you "
                 "want to submit another, separate application?",
                 len(open_cases),
-                refs=render.Markup(refs),
+                refs=Markup(refs),
             ),
             reply_markup=InlineKeyboardMarkup(
                 [
@@ -193,7 +194,7 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
                 t(
                     "Your reference is {ref}. Please keep it: "
                     "the committee may ask for it on the phone.",
-                    ref=render.Markup(bold(t.isolate(case.ref))),
+                    ref=Markup(bold(t.isolate(case.ref))),
                 ),
                 t.raw(
                     "The committee studies every case carefully and in confidence. "

@@ -10,7 +10,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot import render, reports
 from bot.context import SanadContext
-from bot.i18n import N_, Translator, escape
+from bot.i18n import N_, Markup, Translator, escape
 from bot.render import bold, button
 from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
@@ -157,7 +157,7 @@ async def audit_command(update: Update, context: SanadContext) -> None:
                 "• {date}: {event}, {who}",
                 date=t.datetime(entry.at, tz),
                 event=what,
-                who=render.Markup(who),
+                who=Markup(who),
             )
         )
     for chunk in render.chunks(lines):
