@@ -33,7 +33,7 @@ from handlers.questions import MESSAGE_LIMIT, PREFIX
 from handlers.sessions import Session, forget_session, load_session, route, save_session
 from handlers.util import close_buttons, own_chat, reply
 from handlers.validators import checked_text, typed_date
-from handlers.wizard import Outcome, Rows, Wizard, WizardStep, cancel_button
+from handlers.wizard import Outcome, Parts, Wizard, WizardStep, cancel_button
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,7 @@ def decision_screen(
 # --- the wizard's steps ---------------------------------------------------------------------
 
 
-def _support_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _support_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     support = context.services.form.step("support")
     assert support is not None
     rows = [
@@ -91,9 +89,7 @@ def _support_screen(
     return [t.raw("Which support is approved? The family's request is preselected.")], rows
 
 
-def _period_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _period_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     months = [
         button(t.plural("{n} month", "{n} months", m), PREFIX, "p", m) for m in PERIOD_MONTHS
     ]
@@ -105,14 +101,12 @@ def _period_screen(
     return [t.raw("For how long?")], rows
 
 
-def _date_screen(t: Translator, context: SanadContext, session: Session) -> tuple[list[str], Rows]:
+def _date_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     lines = [t.raw("Send the end date as year-month-day, for example 2027-03-31.")]
     return lines, [[cancel_button(t, PREFIX)]]
 
 
-def _reason_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _reason_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     rows = [
         [button(t.raw(label), PREFIX, "r", reason)] for reason, label in DECLINE_REASONS.items()
     ]
@@ -120,18 +114,14 @@ def _reason_screen(
     return [t.raw("Why is the application declined?")], rows
 
 
-def _message_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _message_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     lines = [
         t.raw("Write a message for the family (it will be sent as you write it), or press Skip.")
     ]
     return lines, [[cancel_button(t, PREFIX), button(t.raw("Skip"), PREFIX, "skip", "")]]
 
 
-def _confirm_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _confirm_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     rows = [[cancel_button(t, PREFIX), button(t.raw("✅ Confirm"), PREFIX, "ok", "")]]
     return confirm_lines(t, context, session), rows
 

@@ -21,7 +21,7 @@ from handlers.members import case_from_args, committee_gate, member_t, moved_on,
 from handlers.sessions import Session, forget_session, route, save_session
 from handlers.util import reply, voice_answer
 from handlers.validators import checked_text
-from handlers.wizard import Outcome, Rows, Wizard, WizardStep, cancel_button
+from handlers.wizard import Outcome, Parts, Rows, Wizard, WizardStep, cancel_button
 
 MESSAGE_LIMIT = 1000
 NOTE_LIMIT = 2000
@@ -51,7 +51,7 @@ def question_screen(
 def _prompt(text: str) -> Callable[[Translator, SanadContext, Session], tuple[list[str], Rows]]:
     """A screen that only asks for text (marked with N_, translated when shown), with Cancel."""
 
-    def screen(t: Translator, context: SanadContext, session: Session) -> tuple[list[str], Rows]:
+    def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
         return [t.raw(text)], [[cancel_button(t, PREFIX)]]
 
     return screen

@@ -26,7 +26,7 @@ from handlers.members import committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, load_session, route, save_session
 from handlers.util import reply
 from handlers.validators import button_time, checked_text, typed_date, typed_time
-from handlers.wizard import Action, Outcome, Rows, Screen, Wizard, WizardStep, cancel_button
+from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,7 @@ def preview_lines(t: Translator, context: SanadContext, session: Session) -> lis
 def _screen(build: Screen) -> Screen:
     """Every screen of the wizard ends with Cancel."""
 
-    def screen(t: Translator, context: SanadContext, session: Session) -> tuple[list[str], Rows]:
+    def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
         lines, rows = build(t, context, session)
         return lines, [*rows, [cancel_button(t, PREFIX)]]
 
@@ -104,7 +104,7 @@ def _screen(build: Screen) -> Screen:
 def _options_screen(step_id: str, verb: str) -> Screen:
     """The options of the volunteer form's ``step_id`` (skills, areas), two per row."""
 
-    def screen(t: Translator, context: SanadContext, session: Session) -> tuple[list[str], Rows]:
+    def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
         source = volunteer_form(context).step(step_id)
         assert source is not None
         question = t.raw("Which skill is needed?") if verb == "s" else t.raw("In which area?")
@@ -114,15 +114,11 @@ def _options_screen(step_id: str, verb: str) -> Screen:
     return screen
 
 
-def _title_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _title_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     return [t.raw("Send a short title, for example: Drive a family to the hospital.")], []
 
 
-def _description_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _description_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     text = t.raw(
         "Describe the task for the volunteers. Do not write the family's "
         "name, phone or situation: volunteers see exactly what you write."
@@ -130,38 +126,32 @@ def _description_screen(
     return [text], []
 
 
-def _day_screen(t: Translator, context: SanadContext, session: Session) -> tuple[list[str], Rows]:
+def _day_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     row = [button(t.raw("Today"), PREFIX, "d", 0), button(t.raw("Tomorrow"), PREFIX, "d", 1)]
     return [t.raw("Which day? Press a button or send a date like 2027-03-31.")], [row]
 
 
-def _time_screen(t: Translator, context: SanadContext, session: Session) -> tuple[list[str], Rows]:
+def _time_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     row = [button(q, PREFIX, "t", q.replace(":", "")) for q in QUICK_TIMES]
     return [t.raw("At what time? Press a button or send a time like 14:30.")], [row]
 
 
-def _duration_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _duration_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     row = [button(t.plural("{n} minute", "{n} minutes", m), PREFIX, "u", m) for m in DURATIONS]
     return [t.raw("How long will it take?")], [row]
 
 
-def _needed_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _needed_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     row = [button(t.number(n), PREFIX, "n", n) for n in range(1, 7)]
     return [t.raw("How many volunteers are needed? Press a number or send it.")], [row]
 
 
-def _case_screen(t: Translator, context: SanadContext, session: Session) -> tuple[list[str], Rows]:
+def _case_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     row = [button(t.raw("Skip"), PREFIX, "c", "")]
     return [t.raw("Which case does it serve? Send its reference, or press Skip.")], [row]
 
 
-def _preview_screen(
-    t: Translator, context: SanadContext, session: Session
-) -> tuple[list[str], Rows]:
+def _preview_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     return preview_lines(t, context, session), [[button(t.raw("📣 Publish"), PREFIX, "p", "")]]
 
 

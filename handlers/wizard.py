@@ -21,7 +21,9 @@ from bot.render import bold, button
 
 Session = dict[str, Any]
 Rows = list[list[InlineKeyboardButton]]
-Screen = Callable[[Translator, SanadContext, Session], tuple[list[str], Rows]]
+# A step's screen: its lines of text and its rows of buttons.
+Parts = tuple[list[str], Rows]
+Screen = Callable[[Translator, SanadContext, Session], Parts]
 # What a press does with the button's argument, or a text with what was typed.
 Action = Callable[[Update, SanadContext, Session, str], Awaitable["Outcome"]]
 
