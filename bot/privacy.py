@@ -118,19 +118,3 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
     await notes.delete_for_case(conn, case_id)
     if committee_chat_id is not None:
         await outbox.enqueue(conn, Kind.CARD_UPDATE, committee_chat_id, case_id=case_id)
-
-
-# --- Kept only for handlers/privacy.py until it calls PrivacyService (switched at merge;
-# --- then delete these two).
-
-
-async def collect(db: Database, cipher: Cipher, user_id: int) -> Stored:
-    """PrivacyService.collect, for callers not switched yet."""
-    return await PrivacyService(db, cipher, TaskService(db, cipher), None).collect(user_id)
-
-
-async def erase(
-    db: Database, tasks: TaskService, user_id: int, committee_chat_id: int | None
-) -> int:
-    """PrivacyService.erase, for callers not switched yet."""
-    return await PrivacyService(db, tasks.cipher, tasks, committee_chat_id).erase(user_id)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot import workflow
 from bot.forms import AREAS, CHILDREN, HOUSEHOLD_SIZE, SKILLS, SUPPORT, Answers, Form, Step
 from bot.i18n import N_, Markup, Translator, escape
 from bot.intake import REVIEW, Draft
@@ -234,7 +235,7 @@ def card(t: Translator, form: Form, case: Case, visible: Answers, tz: ZoneInfo) 
     return "\n".join(lines)
 
 
-CARD_ACTIONS = (
+CARD_BUTTONS = (
     ("take", N_("🙋 Take")),
     ("approve", N_("✅ Approve")),
     ("decline", N_("✖️ Decline")),
@@ -246,12 +247,10 @@ CARD_ACTIONS = (
 
 def case_keyboard(t: Translator, case: Case) -> InlineKeyboardMarkup:
     """Details and every action the case's status allows (checked again on the server)."""
-    from bot import workflow
-
     possible = workflow.allowed(case.status)
     actions = [
         button(t.raw(label), "cv", action, case.ref)
-        for action, label in CARD_ACTIONS
+        for action, label in CARD_BUTTONS
         if action in possible
     ]
     rows = [[button(t.raw("🔒 Details"), "cd", case.ref)]]

@@ -13,7 +13,7 @@ from bot.delivery import Delivery
 from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
 from bot.intake import IntakeService
-from bot.people import LanguageCache, PeopleService
+from bot.people import PeopleService
 from bot.privacy import PrivacyService
 from bot.review import ReviewService
 from bot.rotation import record_key_in_use
@@ -43,11 +43,6 @@ class Services:
     sessions: SessionService
     privacy: PrivacyService
     delivery: Delivery
-
-    @property
-    def languages(self) -> LanguageCache:
-        """Temporary: the handlers not yet switched to :attr:`people` (removed at merge)."""
-        return self.people.cache
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""

@@ -22,13 +22,18 @@ from telegram.ext import (
 
 from bot.context import SanadContext
 from handlers import (
+    cards,
     commands,
     committee,
     common,
+    decisions,
+    form_walk,
     intake,
     privacy,
+    questions,
     reports,
-    review,
+    sessions,
+    task_wizard,
     tasks,
     volunteers,
 )
@@ -40,8 +45,8 @@ NEW_MESSAGE = filters.UpdateType.MESSAGE
 
 async def private_message(update: Update, context: SanadContext) -> None:
     """Anything sent in private that is not a command: a pending interaction, else the intake."""
-    if not await review.route_session(update, context):
-        await intake.intake_message(update, context)
+    if not await sessions.route_session(update, context):
+        await form_walk.form_message(update, context)
 
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -55,17 +60,17 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         CallbackQueryHandler(private_button(common.language_chosen), pattern=r"^lang:"),
         CallbackQueryHandler(private_button(intake.consent_choice), pattern=r"^ic:"),
         CallbackQueryHandler(private_button(intake.apply_choice), pattern=r"^ap:"),
-        CallbackQueryHandler(private_button(intake.cancel_choice), pattern=r"^cx:"),
-        CallbackQueryHandler(private_button(intake.intake_button), pattern=r"^in:"),
+        CallbackQueryHandler(private_button(form_walk.cancel_choice), pattern=r"^cx:"),
+        CallbackQueryHandler(private_button(form_walk.form_button), pattern=r"^in:"),
         CallbackQueryHandler(private_button(volunteers.volunteer_button), pattern=r"^vo:"),
         CallbackQueryHandler(private_button(tasks.task_answer), pattern=r"^tk:"),
         CallbackQueryHandler(private_button(privacy.delete_button), pattern=r"^pd:"),
-        CallbackQueryHandler(tasks.task_button, pattern=r"^tw:"),
+        CallbackQueryHandler(task_wizard.task_button, pattern=r"^tw:"),
         CallbackQueryHandler(tasks.manage_button, pattern=r"^tm:"),
         CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
-        CallbackQueryHandler(review.card_action, pattern=r"^cv:"),
-        CallbackQueryHandler(review.wizard_button, pattern=r"^rv:"),
-        CallbackQueryHandler(private_button(review.answer_button), pattern=r"^fa:"),
+        CallbackQueryHandler(cards.card_action, pattern=r"^cv:"),
+        CallbackQueryHandler(decisions.wizard_button, pattern=r"^rv:"),
+        CallbackQueryHandler(private_button(questions.answer_button), pattern=r"^fa:"),
         CallbackQueryHandler(reports.cases_button, pattern=r"^cl:"),
         CallbackQueryHandler(reports.export_button, pattern=r"^ex:"),
         CallbackQueryHandler(common.stale_button),

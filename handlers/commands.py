@@ -15,7 +15,17 @@ from typing import Any
 from telegram.ext import CommandHandler, filters
 
 from bot.i18n import N_, Translator
-from handlers import committee, common, intake, privacy, reports, review, tasks, volunteers
+from handlers import (
+    committee,
+    common,
+    intake,
+    privacy,
+    questions,
+    reports,
+    task_wizard,
+    tasks,
+    volunteers,
+)
 from handlers.util import Callback
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -167,7 +177,7 @@ COMMANDS = (
     ),
     Command(
         "note",
-        review.note_command,
+        questions.note_command,
         MEMBER,
         ANY_CHAT,
         menu=N_("Add an internal note: /note REF"),
@@ -199,7 +209,7 @@ COMMANDS = (
     ),
     Command(
         "newtask",
-        tasks.newtask_command,
+        task_wizard.newtask_command,
         MEMBER,
         ANY_CHAT,
         menu=N_("Publish a task to volunteers"),

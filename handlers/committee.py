@@ -13,16 +13,10 @@ from telegram.error import Forbidden
 
 from bot import render
 from bot.context import SanadContext
-from bot.storage import audit
 from bot.storage import cases as case_repo
-from handlers.review import case_from_args, committee_gate, member_t
+from handlers.members import case_from_args, committee_gate, member_t
 
 log = logging.getLogger(__name__)
-
-
-async def _audit(context: SanadContext, action: str, actor: int, case_id: int | None) -> None:
-    async with context.services.db.transaction() as conn:
-        await audit.record(conn, action, actor_id=actor, case_id=case_id)
 
 
 async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) -> bool:
@@ -33,7 +27,7 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     """
     services = context.services
     t = member_t(context, member_id)
-    personal = case_repo.personal(services.cipher, case)
+    personal = services.review.personal(case)
     tz = services.settings.tz
     text = render.details(t, services.form, case, personal, tz)
     extra = render.decision_lines(t, services.form, case, tz)
@@ -67,7 +61,7 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
             await context.bot.send_voice(member_id, file_id, caption=caption)
     except Forbidden:
         return False
-    await _audit(context, "case_viewed", member_id, case.id)
+    await services.review.record_viewed(member_id, case)
     log.info("Case %d viewed by member %d", case.id, member_id)
     return True
 
@@ -79,9 +73,9 @@ async def details_button(update: Update, context: SanadContext) -> None:
     t = context.t
     user_id = update.effective_user.id
     ref = query.data.split(":", 1)[1]
-    case = await case_repo.by_ref(context.services.db, ref)
+    case = await context.services.review.find(ref)
     if not context.services.settings.is_member(user_id):
-        await _audit(context, "view_refused", user_id, case.id if case else None)
+        await context.services.review.record_view_refused(user_id, case)
         log.warning("Details refused to non-member %d", user_id)
         await query.answer(
             t.raw("Only committee members can see the details of a case."), show_alert=True

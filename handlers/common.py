@@ -19,7 +19,6 @@ from bot.i18n import Translator
 from bot.limits import FloodGate, Verdict
 from bot.processor import flood_gated
 from bot.render import bold, button
-from bot.storage import people
 from handlers.intake import resume_hint
 from handlers.util import on_text, own_chat, private, reply
 
@@ -61,11 +60,7 @@ async def load_person(update: Update, context: SanadContext) -> None:
     if user is None:
         return
     services = context.services
-    stored = services.languages.get(user.id)
-    if stored is None:
-        stored = await people.get_language(services.db, user.id)
-        if stored is not None:
-            services.languages[user.id] = stored
+    stored = await services.people.language(user.id)
     context.known = stored is not None
     context.lang = stored or services.i18n.match(user.language_code) or services.i18n.default
 
@@ -97,8 +92,7 @@ async def flood_gate(update: Update, context: SanadContext) -> None:
 
 async def remember_language(context: SanadContext, user_id: int, lang: str) -> None:
     """Store the person's language."""
-    await people.set_language(context.services.db, user_id, lang)
-    context.services.languages[user_id] = lang
+    await context.services.people.set_language(user_id, lang)
     context.lang = lang
     context.known = True
 
@@ -288,7 +282,7 @@ async def membership(update: Update, context: SanadContext) -> None:
     status = change.new_chat_member.status
     if change.chat.type == ChatType.PRIVATE:
         reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
-        await people.set_reachable(context.services.db, change.chat.id, reachable)
+        await context.services.people.set_reachable(change.chat.id, reachable)
         log.info("Person %d %s the bot", change.chat.id, "unblocked" if reachable else "blocked")
     elif change.chat.id == context.services.settings.committee_chat_id and status in (
         ChatMember.BANNED,

@@ -6,7 +6,7 @@ import logging
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot import privacy, render
+from bot import render
 from bot.context import SanadContext
 from bot.i18n import escape
 from bot.render import bold, button, field
@@ -20,7 +20,7 @@ async def mydata_command(update: Update, context: SanadContext) -> None:
     assert update.effective_user is not None
     t = context.t
     services = context.services
-    stored = await privacy.collect(services.db, services.cipher, update.effective_user.id)
+    stored = await services.privacy.collect(update.effective_user.id)
     if stored.empty:
         await reply(update, t.raw("Nothing is stored about you."))
         return
@@ -94,10 +94,10 @@ async def delete_button(update: Update, context: SanadContext) -> None:
         await reply(update, t.raw("Good, nothing was changed."))
         return
     user_id = update.effective_user.id
-    await privacy.erase(services.db, services.tasks, user_id, services.settings.committee_chat_id)
+    await services.privacy.erase(user_id)
     await close_buttons(query)
     services.intake.drop_cached(user_id)
-    services.languages.pop(user_id, None)
+    services.people.forget(user_id)
     log.info("A person's data was erased")
     await reply(update, t.raw("Your personal data was erased. Thank you for your trust."))
     services.delivery.kick()

@@ -10,13 +10,12 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot import render, reports
 from bot.context import SanadContext
-from bot.i18n import N_, Translator, escape
+from bot.i18n import N_, Markup, Translator, escape
 from bot.render import bold, button
-from bot.storage import audit as audit_log
 from bot.storage import cases as case_repo
 from bot.text import whole_number
 from bot.workflow import STATUSES
-from handlers.review import case_from_args, committee_gate, member_press, to_member
+from handlers.members import case_from_args, committee_gate, member_press, to_member
 from handlers.util import on_text, own_chat
 
 log = logging.getLogger(__name__)
@@ -120,9 +119,9 @@ async def _send_page(
     *,
     edit: bool,
 ) -> None:
-    db = context.services.db
-    found, total = await case_repo.page(db, status, page * PAGE, PAGE)
-    counts = await case_repo.counts_by_status(db)
+    review = context.services.review
+    found, total = await review.page(status, page * PAGE, PAGE)
+    counts = await review.counts_by_status()
     text, markup = cases_page(t, context, status, page, found, total, counts)
     query = update.callback_query
     if edit and query is not None and own_chat(query) and on_text(query):
@@ -141,7 +140,7 @@ async def audit_command(update: Update, context: SanadContext) -> None:
     )
     if case is None:
         return
-    entries = await audit_log.for_case(context.services.db, case.id)
+    entries = await context.services.review.history(case.id)
     tz = context.services.settings.tz
     lines = [bold(t("History of case {ref}", ref=t.isolate(case.ref)))]
     for entry in entries:
@@ -157,7 +156,7 @@ async def audit_command(update: Update, context: SanadContext) -> None:
                 "• {date}: {event}, {who}",
                 date=t.datetime(entry.at, tz),
                 event=what,
-                who=render.Markup(who),
+                who=Markup(who),
             )
         )
     for chunk in render.chunks(lines):
@@ -192,21 +191,18 @@ async def export_button(update: Update, context: SanadContext) -> None:
         return
     query, member, t = press.query, press.member, press.t
     services = context.services
-    every = await case_repo.every(services.db)
+    every = await services.review.every()
     stamp = datetime.now(services.settings.tz).strftime("%Y-%m-%d")
     await query.answer()
     if query.data == "ex:full":
         data = reports.export_full(t, services.form, every, services.cipher, services.settings.tz)
         name = f"sanad-cases-full-{stamp}.csv"
-        async with services.db.transaction() as conn:
-            for case in every:
-                await audit_log.record(conn, "export_full", actor_id=member, case_id=case.id)
+        await services.review.record_export(member, every, full=True)
         log.info("Full export by member %d (%d cases)", member, len(every))
     else:
         data = reports.export_anonymised(t, services.form, every, services.settings.tz)
         name = f"sanad-cases-anonymised-{stamp}.csv"
-        async with services.db.transaction() as conn:
-            await audit_log.record(conn, "export_anonymised", actor_id=member)
+        await services.review.record_export(member, every, full=False)
     await context.bot.send_document(
         member,
         InputFile(data, filename=name),
@@ -220,7 +216,7 @@ async def stats_command(update: Update, context: SanadContext) -> None:
     if t is None or update.effective_user is None:
         return
     services = context.services
-    every = await case_repo.every(services.db)
+    every = await services.review.every()
     figures = reports.stats(every, services.settings.tz)
     form = services.form
 

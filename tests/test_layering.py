@@ -36,12 +36,6 @@ SQL = re.compile(
     re.S,
 )
 
-# SQL in modules another change rewrites: switched at merge (then delete the entry; the test
-# fails while an entry finds nothing, so none outlives its SQL).
-KNOWN = {
-    ("handlers/review.py", "answer_button"),  # switched at merge: ReviewService.open_request_of
-}
-
 
 def modules() -> list[Path]:
     """Every module of bot/ and handlers/."""
@@ -93,18 +87,13 @@ def relative(path: Path) -> str:
 
 
 def test_no_sql_outside_storage() -> None:
-    outside = []
-    seen = set()
-    for path in modules():
-        if path.is_relative_to(STORAGE):
-            continue
-        for line, function, text in sql_in(path):
-            if (relative(path), function) in KNOWN:
-                seen.add((relative(path), function))
-                continue
-            outside.append(f"{relative(path)}:{line} ({function}): {text!r}")
+    outside = [
+        f"{relative(path)}:{line} ({function}): {text!r}"
+        for path in modules()
+        if not path.is_relative_to(STORAGE)
+        for line, function, text in sql_in(path)
+    ]
     assert not outside, "SQL outside bot/storage/:\n" + "\n".join(outside)
-    assert seen == KNOWN, f"no SQL left in {sorted(KNOWN - seen)}: drop them from KNOWN"
 
 
 def test_storage_is_found_by_the_check() -> None:

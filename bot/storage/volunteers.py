@@ -9,7 +9,6 @@ from typing import Any
 import aiosqlite
 
 from bot.crypto import Cipher
-from bot.storage import audit, drafts
 from bot.storage.db import Database, iso, utcnow
 
 ACTIVE = "active"
@@ -80,33 +79,3 @@ async def remove(conn: aiosqlite.Connection, user_id: int) -> bool:
     """Delete the profile and its personal data inside the caller's transaction."""
     cursor = await conn.execute("DELETE FROM volunteers WHERE user_id = ?", (user_id,))
     return cursor.rowcount == 1
-
-
-# --- Kept only for handlers/volunteers.py until it calls bot.volunteers.VolunteerService
-# --- (switched at merge; then delete these three, and the audit and drafts imports).
-
-
-async def save(
-    db: Database, cipher: Cipher, user_id: int, answers: dict[str, Any], personal: dict[str, Any]
-) -> None:
-    """VolunteerService.save, for callers not switched yet."""
-    async with db.transaction() as conn:
-        await upsert(conn, cipher, user_id, answers, personal)
-        await drafts.delete(conn, user_id)
-        await audit.record(conn, "volunteer_saved", actor_id=user_id)
-
-
-async def set_status(db: Database, user_id: int, status: str) -> bool:
-    """VolunteerService.set_status, for callers not switched yet."""
-    async with db.transaction() as conn:
-        changed = await update_status(conn, user_id, status)
-        await audit.record(conn, f"volunteer_{status}", actor_id=user_id)
-    return changed
-
-
-async def delete(db: Database, user_id: int) -> bool:
-    """VolunteerService.delete, for callers not switched yet."""
-    async with db.transaction() as conn:
-        removed = await remove(conn, user_id)
-        await audit.record(conn, "volunteer_left", actor_id=user_id)
-    return removed

@@ -1,0 +1,121 @@
+"""The buttons of a case card: cv:<action>:<ref>, pressed in the committee group or privately.
+
+An action either moves the case at once (take, close, reopen) or opens a wizard in the
+member's private chat: approve, renew and decline (handlers/decisions.py), ask
+(handlers/questions.py). The status is checked again here: a card can be older than the case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import render, workflow
+from bot.context import SanadContext
+from bot.errors import CaseNotFound
+from bot.i18n import Translator
+from bot.review import ReviewService
+from bot.storage.cases import Case
+from handlers.decisions import decision_screen, reason_first, support_first
+from handlers.members import Press, alert, member_name, member_press, moved_on, send_private
+from handlers.questions import first_question, question_screen
+from handlers.sessions import Session, forget_session, save_session
+
+CaseScreen = Callable[[Translator, SanadContext, Case, Session], tuple[str, InlineKeyboardMarkup]]
+
+
+async def card_action(update: Update, context: SanadContext) -> None:
+    """A committee button: cv:<action>:<ref>."""
+    assert update.callback_query is not None and update.callback_query.data is not None
+    parts = update.callback_query.data.split(":")
+    action, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    press = await member_press(update, context, ref or None, private_only=False)
+    if press is None:
+        return
+    query, t = press.query, press.t
+    try:
+        case = await context.services.review.get(ref)
+    except CaseNotFound:
+        await query.answer(t.raw("This case no longer exists."), show_alert=True)
+        return
+    card_press = CARD_PRESSES.get(action)
+    if card_press is None:
+        await query.answer(t.raw("This button no longer works."))
+        return
+    if action not in workflow.allowed(case.status):
+        await query.answer(alert(moved_on(t, context, case)), show_alert=True)
+        await refresh_card(context, case)
+        return
+    await card_press(update, context, press, case)
+
+
+CardPress = Callable[[Update, SanadContext, Press, Case], Awaitable[None]]
+Change = Callable[[ReviewService, Update, str, int], Awaitable[Case]]
+
+
+def _transition(change: Change) -> CardPress:
+    """A card action that moves the case at once, and says where it is now."""
+
+    async def apply(update: Update, context: SanadContext, press: Press, case: Case) -> None:
+        query, t, review = press.query, press.t, context.services.review
+        try:
+            case = await change(review, update, press.arg, press.member)
+        except workflow.InvalidTransition:
+            case = await review.get(press.arg)
+            await query.answer(alert(moved_on(t, context, case)), show_alert=True)
+            return
+        await query.answer(
+            alert(t("Done: the case is now {status}.", status=render.status_label(t, case.status)))
+        )
+        context.services.delivery.kick()
+
+    return apply
+
+
+@dataclass(frozen=True)
+class WizardStart:
+    """A card action that opens a wizard in the member's private chat."""
+
+    first: Callable[[str, Case], Session]
+    screen: CaseScreen
+
+    async def __call__(
+        self, update: Update, context: SanadContext, press: Press, case: Case
+    ) -> None:
+        query, member, t = press.query, press.member, press.t
+        session = self.first(press.verb, case)
+        await save_session(context, member, session)
+        text, markup = self.screen(t, context, case, session)
+        if not await send_private(context, member, text, markup):
+            await forget_session(context, member)
+            await query.answer(
+                t.raw(
+                    "I cannot write to you yet: open a private chat with me, "
+                    "press Start, then press the button again."
+                ),
+                show_alert=True,
+            )
+            return
+        await query.answer(t.raw("I sent you the next step in our private chat."))
+
+
+# What a member may do from a card or a reminder ("answer" is the family's, not a button).
+CARD_PRESSES: dict[str, CardPress] = {
+    workflow.TAKE: _transition(
+        lambda review, update, ref, member: review.take(ref, member, member_name(update))
+    ),
+    workflow.APPROVE: WizardStart(support_first, decision_screen),
+    workflow.DECLINE: WizardStart(reason_first, decision_screen),
+    workflow.ASK: WizardStart(lambda _kind, case: first_question(case), question_screen),
+    workflow.CLOSE: _transition(lambda review, update, ref, member: review.close(ref, member)),
+    workflow.REOPEN: _transition(lambda review, update, ref, member: review.reopen(ref, member)),
+    workflow.RENEW: WizardStart(support_first, decision_screen),
+}
+
+
+async def refresh_card(context: SanadContext, case: Case) -> None:
+    """Queue an update of the card and send it."""
+    if await context.services.review.refresh_card(case):
+        context.services.delivery.kick()

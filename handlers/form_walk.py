@@ -1,0 +1,459 @@
+"""Walking a form (data/forms/*.toml): the questions, their buttons, typed answers, the review
+screen, and leaving it. The family intake and the volunteer registration share all of it.
+
+The position and the answers live in an encrypted draft row saved after every step, so a
+restart at any moment loses nothing already answered. What submitting a finished form does
+belongs to the module of that form, which registers it with :func:`on_submit`.
+
+Buttons: in:<draft>:<step>:<verb>:<arg> for a question or the review, cx:<y|n>:<draft> for
+"do you want to cancel?".
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import (
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.error import BadRequest
+
+from bot import render
+from bot.context import SanadContext
+from bot.forms import Step
+from bot.intake import (
+    REVIEW,
+    Draft,
+    Invalid,
+    advance,
+    edit,
+    go_back,
+    validate_number,
+    validate_phone,
+    validate_text,
+)
+from bot.render import button
+from handlers.util import close_buttons, own_chat, reply, voice_answer
+
+Submit = Callable[[Update, SanadContext, Draft], Awaitable[None]]
+# What submitting a finished draft does, by form id; filled by the forms' modules.
+ON_SUBMIT: dict[str, Submit] = {}
+
+
+def on_submit(form_id: str) -> Callable[[Submit], Submit]:
+    """Register the decorated function as what submitting a draft of ``form_id`` does."""
+
+    def register(submit: Submit) -> Submit:
+        if form_id in ON_SUBMIT:
+            raise ValueError(f"form {form_id!r} has two submit handlers")
+        ON_SUBMIT[form_id] = submit
+        return submit
+
+    return register
+
+
+def _user_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+async def send_step(update: Update, context: SanadContext, draft: Draft) -> None:
+    """Send the draft's current question, or the review."""
+    services = context.services
+    t = context.t
+    if draft.step == REVIEW:
+        text, markup = render.review(t, services.intake.form_of(draft), draft)
+        await reply(update, text, reply_markup=markup)
+        return
+    text, markup = render.question(t, services.intake.form_of(draft), draft)
+    await reply(update, text, reply_markup=markup)
+    step = services.intake.form_of(draft).step(draft.step)
+    if step is not None and step.kind == "phone":
+        share = ReplyKeyboardMarkup(
+            [[KeyboardButton(t.raw("📱 Share my phone number"), request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await reply(update, t.raw("Or press the button below to share it."), reply_markup=share)
+
+
+# --- buttons --------------------------------------------------------------------------------
+
+
+async def form_button(update: Update, context: SanadContext) -> None:
+    """A button of a question or of the review: in:<draft>:<step>:<verb>:<arg>."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    t = context.t
+    services = context.services
+    parts = query.data.split(":")
+    if len(parts) != 5:
+        await query.answer(t.raw("This button no longer works."))
+        return
+    _, draft_id, step_id, verb, arg = parts
+    draft = await services.intake.load(_user_id(update))
+    if draft is None or draft.id != draft_id:
+        await query.answer(t.raw("This button belongs to an application that is closed."))
+        await close_buttons(query)
+        return
+    if step_id != draft.step:
+        await query.answer(t.raw("This question is already answered."))
+        return
+    if step_id == REVIEW:
+        handled = await REVIEW_PRESSES.get(verb, _stale)(update, context, draft, arg)
+    else:
+        step = services.intake.form_of(draft).step(step_id)
+        assert step is not None
+        handled = await STEP_PRESSES.get(verb, _stale_step)(update, context, draft, step, arg)
+    if not handled:
+        await query.answer(t.raw("This button no longer works."))
+
+
+# A question's button; False when the question does not take it (the press is stale).
+# The answer is saved before anything is shown: an edit may wait for the chat's pace.
+StepPress = Callable[[Update, SanadContext, Draft, Step, str], Awaitable[bool]]
+
+
+async def _stale_step(
+    update: Update, context: SanadContext, draft: Draft, step: Step, arg: str
+) -> bool:
+    return False
+
+
+async def _back(update: Update, context: SanadContext, draft: Draft, step: Step, arg: str) -> bool:
+    """b: back to the previous question."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    go_back(context.services.intake.form_of(draft), draft)
+    await context.services.intake.save(_user_id(update), draft)
+    await close_buttons(update.callback_query)
+    await send_step(update, context, draft)
+    return True
+
+
+async def _keep(update: Update, context: SanadContext, draft: Draft, step: Step, arg: str) -> bool:
+    """k: keep the answer given before (after going back or editing)."""
+    if step.id not in draft.answers:
+        return False
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    advance(context.services.intake.form_of(draft), draft, step)
+    await context.services.intake.save(_user_id(update), draft)
+    await close_buttons(update.callback_query)
+    await send_step(update, context, draft)
+    return True
+
+
+async def _option(
+    update: Update, context: SanadContext, draft: Draft, step: Step, arg: str
+) -> bool:
+    """o: toggle an option of a multiple choice, or answer a single choice."""
+    if not step.option(arg):
+        return False
+    if step.kind == "choice":
+        await _accept(update, context, draft, step, arg, edit_question=True)
+        return True
+    if step.kind != "multi":
+        return False
+    query = update.callback_query
+    assert query is not None
+    chosen = [o for o in draft.pending if o != arg]
+    if len(chosen) == len(draft.pending):
+        chosen.append(arg)
+    draft.pending = [o.id for o in step.options if o.id in chosen]
+    await context.services.intake.save(_user_id(update), draft)
+    await query.answer()
+    _, markup = render.question(context.t, context.services.intake.form_of(draft), draft)
+    if own_chat(query):
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_reply_markup(reply_markup=markup)
+    return True
+
+
+async def _done(update: Update, context: SanadContext, draft: Draft, step: Step, arg: str) -> bool:
+    """d: the options of a multiple choice are chosen."""
+    if step.kind != "multi":
+        return False
+    if len(draft.pending) < step.min:
+        assert update.callback_query is not None
+        await update.callback_query.answer(
+            context.t.raw("Please choose at least one option, then press Done."), show_alert=True
+        )
+        return True
+    await _accept(update, context, draft, step, list(draft.pending), edit_question=True)
+    return True
+
+
+async def _number(
+    update: Update, context: SanadContext, draft: Draft, step: Step, arg: str
+) -> bool:
+    """n: a number offered as a button."""
+    if step.kind != "number":
+        return False
+    form = context.services.intake.form_of(draft)
+    try:
+        value = validate_number(form, step, draft.answers, arg)
+    except Invalid:
+        return False
+    await _accept(update, context, draft, step, value, edit_question=True)
+    return True
+
+
+async def _skip(update: Update, context: SanadContext, draft: Draft, step: Step, arg: str) -> bool:
+    """s: skip an optional question."""
+    if not step.optional:
+        return False
+    await _accept(update, context, draft, step, None, edit_question=True)
+    return True
+
+
+STEP_PRESSES: dict[str, StepPress] = {
+    "b": _back,
+    "k": _keep,
+    "o": _option,
+    "d": _done,
+    "n": _number,
+    "s": _skip,
+}
+
+# A button of the review screen; False when stale.
+ReviewPress = Callable[[Update, SanadContext, Draft, str], Awaitable[bool]]
+
+
+async def _stale(update: Update, context: SanadContext, draft: Draft, arg: str) -> bool:
+    return False
+
+
+async def _edit(update: Update, context: SanadContext, draft: Draft, arg: str) -> bool:
+    """e: change one answer."""
+    if not edit(context.services.intake.form_of(draft), draft, arg):
+        return False
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await context.services.intake.save(_user_id(update), draft)
+    await close_buttons(update.callback_query)
+    await send_step(update, context, draft)
+    return True
+
+
+async def _submit(update: Update, context: SanadContext, draft: Draft, arg: str) -> bool:
+    """S: submit, unless a question became unanswered (then it is asked)."""
+    query = update.callback_query
+    assert query is not None
+    missing = context.services.intake.form_of(draft).first_unanswered(draft.answers)
+    await query.answer()
+    if missing is not None:
+        edit(context.services.intake.form_of(draft), draft, missing.id)
+        await context.services.intake.save(_user_id(update), draft)
+        await send_step(update, context, draft)
+        return True
+    await ON_SUBMIT[draft.form](update, context, draft)
+    await close_buttons(query)
+    return True
+
+
+async def _cancel(update: Update, context: SanadContext, draft: Draft, arg: str) -> bool:
+    """X: ask before discarding."""
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await ask_cancel(update, context, draft)
+    return True
+
+
+REVIEW_PRESSES: dict[str, ReviewPress] = {"e": _edit, "S": _submit, "X": _cancel}
+
+
+# --- answers ---------------------------------------------------------------------------------
+
+
+async def _accept(
+    update: Update,
+    context: SanadContext,
+    draft: Draft,
+    step: Step,
+    value: Any,
+    *,
+    edit_question: bool = False,
+) -> None:
+    """Store an answer, move on, save, and ask the next question."""
+    services = context.services
+    t = context.t
+    draft.answers[step.id] = value
+    form = services.intake.form_of(draft)
+    bounded = [s for s in form.steps if s.max_from == step.id and s.id in draft.answers]
+    for dependent in bounded:
+        low, high = form.number_bounds(dependent, draft.answers)
+        if not low <= int(draft.answers[dependent.id]) <= high:
+            del draft.answers[dependent.id]
+    advance(form, draft, step)
+    await services.intake.save(_user_id(update), draft)
+    if edit_question and update.callback_query is not None:
+        await update.callback_query.answer()
+    if edit_question and own_chat(update.callback_query):
+        assert update.callback_query is not None
+        with contextlib.suppress(BadRequest):
+            await update.callback_query.edit_message_text(render.answered(t, form, step, value))
+    if step.kind == "phone":
+        await reply(
+            update, t.raw("Thank you, the number is noted."), reply_markup=ReplyKeyboardRemove()
+        )
+    await send_step(update, context, draft)
+
+
+async def form_message(update: Update, context: SanadContext) -> None:
+    """Anything a person sends in private that is not a command nor for a session."""
+    message = update.effective_message
+    assert message is not None
+    t = context.t
+    services = context.services
+    draft = await services.intake.load(_user_id(update))
+    if draft is None:
+        await reply(
+            update, t.raw("To apply for support send /apply. /help shows everything I can do.")
+        )
+        return
+    if draft.step == REVIEW:
+        await reply(
+            update,
+            t.raw(
+                "Your answers are ready. Please use the buttons: "
+                "change an answer, Submit or Cancel."
+            ),
+        )
+        await send_step(update, context, draft)
+        return
+    step = services.intake.form_of(draft).step(draft.step)
+    assert step is not None
+    problem = await _answer_from_message(update, context, draft, step)
+    if problem is not None:
+        await reply(update, problem)
+        await send_step(update, context, draft)
+
+
+async def _answer_from_message(
+    update: Update, context: SanadContext, draft: Draft, step: Step
+) -> str | None:
+    """Accept the message as the step's answer; return what is wrong with it otherwise."""
+    message = update.effective_message
+    assert message is not None
+    t = context.t
+    form = context.services.intake.form_of(draft)
+    if step.kind in ("multi", "choice"):
+        return t.raw("Please choose with the buttons under the question.")
+    voice = voice_answer(message)
+    if voice is not None:
+        if step.kind != "description":
+            return t.raw(
+                "Voice notes are welcome only for the question about your situation in your "
+                "own words. Please type your answer here."
+            )
+        await _accept(update, context, draft, step, voice)
+        return None
+    if message.contact is not None and step.kind == "phone":
+        number = message.contact.phone_number or ""
+        if number and not number.startswith("+"):
+            number = "+" + number
+        try:
+            shared = validate_phone(number, context.services.settings.phone_region)
+        except Invalid:
+            return t.raw("This contact has no phone number I can use. Please type the number.")
+        await _accept(update, context, draft, step, shared)
+        return None
+    if message.text is None:
+        if step.kind == "description":
+            return t.raw("Please type a message or send a voice note.")
+        return t.raw("I can only read typed text here. Please type your answer.")
+    try:
+        value: Any
+        if step.kind == "number":
+            value = validate_number(form, step, draft.answers, message.text)
+        elif step.kind == "phone":
+            value = validate_phone(message.text, context.services.settings.phone_region)
+        elif step.kind == "description":
+            value = {"text": validate_text(step, message.text)}
+        else:
+            value = validate_text(step, message.text)
+    except Invalid as problem:
+        return _explain(context, problem)
+    await _accept(update, context, draft, step, value)
+    return None
+
+
+def _explain(context: SanadContext, problem: Invalid) -> str:
+    t = context.t
+    limits = problem.limits
+    if problem.reason == "not_a_number":
+        return t(
+            "Please send a number, for example {example}.", example=t.number(limits["min"] + 1)
+        )
+    if problem.reason == "out_of_range":
+        return t(
+            "Please send a number from {low} to {high}.",
+            low=t.number(limits["min"]),
+            high=t.number(limits["max"]),
+        )
+    if problem.reason == "too_long":
+        return t.plural(
+            "Your answer is too long: please keep it under {n} character.",
+            "Your answer is too long: please keep it under {n} characters.",
+            limits["max"],
+        )
+    if problem.reason == "bad_phone":
+        return t.raw(
+            "This does not look like a valid phone number. Please check it and send it again, "
+            "with the country code if it is not a local number."
+        )
+    return t.raw("Please type your answer.")
+
+
+# --- leaving the form -----------------------------------------------------------------------
+
+
+async def ask_cancel(update: Update, context: SanadContext, draft: Draft) -> None:
+    """Ask before discarding a draft."""
+    t = context.t
+    await reply(
+        update,
+        t.raw("Do you want to cancel your application? Everything you answered will be deleted."),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [button(t.raw("Yes, delete it"), "cx", "y", draft.id)],
+                [button(t.raw("No, keep it"), "cx", "n", draft.id)],
+            ]
+        ),
+    )
+
+
+async def cancel_choice(update: Update, context: SanadContext) -> None:
+    """The answer to 'do you want to cancel?'."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    t = context.t
+    services = context.services
+    user_id = _user_id(update)
+    _, verb, draft_id = ([*query.data.split(":"), "", ""])[:3]
+    draft = await services.intake.load(user_id)
+    await close_buttons(query)
+    if draft is None or draft.id != draft_id:
+        await query.answer(t.raw("This button no longer works."))
+        return
+    await query.answer()
+    if verb == "y":
+        await services.intake.discard(user_id)
+        await reply(
+            update,
+            t.raw(
+                "Your application was cancelled and your answers deleted. Send /apply whenever "
+                "you want to start again."
+            ),
+            reply_markup=ReplyKeyboardRemove(),
+        )
+    else:
+        await reply(update, t.raw("Good, nothing was lost. Let's continue."))
+        await send_step(update, context, draft)

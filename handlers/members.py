@@ -1,0 +1,174 @@
+"""Committee members: who may act, where, and how the bot writes to them privately.
+
+Every committee press and command is checked here against COMMITTEE_MEMBER_IDS: callback_data
+is chosen by the client and can be forged. A refused attempt changes nothing, reveals nothing
+and is audited. Answers to members go to their private chat, so nothing personal reaches the
+committee group.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden
+
+from bot import render
+from bot.context import SanadContext
+from bot.errors import CaseNotFound
+from bot.i18n import Translator
+from bot.storage.cases import Case
+from handlers.util import own_chat, private, reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Press:
+    """A committee button pressed by an authorised member."""
+
+    query: CallbackQuery
+    parts: list[str]
+    member: int
+    t: Translator
+
+    @property
+    def verb(self) -> str:
+        """The action of a ``prefix:verb:arg`` button ('' when malformed)."""
+        return self.parts[1] if len(self.parts) == 3 else ""
+
+    @property
+    def arg(self) -> str:
+        """The argument of a ``prefix:verb:arg`` button ('' when malformed)."""
+        return self.parts[2] if len(self.parts) == 3 else ""
+
+
+async def member_press(
+    update: Update, context: SanadContext, ref: str | None = None, *, private_only: bool = True
+) -> Press | None:
+    """The press of a committee button, or None once refused.
+
+    A non-member is refused and audited. A member's press of a button that exists only in
+    their private chat (wizards, /cases, /export), forged on another message, is refused too.
+    """
+    query = update.callback_query
+    assert query is not None and query.data is not None and update.effective_user is not None
+    if not is_member(update, context):
+        await refuse(update, context, ref)
+        return None
+    if private_only and not own_chat(query):
+        await query.answer(context.t.raw("This button no longer works."))
+        return None
+    member = update.effective_user.id
+    return Press(query, query.data.split(":"), member, member_t(context, member))
+
+
+async def refuse(update: Update, context: SanadContext, ref: str | None) -> None:
+    """A non-member pressed a committee button: nothing happens, the attempt is audited."""
+    user_id = update.effective_user.id if update.effective_user else None
+    await context.services.review.record_refused(user_id, ref)
+    log.warning("Committee action refused to non-member %s", user_id)
+    if update.callback_query is not None:
+        await update.callback_query.answer(
+            context.t.raw("Only committee members can do this."), show_alert=True
+        )
+
+
+async def committee_gate(update: Update, context: SanadContext) -> Translator | None:
+    """Committee commands: members, in a private chat or in the committee group.
+
+    The answer always goes to the member's private chat, so nothing personal reaches the
+    group. Non-members are answered as for an unknown command in private, and not at all
+    elsewhere: the commands' existence is not revealed.
+    """
+    user = update.effective_user
+    if user is None or not committee_place(update, context):
+        return None
+    if not is_member(update, context):
+        if private(update):
+            await reply(
+                update,
+                context.t.raw("I don't know that command. Send /help to see what I can do."),
+            )
+        return None
+    return member_t(context, user.id)
+
+
+def committee_place(update: Update, context: SanadContext) -> bool:
+    """Committee commands work in a private chat with the bot or in the committee group."""
+    chat = update.effective_chat
+    return chat is not None and (
+        private(update) or chat.id == context.services.settings.committee_chat_id
+    )
+
+
+def is_member(update: Update, context: SanadContext) -> bool:
+    """Whether the update comes from an authorised member."""
+    user = update.effective_user
+    return user is not None and context.services.settings.is_member(user.id)
+
+
+def member_t(context: SanadContext, member_id: int) -> Translator:
+    """The member's language (their own choice, else the committee's)."""
+    services = context.services
+    return services.language_of(member_id, services.settings.committee_language)
+
+
+def member_name(update: Update) -> str:
+    """The member's first name as Telegram shows it (not family data)."""
+    user = update.effective_user
+    return (user.first_name if user else "")[:64] or "?"
+
+
+async def to_member(
+    update: Update, context: SanadContext, text: str, markup: InlineKeyboardMarkup | None = None
+) -> None:
+    """Answer a committee command in the member's private chat."""
+    assert update.effective_user is not None
+    if not await send_private(context, update.effective_user.id, text, markup):
+        log.info("Member %d has not started a private chat yet", update.effective_user.id)
+
+
+async def send_private(
+    context: SanadContext, member_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Write to a member's private chat; False when they never started the bot."""
+    try:
+        await context.bot.send_message(member_id, text, reply_markup=markup)
+    except Forbidden:
+        return False
+    return True
+
+
+def moved_on(t: Translator, context: SanadContext, case: Case) -> str:
+    """Why an action is no longer possible: the case's status, and who decided."""
+    status = render.status_label(t, case.status)
+    if case.decided_by_name and case.decided_at and case.status in ("approved", "declined"):
+        return t(
+            "Already decided by {name} on {date}: {status}.",
+            name=case.decided_by_name,
+            status=status,
+            date=t.datetime(case.decided_at, context.services.settings.tz),
+        )
+    return t("This is not possible any more: the case is now {status}.", status=status)
+
+
+def alert(html_text: str) -> str:
+    """HTML text made plain for a callback alert (which Telegram shows without parsing)."""
+    return html.unescape(html_text)
+
+
+async def case_from_args(
+    update: Update, context: SanadContext, t: Translator, usage: str
+) -> Case | None:
+    """The case named by a command's argument; the member is told when there is none."""
+    if not context.args:
+        await to_member(update, context, usage)
+        return None
+    try:
+        return await context.services.review.get(" ".join(context.args)[:20])
+    except CaseNotFound:
+        await to_member(update, context, t.raw("No case has this reference."))
+        return None

@@ -1,0 +1,404 @@
+"""/newtask: a member describes a task step by step, sees how many volunteers match, publishes.
+
+The wizard keeps its state in the member's encrypted session, like the case wizards, and is
+declared as a step table (handlers/wizard.py). Its buttons are tw:<verb>:<arg>. A volunteer
+never sees a family's data: the member writes what the task says.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot import render
+from bot.context import SanadContext
+from bot.errors import CaseNotFound
+from bot.forms import Form
+from bot.i18n import Translator
+from bot.render import button
+from bot.storage import utcnow
+from bot.tasks import Task
+from bot.text import normalize_digits, whole_number
+from handlers.members import committee_gate, member_press, to_member
+from handlers.sessions import Session, forget_session, load_session, route, save_session
+from handlers.util import reply
+from handlers.validators import button_time, checked_text, typed_date, typed_time
+from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
+
+log = logging.getLogger(__name__)
+
+PREFIX = "tw"
+TITLE_LIMIT = 100
+DESCRIPTION_LIMIT = 1000
+DURATIONS = (60, 120, 180, 240)
+QUICK_TIMES = ("09:00", "12:00", "17:00")
+# A day this close to the end of the calendar is a typing error, not a task: its end and its
+# reminders would not fit in a datetime.
+LAST_DAY = date.max - timedelta(days=7)
+
+
+def volunteer_form(context: SanadContext) -> Form:
+    """The volunteer form: its skills and areas are what tasks ask for."""
+    return context.services.intake.forms["volunteer"]
+
+
+async def newtask_command(update: Update, context: SanadContext) -> None:
+    """/newtask: describe a task, see how many volunteers match, publish it."""
+    t = await committee_gate(update, context)
+    if t is None or update.effective_user is None:
+        return
+    session: Session = {"kind": "task", "step": "title"}
+    await save_session(context, update.effective_user.id, session)
+    await to_member(update, context, *task_screen(t, context, session))
+
+
+def task_screen(
+    t: Translator, context: SanadContext, session: Session
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The wizard's current question (tw:<verb>:<arg> buttons)."""
+    return NEW_TASK.screen(t, context, session, t.raw("New task"))
+
+
+def preview_lines(t: Translator, context: SanadContext, session: Session) -> list[str]:
+    """The task exactly as volunteers will see it, and how many will receive it."""
+    draft = Task(
+        id=0,
+        ref="",
+        creator_id=0,
+        status="open",
+        title=session["title"],
+        description=session["description"],
+        skill=session["skill"],
+        area=session["area"],
+        starts_at=datetime.fromisoformat(session["starts_at"]),
+        duration_min=session["duration"],
+        needed=session["needed"],
+        taken=0,
+    )
+    return [
+        render.task_text(t, volunteer_form(context), draft, context.services.settings.tz),
+        t.plural(
+            "{n} active volunteer matches and will receive it.",
+            "{n} active volunteers match and will receive it.",
+            session["matches"],
+        ),
+    ]
+
+
+# --- screens --------------------------------------------------------------------------------
+
+
+def _screen(build: Screen) -> Screen:
+    """Every screen of the wizard ends with Cancel."""
+
+    def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+        lines, rows = build(t, context, session)
+        return lines, [*rows, [cancel_button(t, PREFIX)]]
+
+    return screen
+
+
+def _options_screen(step_id: str, verb: str) -> Screen:
+    """The options of the volunteer form's ``step_id`` (skills, areas), two per row."""
+
+    def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+        source = volunteer_form(context).step(step_id)
+        assert source is not None
+        question = t.raw("Which skill is needed?") if verb == "s" else t.raw("In which area?")
+        buttons = [button(t.raw(o.label), PREFIX, verb, o.id) for o in source.options]
+        return [question], [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+
+    return screen
+
+
+def _title_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    return [t.raw("Send a short title, for example: Drive a family to the hospital.")], []
+
+
+def _description_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    text = t.raw(
+        "Describe the task for the volunteers. Do not write the family's "
+        "name, phone or situation: volunteers see exactly what you write."
+    )
+    return [text], []
+
+
+def _day_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    row = [button(t.raw("Today"), PREFIX, "d", 0), button(t.raw("Tomorrow"), PREFIX, "d", 1)]
+    return [t.raw("Which day? Press a button or send a date like 2027-03-31.")], [row]
+
+
+def _time_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    row = [button(q, PREFIX, "t", q.replace(":", "")) for q in QUICK_TIMES]
+    return [t.raw("At what time? Press a button or send a time like 14:30.")], [row]
+
+
+def _duration_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    row = [button(t.plural("{n} minute", "{n} minutes", m), PREFIX, "u", m) for m in DURATIONS]
+    return [t.raw("How long will it take?")], [row]
+
+
+def _needed_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    row = [button(t.number(n), PREFIX, "n", n) for n in range(1, 7)]
+    return [t.raw("How many volunteers are needed? Press a number or send it.")], [row]
+
+
+def _case_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    row = [button(t.raw("Skip"), PREFIX, "c", "")]
+    return [t.raw("Which case does it serve? Send its reference, or press Skip.")], [row]
+
+
+def _preview_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    return preview_lines(t, context, session), [[button(t.raw("📣 Publish"), PREFIX, "p", "")]]
+
+
+# --- what the steps take --------------------------------------------------------------------
+
+
+def _has_option(form: Form, step_id: str, option_id: str) -> bool:
+    step = form.step(step_id)
+    return step is not None and step.option(option_id) is not None
+
+
+def _typed_text(field: str, limit: int, then: str) -> Action:
+    """A free-text step (title, description): checked, stored as ``field``, then ``then``."""
+
+    async def take(update: Update, context: SanadContext, session: Session, text: str) -> Outcome:
+        value = await checked_text(update, context.t, text, limit)
+        if value is None:
+            return Outcome.DONE
+        session.update({field: value, "step": then})
+        return Outcome.MOVED
+
+    return take
+
+
+def _option(step_id: str, field: str, then: str) -> Action:
+    """A button choosing one option of the volunteer form's ``step_id``."""
+
+    async def take(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+        if not _has_option(volunteer_form(context), step_id, arg):
+            return Outcome.STALE
+        session.update({field: arg, "step": then})
+        return Outcome.MOVED
+
+    return take
+
+
+async def _day_button(
+    update: Update, context: SanadContext, session: Session, arg: str
+) -> Outcome:
+    if arg not in ("0", "1"):
+        return Outcome.STALE
+    day = utcnow().astimezone(context.services.settings.tz).date() + timedelta(days=int(arg))
+    session.update(day=day.isoformat(), step="time")
+    return Outcome.MOVED
+
+
+async def _typed_day(
+    update: Update, context: SanadContext, session: Session, text: str
+) -> Outcome:
+    day = typed_date(text, LAST_DAY)
+    if day is None:
+        await reply(update, context.t.raw("Please send a date like 2027-03-31."))
+        return Outcome.DONE
+    session.update(day=day.isoformat(), step="time")
+    return Outcome.MOVED
+
+
+async def _time_button(
+    update: Update, context: SanadContext, session: Session, arg: str
+) -> Outcome:
+    at = button_time(arg)
+    if at is None:
+        return Outcome.STALE
+    if not await _set_time(update, context, session, at):
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+        return Outcome.DONE
+    return Outcome.MOVED
+
+
+async def _typed_time(
+    update: Update, context: SanadContext, session: Session, text: str
+) -> Outcome:
+    at = typed_time(text)
+    if at is None:
+        await reply(update, context.t.raw("Please send a time like 14:30."))
+        return Outcome.DONE
+    if not await _set_time(update, context, session, at):
+        return Outcome.DONE
+    return Outcome.MOVED
+
+
+async def _set_time(update: Update, context: SanadContext, session: Session, at: time) -> bool:
+    """The start on the chosen day; False (and the member told) when it has passed."""
+    starts = datetime.combine(
+        date.fromisoformat(session["day"]), at, tzinfo=context.services.settings.tz
+    )
+    if starts <= utcnow():
+        await reply(
+            update, context.t.raw("This time has already passed. Please choose a later time.")
+        )
+        return False
+    session.update(starts_at=starts.isoformat(), step="duration")
+    return True
+
+
+async def _duration(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+    if whole_number(arg) not in DURATIONS:
+        return Outcome.STALE
+    session.update(duration=int(arg), step="needed")
+    return Outcome.MOVED
+
+
+def _needed(most: int, clean: Callable[[str], str]) -> Action:
+    """How many volunteers: up to ``most`` (six on the buttons, more when typed); ``clean``
+    prepares what was pressed or typed (a button's argument is taken as it is)."""
+
+    async def take(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+        needed = whole_number(clean(arg)) or 0
+        if not 1 <= needed <= most:
+            return Outcome.STALE
+        session.update(needed=needed, step="case")
+        return Outcome.MOVED
+
+    return take
+
+
+async def _skip_case(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+    await _to_preview(context, session)
+    return Outcome.MOVED
+
+
+async def _typed_case(
+    update: Update, context: SanadContext, session: Session, text: str
+) -> Outcome:
+    try:
+        case = await context.services.review.get(normalize_digits(text).strip()[:20])
+    except CaseNotFound:
+        await reply(update, context.t.raw("No case has this reference."))
+        return Outcome.DONE
+    session["case_id"] = case.id
+    await _to_preview(context, session)
+    return Outcome.MOVED
+
+
+async def _to_preview(context: SanadContext, session: Session) -> None:
+    matches = await context.services.tasks.matching_volunteers(session["skill"], session["area"])
+    session.update(matches=len(matches), step="preview")
+
+
+async def _publish(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+    assert update.callback_query is not None and update.effective_user is not None
+    await update.callback_query.answer()
+    await publish(update, context, update.effective_user.id, session)
+    return Outcome.DONE
+
+
+NEW_TASK = Wizard(
+    {
+        "title": WizardStep(
+            _screen(_title_screen), text=_typed_text("title", TITLE_LIMIT, "description")
+        ),
+        "description": WizardStep(
+            _screen(_description_screen),
+            text=_typed_text("description", DESCRIPTION_LIMIT, "skill"),
+        ),
+        "skill": WizardStep(
+            _screen(_options_screen("skills", "s")), {"s": _option("skills", "skill", "area")}
+        ),
+        "area": WizardStep(
+            _screen(_options_screen("areas", "a")), {"a": _option("areas", "area", "day")}
+        ),
+        "day": WizardStep(_screen(_day_screen), {"d": _day_button}, text=_typed_day),
+        "time": WizardStep(_screen(_time_screen), {"t": _time_button}, text=_typed_time),
+        "duration": WizardStep(_screen(_duration_screen), {"u": _duration}),
+        "needed": WizardStep(
+            _screen(_needed_screen),
+            {"n": _needed(6, str)},
+            text=_needed(500, lambda text: normalize_digits(text).strip()),
+        ),
+        "case": WizardStep(_screen(_case_screen), {"c": _skip_case}, text=_typed_case),
+        "preview": WizardStep(_screen(_preview_screen), {"p": _publish}),
+    }
+)
+
+
+# --- driving the wizard ---------------------------------------------------------------------
+
+
+async def task_button(update: Update, context: SanadContext) -> None:
+    """A button of the task wizard: tw:<verb>:<arg>."""
+    press = await member_press(update, context)
+    if press is None:
+        return
+    query, member, t = press.query, press.member, press.t
+    session = await load_session(context, member)
+    if session is None or session.get("kind") != "task":
+        await query.answer(t.raw("This button no longer works."))
+        return
+    if press.verb == "x":
+        await forget_session(context, member)
+        await query.answer(t.raw("Cancelled: nothing was changed."))
+        return
+    outcome = await NEW_TASK.press(update, context, session, press.verb, press.arg)
+    if outcome is Outcome.STALE:
+        await query.answer(t.raw("This button no longer works."))
+    elif outcome is Outcome.MOVED:
+        await save_session(context, member, session)
+        await query.answer()
+        text, markup = task_screen(t, context, session)
+        await reply(update, text, reply_markup=markup)
+
+
+@route("task")
+async def task_message(update: Update, context: SanadContext, session: Session) -> None:
+    """Typed answers of the task wizard: title, description, date, time, number, case."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    t = context.t
+    if message.text is None:
+        await reply(update, t.raw("Please type your answer."))
+        return
+    outcome = await NEW_TASK.typed(update, context, session, message.text)
+    if outcome is Outcome.STALE:
+        await reply(update, t.raw("Please use the buttons of the last message, or press Cancel."))
+    elif outcome is Outcome.MOVED:
+        await save_session(context, update.effective_user.id, session)
+        text, markup = task_screen(t, context, session)
+        await reply(update, text, reply_markup=markup)
+
+
+async def publish(update: Update, context: SanadContext, member: int, session: Session) -> None:
+    """Publish: the offers are queued for every matching volunteer and sent at Telegram's pace."""
+    t = context.t
+    task, count = await context.services.tasks.publish(
+        member,
+        session["title"],
+        session["description"],
+        session["skill"],
+        session["area"],
+        datetime.fromisoformat(session["starts_at"]),
+        session["duration"],
+        session["needed"],
+        session.get("case_id"),
+        ends_session=True,
+    )
+    log.info("Task %d published to %d volunteers by member %d", task.id, count, member)
+    message = await reply(
+        update,
+        t.plural(
+            "Task {ref} published: it is being sent to {n} volunteer.",
+            "Task {ref} published: it is being sent to {n} volunteers.",
+            count,
+            ref=task.ref,
+        ),
+    )
+    if message is not None and count:
+        await context.services.tasks.track(task.id, message.chat_id, message.message_id)
+    await reply(update, t("Send /task {ref} to follow, change or cancel it.", ref=task.ref))
+    context.services.delivery.kick()

@@ -1,0 +1,80 @@
+"""Wizards declared as step tables, like the forms: each step has its screen, the buttons it
+takes and what a typed text does.
+
+The step a person is at lives in their session (handlers/sessions.py). A press or a text is
+looked up in the current step's table; one that the step does not take is stale (an old
+message's button, a forged press) and is refused by the caller, in the wizard's own words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.context import SanadContext
+from bot.i18n import Translator
+from bot.render import bold, button
+
+Session = dict[str, Any]
+Rows = list[list[InlineKeyboardButton]]
+# A step's screen: its lines of text and its rows of buttons.
+Parts = tuple[list[str], Rows]
+Screen = Callable[[Translator, SanadContext, Session], Parts]
+# What a press does with the button's argument, or a text with what was typed.
+Action = Callable[[Update, SanadContext, Session, str], Awaitable["Outcome"]]
+
+
+class Outcome(Enum):
+    """What the caller does after a step's action."""
+
+    MOVED = "moved"  # the session changed: store it, then show where it is now
+    DONE = "done"  # the action answered the person itself (a finish, a problem explained)
+    STALE = "stale"  # not something this step takes
+
+
+@dataclass(frozen=True)
+class WizardStep:
+    """One step: its screen (lines and button rows), its buttons by verb, its typed answer."""
+
+    screen: Screen
+    buttons: Mapping[str, Action] = field(default_factory=dict)
+    text: Action | None = None
+
+
+@dataclass(frozen=True)
+class Wizard:
+    """A wizard's steps by name."""
+
+    steps: Mapping[str, WizardStep]
+
+    def screen(
+        self, t: Translator, context: SanadContext, session: Session, title: str
+    ) -> tuple[str, InlineKeyboardMarkup]:
+        """The current step under the wizard's title, with its buttons."""
+        lines, rows = self.steps[session["step"]].screen(t, context, session)
+        return "\n\n".join([bold(title), *lines]), InlineKeyboardMarkup(rows)
+
+    async def press(
+        self, update: Update, context: SanadContext, session: Session, verb: str, arg: str
+    ) -> Outcome:
+        """Apply a button of the current step."""
+        step = self.steps.get(session["step"])
+        action = None if step is None else step.buttons.get(verb)
+        return Outcome.STALE if action is None else await action(update, context, session, arg)
+
+    async def typed(
+        self, update: Update, context: SanadContext, session: Session, text: str
+    ) -> Outcome:
+        """Apply a typed answer to the current step."""
+        step = self.steps.get(session["step"])
+        action = None if step is None else step.text
+        return Outcome.STALE if action is None else await action(update, context, session, text)
+
+
+def cancel_button(t: Translator, prefix: str) -> InlineKeyboardButton:
+    """The Cancel button every wizard screen carries: <prefix>:x:."""
+    return button(t.raw("✖️ Cancel"), prefix, "x", "")
