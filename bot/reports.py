@@ -106,13 +106,14 @@ class Stats:
     median_days: float | None
 
 
-def stats(cases: Sequence[Case], tz: ZoneInfo) -> Stats:
+def stats(form: Form, cases: Sequence[Case], tz: ZoneInfo) -> Stats:
     """Count the cases."""
     situation: Counter[str] = Counter()
     support: Counter[str] = Counter()
+    situation_id, support_id = form.role_id(SITUATION), form.role_id(SUPPORT)
     for case in cases:
-        situation.update(case.answers.get("situation", []))
-        support.update(case.answers.get("support", []))
+        situation.update(case.answers.get(situation_id, []))
+        support.update(case.answers.get(support_id, []))
     days = [days_between(c.created_at, c.decided_at) for c in cases if c.decided_at]
     return Stats(
         total=len(cases),

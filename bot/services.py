@@ -34,7 +34,8 @@ class Services:
     db: Database
     cipher: Cipher
     i18n: I18n
-    form: Form
+    form: Form  # the intake form
+    volunteer_form: Form
     intake: IntakeService
     review: ReviewService
     tasks: TaskService
@@ -76,6 +77,7 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         cipher,
         i18n,
         forms["intake"],
+        forms["volunteer"],
         intake,
         review,
         tasks,

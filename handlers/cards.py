@@ -15,6 +15,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import render, workflow
 from bot.context import SanadContext
 from bot.errors import CaseNotFound
+from bot.forms import Form
 from bot.i18n import Translator
 from bot.review import ReviewService
 from bot.storage.cases import Case
@@ -78,14 +79,14 @@ def _transition(change: Change) -> CardPress:
 class WizardStart:
     """A card action that opens a wizard in the member's private chat."""
 
-    first: Callable[[str, Case], Session]
+    first: Callable[[Form, str, Case], Session]
     screen: CaseScreen
 
     async def __call__(
         self, update: Update, context: SanadContext, press: Press, case: Case
     ) -> None:
         query, member, t = press.query, press.member, press.t
-        session = self.first(press.verb, case)
+        session = self.first(context.services.form, press.verb, case)
         await save_session(context, member, session)
         text, markup = self.screen(t, context, case, session)
         if not await send_private(context, member, text, markup):
@@ -108,7 +109,7 @@ CARD_PRESSES: dict[str, CardPress] = {
     ),
     workflow.APPROVE: WizardStart(support_first, decision_screen),
     workflow.DECLINE: WizardStart(reason_first, decision_screen),
-    workflow.ASK: WizardStart(lambda _kind, case: first_question(case), question_screen),
+    workflow.ASK: WizardStart(lambda _form, _kind, case: first_question(case), question_screen),
     workflow.CLOSE: _transition(lambda review, update, ref, member: review.close(ref, member)),
     workflow.REOPEN: _transition(lambda review, update, ref, member: review.reopen(ref, member)),
     workflow.RENEW: WizardStart(support_first, decision_screen),

@@ -13,6 +13,7 @@ from telegram.error import Forbidden
 
 from bot import render
 from bot.context import SanadContext
+from bot.forms import DESCRIPTION
 from bot.storage import cases as case_repo
 from handlers.members import case_from_args, committee_gate, member_t
 
@@ -34,7 +35,7 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     requests = await services.review.requests(case.id)
     notes = await services.review.notes(case.id)
     voices = []
-    description = personal.get("description")
+    description = personal.get(services.form.role_id(DESCRIPTION))
     if isinstance(description, dict) and description.get("voice"):
         voices.append(
             (description["voice"], t("Voice note of case {ref}", ref=t.isolate(case.ref)))

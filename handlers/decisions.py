@@ -18,6 +18,7 @@ from telegram.error import BadRequest
 from bot import reminders, render, workflow
 from bot.context import SanadContext
 from bot.errors import CaseNotFound
+from bot.forms import SUPPORT, Form
 from bot.i18n import Translator, escape
 from bot.render import DECLINE_REASONS, button, field
 from bot.review import PERIOD_MONTHS, Decision
@@ -48,13 +49,14 @@ TITLES: dict[str, Callable[[Translator, str], str]] = {
 # --- the wizard's first step and screen ----------------------------------------------------
 
 
-def support_first(kind: str, case: Case) -> Session:
+def support_first(form: Form, kind: str, case: Case) -> Session:
     """Approve or renew: the support step, with what was approved or asked for preselected."""
-    support = (case.decision or {}).get("support") or case.answers.get("support", [])
+    asked = case.answers.get(form.role_id(SUPPORT), [])
+    support = (case.decision or {}).get("support") or asked
     return {"kind": kind, "ref": case.ref, "step": "support", "support": list(support)}
 
 
-def reason_first(kind: str, case: Case) -> Session:
+def reason_first(_form: Form, kind: str, case: Case) -> Session:
     """Decline: the reason step."""
     return {"kind": kind, "ref": case.ref, "step": "reason"}
 
@@ -71,8 +73,7 @@ def decision_screen(
 
 
 def _support_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    support = context.services.form.step("support")
-    assert support is not None
+    support = context.services.form.role(SUPPORT)
     rows = [
         [
             button(
@@ -147,8 +148,8 @@ def confirm_lines(t: Translator, context: SanadContext, session: Session) -> lis
 async def _toggle_support(
     update: Update, context: SanadContext, session: Session, arg: str
 ) -> Outcome:
-    support = context.services.form.step("support")
-    if not (support and support.option(arg)):
+    support = context.services.form.role(SUPPORT)
+    if not support.option(arg):
         return Outcome.STALE
     chosen = set(session["support"]) ^ {arg}
     session["support"] = [o.id for o in support.options if o.id in chosen]

@@ -48,7 +48,7 @@ async def mydata_command(update: Update, context: SanadContext) -> None:
                     )
                 )
     if stored.volunteer:
-        volunteer_form = services.intake.forms["volunteer"]
+        volunteer_form = services.volunteer_form
         lines += [
             "",
             render.volunteer_profile(

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot import render, reports
 from bot.context import SanadContext
+from bot.forms import SITUATION, SUPPORT
 from bot.i18n import N_, Markup, Translator, escape
 from bot.render import bold, button
 from bot.storage import cases as case_repo
@@ -53,12 +54,12 @@ def cases_page(
     form = context.services.form
     title = render.status_label(t, status) if status else t.raw("All cases")
     lines = [bold(escape(title)), t.plural("{n} case", "{n} cases", total)]
-    situation = form.step("situation")
+    situation = form.role(SITUATION)
     for case in found:
         labels = [
             t.raw(o.label)
-            for i in case.answers.get("situation", [])
-            if situation and (o := situation.option(i))
+            for i in case.answers.get(situation.id, [])
+            if (o := situation.option(i))
         ]
         lines.append(
             t(
@@ -217,7 +218,7 @@ async def stats_command(update: Update, context: SanadContext) -> None:
         return
     services = context.services
     every = await services.review.every()
-    figures = reports.stats(every, services.settings.tz)
+    figures = reports.stats(services.form, every, services.settings.tz)
     form = services.form
 
     def section(title: str, counter: dict[str, int], label: Callable[[str], str]) -> list[str]:
@@ -226,19 +227,19 @@ async def stats_command(update: Update, context: SanadContext) -> None:
             rows.append(f"• {escape(label(key))}: {t.number(count)}")
         return rows
 
-    def option(step_id: str) -> Callable[[str], str]:
-        step = form.step(step_id)
+    def option(role: str) -> Callable[[str], str]:
+        step = form.role(role)
 
         def name(key: str) -> str:
-            found = step.option(key) if step else None
+            found = step.option(key)
             return t.raw(found.label) if found else key
 
         return name
 
     lines = [bold(t.raw("Statistics")), t.plural("{n} case", "{n} cases", figures.total), ""]
     lines += section(t.raw("By status"), figures.by_status, lambda s: render.status_label(t, s))
-    lines += section(t.raw("By situation"), figures.by_situation, option("situation"))
-    lines += section(t.raw("By support requested"), figures.by_support, option("support"))
+    lines += section(t.raw("By situation"), figures.by_situation, option(SITUATION))
+    lines += section(t.raw("By support requested"), figures.by_support, option(SUPPORT))
     lines += section(t.raw("By month"), figures.by_month, str)
     if figures.median_days is not None:
         lines.append(

@@ -16,7 +16,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot import render
 from bot.context import SanadContext
 from bot.errors import CaseNotFound
-from bot.forms import Form
+from bot.forms import AREAS, SKILLS
 from bot.i18n import Translator
 from bot.render import button
 from bot.storage import utcnow
@@ -38,11 +38,6 @@ QUICK_TIMES = ("09:00", "12:00", "17:00")
 # A day this close to the end of the calendar is a typing error, not a task: its end and its
 # reminders would not fit in a datetime.
 LAST_DAY = date.max - timedelta(days=7)
-
-
-def volunteer_form(context: SanadContext) -> Form:
-    """The volunteer form: its skills and areas are what tasks ask for."""
-    return context.services.intake.forms["volunteer"]
 
 
 async def newtask_command(update: Update, context: SanadContext) -> None:
@@ -79,7 +74,7 @@ def preview_lines(t: Translator, context: SanadContext, session: Session) -> lis
         taken=0,
     )
     return [
-        render.task_text(t, volunteer_form(context), draft, context.services.settings.tz),
+        render.task_text(t, context.services.volunteer_form, draft, context.services.settings.tz),
         t.plural(
             "{n} active volunteer matches and will receive it.",
             "{n} active volunteers match and will receive it.",
@@ -101,12 +96,11 @@ def _screen(build: Screen) -> Screen:
     return screen
 
 
-def _options_screen(step_id: str, verb: str) -> Screen:
-    """The options of the volunteer form's ``step_id`` (skills, areas), two per row."""
+def _options_screen(role: str, verb: str) -> Screen:
+    """The options of the volunteer form's step of ``role`` (skills, areas), two per row."""
 
     def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-        source = volunteer_form(context).step(step_id)
-        assert source is not None
+        source = context.services.volunteer_form.role(role)
         question = t.raw("Which skill is needed?") if verb == "s" else t.raw("In which area?")
         buttons = [button(t.raw(o.label), PREFIX, verb, o.id) for o in source.options]
         return [question], [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -158,11 +152,6 @@ def _preview_screen(t: Translator, context: SanadContext, session: Session) -> P
 # --- what the steps take --------------------------------------------------------------------
 
 
-def _has_option(form: Form, step_id: str, option_id: str) -> bool:
-    step = form.step(step_id)
-    return step is not None and step.option(option_id) is not None
-
-
 def _typed_text(field: str, limit: int, then: str) -> Action:
     """A free-text step (title, description): checked, stored as ``field``, then ``then``."""
 
@@ -176,11 +165,11 @@ def _typed_text(field: str, limit: int, then: str) -> Action:
     return take
 
 
-def _option(step_id: str, field: str, then: str) -> Action:
-    """A button choosing one option of the volunteer form's ``step_id``."""
+def _option(role: str, field: str, then: str) -> Action:
+    """A button choosing one option of the volunteer form's step of ``role``."""
 
     async def take(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
-        if not _has_option(volunteer_form(context), step_id, arg):
+        if context.services.volunteer_form.role(role).option(arg) is None:
             return Outcome.STALE
         session.update({field: arg, "step": then})
         return Outcome.MOVED
@@ -309,10 +298,10 @@ NEW_TASK = Wizard(
             text=_typed_text("description", DESCRIPTION_LIMIT, "skill"),
         ),
         "skill": WizardStep(
-            _screen(_options_screen("skills", "s")), {"s": _option("skills", "skill", "area")}
+            _screen(_options_screen(SKILLS, "s")), {"s": _option(SKILLS, "skill", "area")}
         ),
         "area": WizardStep(
-            _screen(_options_screen("areas", "a")), {"a": _option("areas", "area", "day")}
+            _screen(_options_screen(AREAS, "a")), {"a": _option(AREAS, "area", "day")}
         ),
         "day": WizardStep(_screen(_day_screen), {"d": _day_button}, text=_typed_day),
         "time": WizardStep(_screen(_time_screen), {"t": _time_button}, text=_typed_time),

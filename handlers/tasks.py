@@ -15,13 +15,14 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import reminders, render
 from bot.context import SanadContext
+from bot.forms import AREAS, SKILLS
 from bot.i18n import N_, escape
 from bot.render import bold, button
 from bot.storage import utcnow, volunteers
 from bot.tasks import ACCEPTED, WAITLISTED, Answer, Task, TaskService
 from handlers.members import Press, committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, route, save_session
-from handlers.task_wizard import DESCRIPTION_LIMIT, LAST_DAY, volunteer_form
+from handlers.task_wizard import DESCRIPTION_LIMIT, LAST_DAY
 from handlers.util import close_buttons, reply
 from handlers.validators import checked_text, typed_datetime
 
@@ -115,8 +116,9 @@ async def tasks_command(update: Update, context: SanadContext) -> None:
     if profile is None:
         await reply(update, t.raw("Register first with /volunteer to see tasks."))
         return
+    form = services.volunteer_form
     found = await services.tasks.open_for(
-        profile.answers.get("skills", []), profile.answers.get("areas", [])
+        profile.answers.get(form.role_id(SKILLS), []), profile.answers.get(form.role_id(AREAS), [])
     )
     if not found:
         await reply(
@@ -126,7 +128,7 @@ async def tasks_command(update: Update, context: SanadContext) -> None:
     for task in found[:10]:
         await reply(
             update,
-            render.task_text(t, volunteer_form(context), task, services.settings.tz),
+            render.task_text(t, context.services.volunteer_form, task, services.settings.tz),
             reply_markup=render.task_keyboard(t, task.ref),
         )
 
@@ -145,7 +147,7 @@ async def mytasks_command(update: Update, context: SanadContext) -> None:
         text = (
             bold(escape(label))
             + "\n\n"
-            + render.task_text(t, volunteer_form(context), task, services.settings.tz)
+            + render.task_text(t, context.services.volunteer_form, task, services.settings.tz)
         )
         markup = InlineKeyboardMarkup([[button(t.raw("I can't make it"), "tk", "w", task.ref)]])
         await reply(update, text, reply_markup=markup)
@@ -169,7 +171,9 @@ async def task_command(update: Update, context: SanadContext) -> None:
     counts = await context.services.tasks.people_of(task.id)
     text = "\n\n".join(
         [
-            render.task_text(t, volunteer_form(context), task, context.services.settings.tz),
+            render.task_text(
+                t, context.services.volunteer_form, task, context.services.settings.tz
+            ),
             t(
                 "{accepted} accepted, {waiting} on the waiting list, {declined} declined.",
                 accepted=t.number(counts.get(ACCEPTED, 0)),

@@ -15,7 +15,6 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot import render
 from bot.context import SanadContext
-from bot.forms import Form
 from bot.intake import REVIEW, Draft
 from bot.render import bold, button
 from bot.storage import volunteers
@@ -23,10 +22,6 @@ from handlers.form_walk import on_submit, send_step
 from handlers.util import close_buttons, reply
 
 log = logging.getLogger(__name__)
-
-
-def _form(context: SanadContext) -> Form:
-    return context.services.intake.forms["volunteer"]
 
 
 async def volunteer_command(update: Update, context: SanadContext) -> None:
@@ -85,7 +80,7 @@ async def show_profile(
     """Everything stored about the volunteer, with Edit, Pause/Resume and Leave."""
     t = context.t
     answers = {**profile.answers, **profile.personal}
-    text = render.volunteer_profile(t, _form(context), answers, profile.status)
+    text = render.volunteer_profile(t, context.services.volunteer_form, answers, profile.status)
     toggle = (
         button(t.raw("⏸ Pause"), "vo", "p")
         if profile.status == volunteers.ACTIVE
@@ -150,7 +145,7 @@ async def _edit(update: Update, context: SanadContext, profile: volunteers.Volun
     """e: the profile becomes a draft at the review screen, where any answer can change."""
     assert update.callback_query is not None and update.effective_user is not None
     await update.callback_query.answer()
-    draft = Draft.new(_form(context))
+    draft = Draft.new(context.services.volunteer_form)
     draft.answers = {**profile.answers, **profile.personal}
     draft.step = REVIEW
     await context.services.intake.save(update.effective_user.id, draft)
@@ -248,7 +243,7 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
     """Save the profile from a finished registration (or edit)."""
     assert update.effective_user is not None
     services = context.services
-    open_answers, personal = _form(context).split(draft.answers)
+    open_answers, personal = context.services.volunteer_form.split(draft.answers)
     await _save_profile(context, update.effective_user.id, open_answers, personal)
     await services.intake.forget(update.effective_user.id)
     await reply(
