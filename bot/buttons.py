@@ -7,7 +7,7 @@ so old buttons keep working), at most 64 bytes (Telegram's limit, checked when p
 ``unpack`` gives back the typed value, or None for data that does not fit the family: a
 wrong prefix, a wrong number of fields, a number that is not one, a verb the family does not
 know. callback_data is chosen by the client and can be forged, so every handler starts from
-``unpack`` and answers None with the shared "this button no longer works".
+``unpack`` and answers None with the one shared stale answer (``handlers.util.stale``).
 
     LanguageChoice       lang:<code>                      the language picker
     ConsentChoice        ic:<y|n>                         the intake's consent
@@ -89,8 +89,10 @@ class CallbackData:
 
     @classmethod
     def pattern(cls) -> re.Pattern[str]:
-        """What a CallbackQueryHandler matches to route this family's presses."""
-        return re.compile(rf"^{re.escape(cls.prefix)}(?:{SEPARATOR}|$)")
+        """What a CallbackQueryHandler matches to route this family's presses: the prefix and
+        its separator, as every packed value starts (data that is only the prefix is nobody's
+        button and goes to the catch-all, as it always did)."""
+        return re.compile(rf"^{re.escape(cls.prefix)}{SEPARATOR}")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,10 +159,10 @@ class VolunteerPress(CallbackData):
 @dataclasses.dataclass(frozen=True)
 class TaskAnswer(CallbackData):
     """A volunteer's answer about a task: a accept, d decline, c coming, w can't make it,
-    y done, n did not happen."""
+    y done, n did not happen. The verb is not restricted here: the handler first tells a
+    person who is not an active volunteer so, whatever the button, then refuses a stale verb."""
 
     prefix = "tk"
-    verbs = frozenset({"a", "d", "c", "w", "y", "n"})
     verb: str
     task: str
 
@@ -176,7 +178,9 @@ class EraseChoice(CallbackData):
 
 @dataclasses.dataclass(frozen=True)
 class TaskWizardPress(CallbackData):
-    """A button of the member's task wizard; ``arg`` is '' when the verb needs none."""
+    """A button of the member's task wizard (s skill, a area, d day, t time, u duration,
+    n volunteers needed, c skip the case, p publish, x cancel); ``arg`` is '' when the verb
+    needs none. The verbs a press may use depend on the wizard's step, checked there."""
 
     prefix = "tw"
     verb: str
@@ -185,7 +189,9 @@ class TaskWizardPress(CallbackData):
 
 @dataclasses.dataclass(frozen=True)
 class TaskManagePress(CallbackData):
-    """/task's buttons: t change the time, d change the description, x cancel the task."""
+    """/task's buttons: t change the time, d change the description, x cancel the task, then
+    X cancel it indeed or k keep it. Not restricted: the handler checks the task first, and
+    any other verb keeps it."""
 
     prefix = "tm"
     verb: str
@@ -212,7 +218,9 @@ class CardPress(CallbackData):
 
 @dataclasses.dataclass(frozen=True)
 class DecisionPress(CallbackData):
-    """A button of the decision, question and note wizards; ``arg`` is '' when unused."""
+    """A button of the decision, question and note wizards (s support, sd support done,
+    p period, pc another end date, r reason, skip, ok confirm, x cancel); ``arg`` is '' when
+    unused. The verbs a press may use depend on the wizard's step, checked there."""
 
     prefix = "rv"
     verb: str

@@ -1,7 +1,7 @@
 """Messages and keyboards, rendered in one language from domain objects.
 
 Every value that comes from a person is HTML-escaped here (through :class:`Translator`), and
-every button carries language-neutral callback_data built with :func:`callback_data`.
+every button carries language-neutral callback_data, typed by its family (bot/buttons.py).
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import workflow
+from bot.buttons import CallbackData, CardPress, DetailsPress, FormPress, TaskAnswer
 from bot.forms import AREAS, CHILDREN, HOUSEHOLD_SIZE, SKILLS, SUPPORT, Answers, Form, Step
 from bot.i18n import N_, Markup, Translator, escape
 from bot.intake import REVIEW, Draft
 from bot.storage.cases import Case
-from bot.text import MAX_MESSAGE, callback_data
+from bot.text import MAX_MESSAGE
 
 CHECKED, UNCHECKED = "☑️ ", "▫️ "
 
@@ -42,9 +43,11 @@ def field(label: str, value_html: str) -> str:
     return f"<b>{escape(label)}:</b> {value_html}"
 
 
-def button(label: str, *parts: object) -> InlineKeyboardButton:
-    """An inline button with checked callback_data."""
-    return InlineKeyboardButton(label, callback_data=callback_data(*parts))
+def confirm_keyboard(
+    yes_label: str, yes: CallbackData, no_label: str, no: CallbackData
+) -> InlineKeyboardMarkup:
+    """A confirmation before something that cannot be undone: Yes above No, one per row."""
+    return InlineKeyboardMarkup([[yes.button(yes_label)], [no.button(no_label)]])
 
 
 def status_label(t: Translator, status: str) -> str:
@@ -92,33 +95,36 @@ def question(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboa
         lines.append(t("Current answer: {answer}", answer=Markup(current)))
         lines.append(t.raw("Send a new answer, or press Keep to leave it as it is."))
     rows: list[list[InlineKeyboardButton]] = []
-    prefix = ("in", draft.id, step.id)
+
+    def press(verb: str, arg: str = "") -> FormPress:
+        return FormPress(draft.id, step.id, verb, arg)
+
     if step.kind == "multi":
         chosen = set(draft.pending)
         for option in step.options:
             mark = CHECKED if option.id in chosen else UNCHECKED
-            rows.append([button(mark + t.raw(option.label), *prefix, "o", option.id)])
+            rows.append([press("o", option.id).button(mark + t.raw(option.label))])
     elif step.kind == "choice":
         picked = draft.answers.get(step.id)
         for option in step.options:
             mark = CHECKED if option.id == picked else ""
-            rows.append([button(mark + t.raw(option.label), *prefix, "o", option.id)])
+            rows.append([press("o", option.id).button(mark + t.raw(option.label))])
     elif step.kind == "number":
         low, high = form.number_bounds(step, draft.answers)
         values = list(range(low, min(high, low + 7) + 1))
         rows.extend(
-            [button(t.number(v), *prefix, "n", v) for v in values[i : i + 4]]
+            [press("n", str(v)).button(t.number(v)) for v in values[i : i + 4]]
             for i in range(0, len(values), 4)
         )
     last: list[InlineKeyboardButton] = []
     if form.before(step.id, draft.answers) is not None or draft.editing:
-        last.append(button(t.raw("« Back"), *prefix, "b", ""))
+        last.append(press("b").button(t.raw("« Back")))
     if step.optional:
-        last.append(button(t.raw("Skip"), *prefix, "s", ""))
+        last.append(press("s").button(t.raw("Skip")))
     if step.id in draft.answers and step.kind not in ("multi", "choice"):
-        last.append(button(t.raw("Keep"), *prefix, "k", ""))
+        last.append(press("k").button(t.raw("Keep")))
     if step.kind == "multi":
-        last.append(button(t.raw("Done »"), *prefix, "d", ""))
+        last.append(press("d").button(t.raw("Done »")))
     if last:
         rows.append(last)
     return "\n\n".join(lines), InlineKeyboardMarkup(rows)
@@ -142,12 +148,12 @@ def review(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboard
         value = draft.answers.get(step.id)
         lines.append(field(t.raw(step.label), answer_text(t, form, step, value)))
         label = t("Change: {question}", question=t.raw(step.label))
-        rows.append([button(label, "in", draft.id, REVIEW, "e", step.id)])
+        rows.append([FormPress(draft.id, REVIEW, "e", step.id).button(label)])
     lines += ["", t.raw("You can change any answer. When everything is right, press Submit.")]
     rows.append(
         [
-            button(t.raw("✅ Submit"), "in", draft.id, REVIEW, "S", ""),
-            button(t.raw("✖️ Cancel"), "in", draft.id, REVIEW, "X", ""),
+            FormPress(draft.id, REVIEW, "S", "").button(t.raw("✅ Submit")),
+            FormPress(draft.id, REVIEW, "X", "").button(t.raw("✖️ Cancel")),
         ]
     )
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -249,11 +255,11 @@ def case_keyboard(t: Translator, case: Case) -> InlineKeyboardMarkup:
     """Details and every action the case's status allows (checked again on the server)."""
     possible = workflow.allowed(case.status)
     actions = [
-        button(t.raw(label), "cv", action, case.ref)
+        CardPress(action, case.ref).button(t.raw(label))
         for action, label in CARD_BUTTONS
         if action in possible
     ]
-    rows = [[button(t.raw("🔒 Details"), "cd", case.ref)]]
+    rows = [[DetailsPress(case.ref).button(t.raw("🔒 Details"))]]
     rows += [actions[i : i + 2] for i in range(0, len(actions), 2)]
     return InlineKeyboardMarkup(rows)
 
@@ -429,8 +435,8 @@ def task_keyboard(t: Translator, ref: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                button(t.raw("✅ Accept"), "tk", "a", ref),
-                button(t.raw("✖️ Decline"), "tk", "d", ref),
+                TaskAnswer("a", ref).button(t.raw("✅ Accept")),
+                TaskAnswer("d", ref).button(t.raw("✖️ Decline")),
             ]
         ]
     )

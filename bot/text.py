@@ -42,11 +42,3 @@ def clean_answer(text: str) -> str:
     )
     lines = [" ".join(line.split()) for line in kept.strip().splitlines()]
     return "\n".join(line for line in lines if line)
-
-
-def callback_data(*parts: object) -> str:
-    """Join parts with ':' into callback_data, refusing anything over Telegram's 64 bytes."""
-    data = ":".join(str(p) for p in parts)
-    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
-        raise ValueError("callback_data over 64 bytes")
-    return data

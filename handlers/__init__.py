@@ -4,6 +4,9 @@ Group -3 drops an update delivered twice; group -2 loads the person for every up
 slows down a person who floods the bot; group 0 holds everything else, most specific first,
 with catch-alls at the end so that every message and every button gets an answer. The commands
 come from the one command table (handlers/commands.py), which also makes the menus and /help.
+Each button family (bot/buttons.py) is routed by its own pattern to one handler: the family's
+and the wizards' through :func:`private_button`, which unpacks the data for the handler; the
+committee's to handlers that authorise and unpack with ``members.member_press``.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot import buttons as b
 from bot.context import SanadContext
 from handlers import (
     cards,
@@ -37,7 +41,7 @@ from handlers import (
     tasks,
     volunteers,
 )
-from handlers.util import private_button
+from handlers.util import Callback, D, Pressed, private_button
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
@@ -49,6 +53,18 @@ async def private_message(update: Update, context: SanadContext) -> None:
         await form_walk.form_message(update, context)
 
 
+def private_press(family: type[D], handler: Pressed[D]) -> CallbackQueryHandler[Any, None]:
+    """A family's presses, accepted in the presser's own private chat and unpacked."""
+    return CallbackQueryHandler(private_button(family, handler), pattern=family.pattern())
+
+
+def committee_press(
+    family: type[b.CallbackData], handler: Callback
+) -> CallbackQueryHandler[Any, None]:
+    """A committee family's presses; the handler authorises the member and unpacks."""
+    return CallbackQueryHandler(handler, pattern=family.pattern())
+
+
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Register every handler of the bot, in order."""
     app.add_handler(TypeHandler(Update, common.drop_repeats), group=-3)
@@ -57,22 +73,22 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.bot_data[common.HELP_LINES] = commands.help_lines
     handlers = [
         *commands.handlers(),
-        CallbackQueryHandler(private_button(common.language_chosen), pattern=r"^lang:"),
-        CallbackQueryHandler(private_button(intake.consent_choice), pattern=r"^ic:"),
-        CallbackQueryHandler(private_button(intake.apply_choice), pattern=r"^ap:"),
-        CallbackQueryHandler(private_button(form_walk.cancel_choice), pattern=r"^cx:"),
-        CallbackQueryHandler(private_button(form_walk.form_button), pattern=r"^in:"),
-        CallbackQueryHandler(private_button(volunteers.volunteer_button), pattern=r"^vo:"),
-        CallbackQueryHandler(private_button(tasks.task_answer), pattern=r"^tk:"),
-        CallbackQueryHandler(private_button(privacy.delete_button), pattern=r"^pd:"),
-        CallbackQueryHandler(task_wizard.task_button, pattern=r"^tw:"),
-        CallbackQueryHandler(tasks.manage_button, pattern=r"^tm:"),
-        CallbackQueryHandler(committee.details_button, pattern=r"^cd:"),
-        CallbackQueryHandler(cards.card_action, pattern=r"^cv:"),
-        CallbackQueryHandler(decisions.wizard_button, pattern=r"^rv:"),
-        CallbackQueryHandler(private_button(questions.answer_button), pattern=r"^fa:"),
-        CallbackQueryHandler(reports.cases_button, pattern=r"^cl:"),
-        CallbackQueryHandler(reports.export_button, pattern=r"^ex:"),
+        private_press(b.LanguageChoice, common.language_chosen),
+        private_press(b.ConsentChoice, intake.consent_choice),
+        private_press(b.ApplyChoice, intake.apply_choice),
+        private_press(b.CancelChoice, form_walk.cancel_choice),
+        private_press(b.FormPress, form_walk.form_button),
+        private_press(b.VolunteerPress, volunteers.volunteer_button),
+        private_press(b.TaskAnswer, tasks.task_answer),
+        private_press(b.EraseChoice, privacy.delete_button),
+        committee_press(b.TaskWizardPress, task_wizard.task_button),
+        committee_press(b.TaskManagePress, tasks.manage_button),
+        committee_press(b.DetailsPress, committee.details_button),
+        committee_press(b.CardPress, cards.card_action),
+        committee_press(b.DecisionPress, decisions.wizard_button),
+        private_press(b.FamilyAnswerPress, questions.answer_button),
+        committee_press(b.CasesPage, reports.cases_button),
+        committee_press(b.ExportChoice, reports.export_button),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
         MessageHandler(PRIVATE & NEW_MESSAGE, private_message),

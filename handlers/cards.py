@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import render, workflow
+from bot.buttons import CardPress
 from bot.context import SanadContext
 from bot.errors import CaseNotFound
 from bot.forms import Form
@@ -23,48 +24,50 @@ from handlers.decisions import decision_screen, reason_first, support_first
 from handlers.members import Press, alert, member_name, member_press, moved_on, send_private
 from handlers.questions import first_question, question_screen
 from handlers.sessions import Session, forget_session, save_session
+from handlers.util import stale
 
 CaseScreen = Callable[[Translator, SanadContext, Case, Session], tuple[str, InlineKeyboardMarkup]]
 
 
 async def card_action(update: Update, context: SanadContext) -> None:
     """A committee button: cv:<action>:<ref>."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    parts = update.callback_query.data.split(":")
-    action, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
-    press = await member_press(update, context, ref or None, private_only=False)
+    press = await member_press(
+        update, context, CardPress, private_only=False, audit_ref=lambda data: data.case
+    )
     if press is None:
         return
-    query, t = press.query, press.t
+    query, t, action = press.query, press.t, press.data.action
     try:
-        case = await context.services.review.get(ref)
+        case = await context.services.review.get(press.data.case)
     except CaseNotFound:
         await query.answer(t.raw("This case no longer exists."), show_alert=True)
         return
-    card_press = CARD_PRESSES.get(action)
-    if card_press is None:
-        await query.answer(t.raw("This button no longer works."))
+    run = CARD_PRESSES.get(action)
+    if run is None:
+        await stale(query, t)
         return
     if action not in workflow.allowed(case.status):
         await query.answer(alert(moved_on(t, context, case)), show_alert=True)
         await refresh_card(context, case)
         return
-    await card_press(update, context, press, case)
+    await run(update, context, press, case)
 
 
-CardPress = Callable[[Update, SanadContext, Press, Case], Awaitable[None]]
+CardAction = Callable[[Update, SanadContext, Press[CardPress], Case], Awaitable[None]]
 Change = Callable[[ReviewService, Update, str, int], Awaitable[Case]]
 
 
-def _transition(change: Change) -> CardPress:
+def _transition(change: Change) -> CardAction:
     """A card action that moves the case at once, and says where it is now."""
 
-    async def apply(update: Update, context: SanadContext, press: Press, case: Case) -> None:
+    async def apply(
+        update: Update, context: SanadContext, press: Press[CardPress], case: Case
+    ) -> None:
         query, t, review = press.query, press.t, context.services.review
         try:
-            case = await change(review, update, press.arg, press.member)
+            case = await change(review, update, press.data.case, press.member)
         except workflow.InvalidTransition:
-            case = await review.get(press.arg)
+            case = await review.get(press.data.case)
             await query.answer(alert(moved_on(t, context, case)), show_alert=True)
             return
         await query.answer(
@@ -83,10 +86,10 @@ class WizardStart:
     screen: CaseScreen
 
     async def __call__(
-        self, update: Update, context: SanadContext, press: Press, case: Case
+        self, update: Update, context: SanadContext, press: Press[CardPress], case: Case
     ) -> None:
         query, member, t = press.query, press.member, press.t
-        session = self.first(context.services.form, press.verb, case)
+        session = self.first(context.services.form, press.data.action, case)
         await save_session(context, member, session)
         text, markup = self.screen(t, context, case, session)
         if not await send_private(context, member, text, markup):
@@ -103,7 +106,7 @@ class WizardStart:
 
 
 # What a member may do from a card or a reminder ("answer" is the family's, not a button).
-CARD_PRESSES: dict[str, CardPress] = {
+CARD_PRESSES: dict[str, CardAction] = {
     workflow.TAKE: _transition(
         lambda review, update, ref, member: review.take(ref, member, member_name(update))
     ),

@@ -12,10 +12,12 @@ from telegram import Update
 from telegram.error import Forbidden
 
 from bot import render
+from bot.buttons import DetailsPress
 from bot.context import SanadContext
 from bot.forms import DESCRIPTION
 from bot.storage import cases as case_repo
 from handlers.members import case_from_args, committee_gate, member_t
+from handlers.util import stale
 
 log = logging.getLogger(__name__)
 
@@ -68,19 +70,26 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
 
 
 async def details_button(update: Update, context: SanadContext) -> None:
-    """The Details button on a card: cd:<ref>."""
+    """The Details button on a card: cd:<ref>.
+
+    A non-member is refused and audited whatever the data says; a member's press of data
+    that is no Details button is stale.
+    """
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     t = context.t
     user_id = update.effective_user.id
-    ref = query.data.split(":", 1)[1]
-    case = await context.services.review.find(ref)
+    press = DetailsPress.unpack(query.data)
+    case = None if press is None else await context.services.review.find(press.case)
     if not context.services.settings.is_member(user_id):
         await context.services.review.record_view_refused(user_id, case)
         log.warning("Details refused to non-member %d", user_id)
         await query.answer(
             t.raw("Only committee members can see the details of a case."), show_alert=True
         )
+        return
+    if press is None:
+        await stale(query, t)
         return
     if case is None:
         await query.answer(t.raw("This case no longer exists."), show_alert=True)

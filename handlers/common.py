@@ -14,13 +14,14 @@ from telegram.constants import ChatType
 from telegram.error import Conflict, Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop
 
+from bot.buttons import LanguageChoice
 from bot.context import SanadContext
 from bot.i18n import Translator
 from bot.limits import FloodGate, Verdict
 from bot.processor import flood_gated
-from bot.render import bold, button
+from bot.render import bold
 from handlers.intake import resume_hint
-from handlers.util import on_text, own_chat, private, reply
+from handlers.util import on_text, own_chat, private, reply, stale
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def language_keyboard(context: SanadContext) -> InlineKeyboardMarkup:
     """One button per language, each in its own name."""
     i18n = context.services.i18n
     return InlineKeyboardMarkup(
-        [[button(i18n.native_name(lang), "lang", lang)] for lang in i18n.languages]
+        [[LanguageChoice(lang).button(i18n.native_name(lang))] for lang in i18n.languages]
     )
 
 
@@ -186,13 +187,13 @@ async def language_command(update: Update, context: SanadContext) -> None:
     )
 
 
-async def language_chosen(update: Update, context: SanadContext) -> None:
+async def language_chosen(update: Update, context: SanadContext, choice: LanguageChoice) -> None:
     """A language button: remember the choice and carry on in that language."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    lang = query.data.split(":", 1)[1]
+    assert query is not None and update.effective_user is not None
+    lang = choice.lang
     if lang not in context.services.i18n.languages:
-        await query.answer(context.t.raw("This button no longer works."))
+        await stale(query, context.t)
         return
     await remember_language(context, update.effective_user.id, lang)
     await query.answer()
@@ -214,9 +215,8 @@ async def unknown_command(update: Update, context: SanadContext) -> None:
 
 async def stale_button(update: Update, context: SanadContext) -> None:
     """Any button no handler recognised: old, foreign or forged."""
-    query = update.callback_query
-    assert query is not None
-    await query.answer(context.t.raw("This button no longer works."), show_alert=False)
+    assert update.callback_query is not None
+    await stale(update.callback_query, context.t)
 
 
 async def edited_message(update: Update, context: SanadContext) -> None:

@@ -16,11 +16,12 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot import reminders, render, workflow
+from bot.buttons import DecisionPress
 from bot.context import SanadContext
 from bot.errors import CaseNotFound
 from bot.forms import SUPPORT, Form
 from bot.i18n import Translator, escape
-from bot.render import DECLINE_REASONS, button, field
+from bot.render import DECLINE_REASONS, field
 from bot.review import PERIOD_MONTHS, Decision
 from bot.storage.cases import Case
 from bot.text import whole_number
@@ -30,9 +31,9 @@ from handlers.members import (
     member_t,
     moved_on,
 )
-from handlers.questions import MESSAGE_LIMIT, PREFIX
+from handlers.questions import MESSAGE_LIMIT
 from handlers.sessions import Session, forget_session, load_session, route, save_session
-from handlers.util import close_buttons, own_chat, reply
+from handlers.util import close_buttons, own_chat, reply, stale
 from handlers.validators import checked_text, typed_date
 from handlers.wizard import Outcome, Parts, Wizard, WizardStep, cancel_button
 
@@ -76,42 +77,41 @@ def _support_screen(t: Translator, context: SanadContext, session: Session) -> P
     support = context.services.form.role(SUPPORT)
     rows = [
         [
-            button(
+            DecisionPress("s", option.id).button(
                 (render.CHECKED if option.id in session["support"] else render.UNCHECKED)
-                + t.raw(option.label),
-                PREFIX,
-                "s",
-                option.id,
+                + t.raw(option.label)
             )
         ]
         for option in support.options
     ]
-    rows.append([cancel_button(t, PREFIX), button(t.raw("Done »"), PREFIX, "sd", "")])
+    rows.append([cancel_button(t, DecisionPress), DecisionPress("sd", "").button(t.raw("Done »"))])
     return [t.raw("Which support is approved? The family's request is preselected.")], rows
 
 
 def _period_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     months = [
-        button(t.plural("{n} month", "{n} months", m), PREFIX, "p", m) for m in PERIOD_MONTHS
+        DecisionPress("p", str(m)).button(t.plural("{n} month", "{n} months", m))
+        for m in PERIOD_MONTHS
     ]
     rows = [
         months,
-        [button(t.raw("📅 Another end date"), PREFIX, "pc", "")],
-        [cancel_button(t, PREFIX)],
+        [DecisionPress("pc", "").button(t.raw("📅 Another end date"))],
+        [cancel_button(t, DecisionPress)],
     ]
     return [t.raw("For how long?")], rows
 
 
 def _date_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     lines = [t.raw("Send the end date as year-month-day, for example 2027-03-31.")]
-    return lines, [[cancel_button(t, PREFIX)]]
+    return lines, [[cancel_button(t, DecisionPress)]]
 
 
 def _reason_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     rows = [
-        [button(t.raw(label), PREFIX, "r", reason)] for reason, label in DECLINE_REASONS.items()
+        [DecisionPress("r", reason).button(t.raw(label))]
+        for reason, label in DECLINE_REASONS.items()
     ]
-    rows.append([cancel_button(t, PREFIX)])
+    rows.append([cancel_button(t, DecisionPress)])
     return [t.raw("Why is the application declined?")], rows
 
 
@@ -119,11 +119,13 @@ def _message_screen(t: Translator, context: SanadContext, session: Session) -> P
     lines = [
         t.raw("Write a message for the family (it will be sent as you write it), or press Skip.")
     ]
-    return lines, [[cancel_button(t, PREFIX), button(t.raw("Skip"), PREFIX, "skip", "")]]
+    return lines, [
+        [cancel_button(t, DecisionPress), DecisionPress("skip", "").button(t.raw("Skip"))]
+    ]
 
 
 def _confirm_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    rows = [[cancel_button(t, PREFIX), button(t.raw("✅ Confirm"), PREFIX, "ok", "")]]
+    rows = [[cancel_button(t, DecisionPress), DecisionPress("ok", "").button(t.raw("✅ Confirm"))]]
     return confirm_lines(t, context, session), rows
 
 
@@ -260,11 +262,11 @@ async def wizard_button(update: Update, context: SanadContext) -> None:
     Cancel works for any pending interaction (the ask and note screens carry it too); every
     other verb belongs to the decision wizard's current step.
     """
-    press = await member_press(update, context)
+    press = await member_press(update, context, DecisionPress)
     if press is None:
         return
     query, member, t = press.query, press.member, press.t
-    verb, arg = press.verb, press.arg
+    verb, arg = press.data.verb, press.data.arg
     session = await load_session(context, member)
     if session is None or session.get("kind") not in DECISION_KINDS:
         if verb == "x" and session is not None:
@@ -272,7 +274,7 @@ async def wizard_button(update: Update, context: SanadContext) -> None:
             await query.answer(t.raw("Cancelled."))
             await close_buttons(query)
             return
-        await query.answer(t.raw("This button no longer works."))
+        await stale(query, t)
         return
     if verb == "x":
         await forget_session(context, member)
@@ -282,7 +284,7 @@ async def wizard_button(update: Update, context: SanadContext) -> None:
     step = session["step"]
     outcome = await DECISIONS.press(update, context, session, verb, arg)
     if outcome is Outcome.STALE:
-        await query.answer(t.raw("This button no longer works."))
+        await stale(query, t)
     elif outcome is Outcome.MOVED:
         await save_session(context, member, session)
         await query.answer()

@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import (
-    InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -25,6 +24,7 @@ from telegram import (
 from telegram.error import BadRequest
 
 from bot import render
+from bot.buttons import CancelChoice, FormPress
 from bot.context import SanadContext
 from bot.forms import Step
 from bot.intake import (
@@ -38,8 +38,8 @@ from bot.intake import (
     validate_phone,
     validate_text,
 )
-from bot.render import button
-from handlers.util import close_buttons, own_chat, reply, voice_answer
+from bot.render import confirm_keyboard
+from handlers.util import close_buttons, own_chat, reply, stale, voice_answer
 
 Submit = Callable[[Update, SanadContext, Draft], Awaitable[None]]
 # What submitting a finished draft does, by form id; filled by the forms' modules.
@@ -86,19 +86,15 @@ async def send_step(update: Update, context: SanadContext, draft: Draft) -> None
 # --- buttons --------------------------------------------------------------------------------
 
 
-async def form_button(update: Update, context: SanadContext) -> None:
+async def form_button(update: Update, context: SanadContext, press: FormPress) -> None:
     """A button of a question or of the review: in:<draft>:<step>:<verb>:<arg>."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     t = context.t
     services = context.services
-    parts = query.data.split(":")
-    if len(parts) != 5:
-        await query.answer(t.raw("This button no longer works."))
-        return
-    _, draft_id, step_id, verb, arg = parts
+    step_id, verb, arg = press.step, press.verb, press.arg
     draft = await services.intake.load(_user_id(update))
-    if draft is None or draft.id != draft_id:
+    if draft is None or draft.id != press.draft:
         await query.answer(t.raw("This button belongs to an application that is closed."))
         await close_buttons(query)
         return
@@ -112,7 +108,7 @@ async def form_button(update: Update, context: SanadContext) -> None:
         assert step is not None
         handled = await STEP_PRESSES.get(verb, _stale_step)(update, context, draft, step, arg)
     if not handled:
-        await query.answer(t.raw("This button no longer works."))
+        await stale(query, t)
 
 
 # A question's button; False when the question does not take it (the press is stale).
@@ -421,30 +417,29 @@ async def ask_cancel(update: Update, context: SanadContext, draft: Draft) -> Non
     await reply(
         update,
         t.raw("Do you want to cancel your application? Everything you answered will be deleted."),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [button(t.raw("Yes, delete it"), "cx", "y", draft.id)],
-                [button(t.raw("No, keep it"), "cx", "n", draft.id)],
-            ]
+        reply_markup=confirm_keyboard(
+            t.raw("Yes, delete it"),
+            CancelChoice("y", draft.id),
+            t.raw("No, keep it"),
+            CancelChoice("n", draft.id),
         ),
     )
 
 
-async def cancel_choice(update: Update, context: SanadContext) -> None:
+async def cancel_choice(update: Update, context: SanadContext, choice: CancelChoice) -> None:
     """The answer to 'do you want to cancel?'."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     t = context.t
     services = context.services
     user_id = _user_id(update)
-    _, verb, draft_id = ([*query.data.split(":"), "", ""])[:3]
     draft = await services.intake.load(user_id)
     await close_buttons(query)
-    if draft is None or draft.id != draft_id:
-        await query.answer(t.raw("This button no longer works."))
+    if draft is None or draft.id != choice.draft:
+        await stale(query, t)
         return
     await query.answer()
-    if verb == "y":
+    if choice.verb == "y":
         await services.intake.discard(user_id)
         await reply(
             update,

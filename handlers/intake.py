@@ -12,13 +12,14 @@ import logging
 from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
 
 from bot import render
+from bot.buttons import ApplyChoice, ConsentChoice
 from bot.context import SanadContext
 from bot.i18n import Markup
 from bot.intake import Draft
-from bot.render import bold, button
+from bot.render import bold
 from handlers.form_walk import ask_cancel, on_submit, send_step
 from handlers.sessions import forget_session, load_session
-from handlers.util import close_buttons, private, reply
+from handlers.util import close_buttons, private, reply, stale
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +59,8 @@ async def apply_command(update: Update, context: SanadContext) -> None:
             ),
             reply_markup=InlineKeyboardMarkup(
                 [
-                    [button(t.raw("Continue"), "ap", "c", draft.id)],
-                    [button(t.raw("Start over"), "ap", "r", draft.id)],
+                    [ApplyChoice("c", draft.id).button(t.raw("Continue"))],
+                    [ApplyChoice("r", draft.id).button(t.raw("Start over"))],
                 ]
             ),
         )
@@ -79,8 +80,8 @@ async def apply_command(update: Update, context: SanadContext) -> None:
             ),
             reply_markup=InlineKeyboardMarkup(
                 [
-                    [button(t.raw("Yes, a new application"), "ap", "n", "")],
-                    [button(t.raw("No"), "ap", "x", "")],
+                    [ApplyChoice("n", "").button(t.raw("Yes, a new application"))],
+                    [ApplyChoice("x", "").button(t.raw("No"))],
                 ]
             ),
         )
@@ -117,25 +118,25 @@ async def send_consent(update: Update, context: SanadContext) -> None:
     )
     markup = InlineKeyboardMarkup(
         [
-            [button(t.raw("✅ I agree"), "ic", "y")],
-            [button(t.raw("Not now"), "ic", "n")],
+            [ConsentChoice("y").button(t.raw("✅ I agree"))],
+            [ConsentChoice("n").button(t.raw("Not now"))],
         ]
     )
     await reply(update, text, reply_markup=markup)
 
 
-async def apply_choice(update: Update, context: SanadContext) -> None:
+async def apply_choice(update: Update, context: SanadContext, choice: ApplyChoice) -> None:
     """The buttons of /apply: continue, start over, a new case, or not."""
     query = update.callback_query
-    assert query is not None and query.data is not None
+    assert query is not None
     t = context.t
     user_id = _user_id(update)
     intake = context.services.intake
-    _, verb, draft_id = ([*query.data.split(":"), "", ""])[:3]
+    verb = choice.verb
     draft = await intake.load(user_id)
     await close_buttons(query)
-    if verb in ("c", "r") and (draft is None or draft.id != draft_id):
-        await query.answer(t.raw("This button no longer works."))
+    if verb in ("c", "r") and (draft is None or draft.id != choice.draft):
+        await stale(query, t)
         return
     await query.answer()
     if verb == "c" and draft is not None:
@@ -152,16 +153,16 @@ async def apply_choice(update: Update, context: SanadContext) -> None:
         await reply(update, t.raw("All right. Send /status to follow your application."))
 
 
-async def consent_choice(update: Update, context: SanadContext) -> None:
+async def consent_choice(update: Update, context: SanadContext, choice: ConsentChoice) -> None:
     """I agree: create the draft and ask the first question. Not now: store nothing."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     t = context.t
     services = context.services
     user_id = update.effective_user.id
     await query.answer()
     await close_buttons(query)
-    if query.data != "ic:y":
+    if choice.choice != "y":
         await reply(
             update, t.raw("No problem: nothing was stored. Send /apply whenever you are ready.")
         )

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Generic
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden
@@ -20,49 +22,48 @@ from bot.context import SanadContext
 from bot.errors import CaseNotFound
 from bot.i18n import Translator
 from bot.storage.cases import Case
-from handlers.util import own_chat, private, reply
+from handlers.util import D, own_chat, private, reply, stale
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Press:
-    """A committee button pressed by an authorised member."""
+class Press(Generic[D]):
+    """A committee button pressed by an authorised member, with its typed data."""
 
     query: CallbackQuery
-    parts: list[str]
+    data: D
     member: int
     t: Translator
 
-    @property
-    def verb(self) -> str:
-        """The action of a ``prefix:verb:arg`` button ('' when malformed)."""
-        return self.parts[1] if len(self.parts) == 3 else ""
-
-    @property
-    def arg(self) -> str:
-        """The argument of a ``prefix:verb:arg`` button ('' when malformed)."""
-        return self.parts[2] if len(self.parts) == 3 else ""
-
 
 async def member_press(
-    update: Update, context: SanadContext, ref: str | None = None, *, private_only: bool = True
-) -> Press | None:
-    """The press of a committee button, or None once refused.
+    update: Update,
+    context: SanadContext,
+    family: type[D],
+    *,
+    private_only: bool = True,
+    audit_ref: Callable[[D], str] | None = None,
+) -> Press[D] | None:
+    """The press of a committee button of ``family``, or None once refused.
 
-    A non-member is refused and audited. A member's press of a button that exists only in
-    their private chat (wizards, /cases, /export), forged on another message, is refused too.
+    Membership is checked first, whatever the data: a non-member is refused and audited (with
+    the case reference ``audit_ref`` reads from the data, when it names one). A member's
+    press of a button that exists only in their private chat (wizards, /cases, /export),
+    forged on another message, and data that is not a button of the family, are stale.
     """
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
+    data = family.unpack(query.data)
     if not is_member(update, context):
-        await refuse(update, context, ref)
+        ref = audit_ref(data) if audit_ref is not None and data is not None else None
+        await refuse(update, context, ref or None)
         return None
-    if private_only and not own_chat(query):
-        await query.answer(context.t.raw("This button no longer works."))
+    if data is None or (private_only and not own_chat(query)):
+        await stale(query, context.t)
         return None
     member = update.effective_user.id
-    return Press(query, query.data.split(":"), member, member_t(context, member))
+    return Press(query, data, member, member_t(context, member))
 
 
 async def refuse(update: Update, context: SanadContext, ref: str | None) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import Update
 
 from bot import render
+from bot.buttons import EraseChoice
 from bot.context import SanadContext
 from bot.i18n import escape
-from bot.render import bold, button, field
+from bot.render import bold, confirm_keyboard, field
 from handlers.util import close_buttons, reply
 
 log = logging.getLogger(__name__)
@@ -73,23 +74,20 @@ async def delete_command(update: Update, context: SanadContext) -> None:
             "figures for statistics; your name, phone, area and your own words are deleted, and "
             "so is your volunteer profile. This cannot be undone."
         ),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [button(t.raw("Yes, erase my data"), "pd", "y")],
-                [button(t.raw("No, keep it"), "pd", "n")],
-            ]
+        reply_markup=confirm_keyboard(
+            t.raw("Yes, erase my data"), EraseChoice("y"), t.raw("No, keep it"), EraseChoice("n")
         ),
     )
 
 
-async def delete_button(update: Update, context: SanadContext) -> None:
+async def delete_button(update: Update, context: SanadContext, choice: EraseChoice) -> None:
     """pd:y erases, pd:n keeps."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     t = context.t
     services = context.services
     await query.answer()
-    if query.data != "pd:y":
+    if choice.choice != "y":
         await close_buttons(query)
         await reply(update, t.raw("Good, nothing was changed."))
         return

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import workflow
+from bot.buttons import DecisionPress, FamilyAnswerPress
 from bot.context import SanadContext
 from bot.errors import CaseNotFound
 from bot.i18n import N_, Translator
 from bot.storage.cases import Case
-from bot.text import whole_number
 from handlers.members import case_from_args, committee_gate, member_t, moved_on, to_member
 from handlers.sessions import Session, forget_session, route, save_session
 from handlers.util import reply, voice_answer
@@ -26,8 +26,6 @@ from handlers.wizard import Outcome, Parts, Rows, Wizard, WizardStep, cancel_but
 MESSAGE_LIMIT = 1000
 NOTE_LIMIT = 2000
 FAMILY_ANSWER_LIMIT = 2000
-# The case wizards' buttons: rv:<verb>:<arg>.
-PREFIX = "rv"
 
 TITLES: dict[str, Callable[[Translator, str], str]] = {
     "ask": lambda t, ref: t("Ask the family of case {ref}", ref=ref),
@@ -52,7 +50,7 @@ def _prompt(text: str) -> Callable[[Translator, SanadContext, Session], tuple[li
     """A screen that only asks for text (marked with N_, translated when shown), with Cancel."""
 
     def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-        return [t.raw(text)], [[cancel_button(t, PREFIX)]]
+        return [t.raw(text)], [[cancel_button(t, DecisionPress)]]
 
     return screen
 
@@ -169,18 +167,13 @@ async def note_command(update: Update, context: SanadContext) -> None:
 # --- the family answers -----------------------------------------------------------------------
 
 
-async def answer_button(update: Update, context: SanadContext) -> None:
+async def answer_button(update: Update, context: SanadContext, press: FamilyAnswerPress) -> None:
     """The family pressed Answer under the committee's question: fa:<request id>."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     t = context.t
-    request_id = whole_number(query.data.split(":", 1)[1])
     family = update.effective_user.id
-    request = (
-        None
-        if request_id is None
-        else await context.services.review.open_request_of(request_id, family)
-    )
+    request = await context.services.review.open_request_of(press.request, family)
     if request is None:
         await query.answer(t.raw("This question is already answered or closed."))
         return

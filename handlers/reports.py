@@ -9,12 +9,12 @@ from datetime import datetime
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
 from bot import render, reports
+from bot.buttons import CasesPage, ExportChoice
 from bot.context import SanadContext
 from bot.forms import SITUATION, SUPPORT
 from bot.i18n import N_, Markup, Translator, escape
-from bot.render import bold, button
+from bot.render import bold
 from bot.storage import cases as case_repo
-from bot.text import whole_number
 from bot.workflow import STATUSES
 from handlers.members import case_from_args, committee_gate, member_press, to_member
 from handlers.util import on_text, own_chat
@@ -74,18 +74,18 @@ def cases_page(
         lines.append(t.raw("No case here."))
     lines.append(t.raw("Send /case followed by a reference to open a case."))
     filters = [
-        button(f"{render.status_label(t, s)} ({t.number(counts.get(s, 0))})", "cl", s, 0)
+        CasesPage(s, 0).button(f"{render.status_label(t, s)} ({t.number(counts.get(s, 0))})")
         for s in STATUSES
         if counts.get(s)
     ]
     rows = [filters[i : i + 2] for i in range(0, len(filters), 2)]
-    rows.append([button(t.raw("All cases"), "cl", "all", 0)])
+    rows.append([CasesPage("all", 0).button(t.raw("All cases"))])
     paging = []
     key = status or "all"
     if page > 0:
-        paging.append(button(t.raw("« Previous"), "cl", key, page - 1))
+        paging.append(CasesPage(key, page - 1).button(t.raw("« Previous")))
     if (page + 1) * PAGE < total:
-        paging.append(button(t.raw("Next »"), "cl", key, page + 1))
+        paging.append(CasesPage(key, page + 1).button(t.raw("Next »")))
     if paging:
         rows.append(paging)
     return "\n".join(lines), InlineKeyboardMarkup(rows)
@@ -101,14 +101,13 @@ async def cases_command(update: Update, context: SanadContext) -> None:
 
 async def cases_button(update: Update, context: SanadContext) -> None:
     """A filter or paging button of /cases: cl:<status|all>:<page>."""
-    press = await member_press(update, context)
+    press = await member_press(update, context, CasesPage)
     if press is None:
         return
-    query, t, parts = press.query, press.t, press.parts
-    status = parts[1] if len(parts) == 3 and parts[1] in STATUSES else None
-    page = (whole_number(parts[2]) if len(parts) == 3 else None) or 0
+    query, t, key = press.query, press.t, press.data.key
+    status = key if key in STATUSES else None
     await query.answer()
-    await _send_page(update, context, t, status, min(page, 10_000), edit=True)
+    await _send_page(update, context, t, status, min(press.data.page, 10_000), edit=True)
 
 
 async def _send_page(
@@ -178,8 +177,8 @@ async def export_command(update: Update, context: SanadContext) -> None:
         ),
         InlineKeyboardMarkup(
             [
-                [button(t.raw("🔒 Full export"), "ex", "full")],
-                [button(t.raw("📊 Anonymised export"), "ex", "anon")],
+                [ExportChoice("full").button(t.raw("🔒 Full export"))],
+                [ExportChoice("anon").button(t.raw("📊 Anonymised export"))],
             ]
         ),
     )
@@ -187,7 +186,7 @@ async def export_command(update: Update, context: SanadContext) -> None:
 
 async def export_button(update: Update, context: SanadContext) -> None:
     """ex:full or ex:anon: the CSV, as a document, to the member's private chat only."""
-    press = await member_press(update, context)
+    press = await member_press(update, context, ExportChoice)
     if press is None:
         return
     query, member, t = press.query, press.member, press.t
@@ -195,7 +194,7 @@ async def export_button(update: Update, context: SanadContext) -> None:
     every = await services.review.every()
     stamp = datetime.now(services.settings.tz).strftime("%Y-%m-%d")
     await query.answer()
-    if query.data == "ex:full":
+    if press.data.kind == "full":
         data = reports.export_full(t, services.form, every, services.cipher, services.settings.tz)
         name = f"sanad-cases-full-{stamp}.csv"
         await services.review.record_export(member, every, full=True)

@@ -14,23 +14,22 @@ from datetime import date, datetime, time, timedelta
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import render
+from bot.buttons import TaskWizardPress
 from bot.context import SanadContext
 from bot.errors import CaseNotFound
 from bot.forms import AREAS, SKILLS
 from bot.i18n import Translator
-from bot.render import button
 from bot.storage import utcnow
 from bot.tasks import Task
 from bot.text import normalize_digits, whole_number
 from handlers.members import committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, load_session, route, save_session
-from handlers.util import reply
+from handlers.util import reply, stale
 from handlers.validators import button_time, checked_text, typed_date, typed_time
 from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
 
 log = logging.getLogger(__name__)
 
-PREFIX = "tw"
 TITLE_LIMIT = 100
 DESCRIPTION_LIMIT = 1000
 DURATIONS = (60, 120, 180, 240)
@@ -91,7 +90,7 @@ def _screen(build: Screen) -> Screen:
 
     def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
         lines, rows = build(t, context, session)
-        return lines, [*rows, [cancel_button(t, PREFIX)]]
+        return lines, [*rows, [cancel_button(t, TaskWizardPress)]]
 
     return screen
 
@@ -102,7 +101,7 @@ def _options_screen(role: str, verb: str) -> Screen:
     def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
         source = context.services.volunteer_form.role(role)
         question = t.raw("Which skill is needed?") if verb == "s" else t.raw("In which area?")
-        buttons = [button(t.raw(o.label), PREFIX, verb, o.id) for o in source.options]
+        buttons = [TaskWizardPress(verb, o.id).button(t.raw(o.label)) for o in source.options]
         return [question], [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
     return screen
@@ -121,32 +120,39 @@ def _description_screen(t: Translator, context: SanadContext, session: Session) 
 
 
 def _day_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [button(t.raw("Today"), PREFIX, "d", 0), button(t.raw("Tomorrow"), PREFIX, "d", 1)]
+    row = [
+        TaskWizardPress("d", "0").button(t.raw("Today")),
+        TaskWizardPress("d", "1").button(t.raw("Tomorrow")),
+    ]
     return [t.raw("Which day? Press a button or send a date like 2027-03-31.")], [row]
 
 
 def _time_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [button(q, PREFIX, "t", q.replace(":", "")) for q in QUICK_TIMES]
+    row = [TaskWizardPress("t", q.replace(":", "")).button(q) for q in QUICK_TIMES]
     return [t.raw("At what time? Press a button or send a time like 14:30.")], [row]
 
 
 def _duration_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [button(t.plural("{n} minute", "{n} minutes", m), PREFIX, "u", m) for m in DURATIONS]
+    row = [
+        TaskWizardPress("u", str(m)).button(t.plural("{n} minute", "{n} minutes", m))
+        for m in DURATIONS
+    ]
     return [t.raw("How long will it take?")], [row]
 
 
 def _needed_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [button(t.number(n), PREFIX, "n", n) for n in range(1, 7)]
+    row = [TaskWizardPress("n", str(n)).button(t.number(n)) for n in range(1, 7)]
     return [t.raw("How many volunteers are needed? Press a number or send it.")], [row]
 
 
 def _case_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [button(t.raw("Skip"), PREFIX, "c", "")]
+    row = [TaskWizardPress("c", "").button(t.raw("Skip"))]
     return [t.raw("Which case does it serve? Send its reference, or press Skip.")], [row]
 
 
 def _preview_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    return preview_lines(t, context, session), [[button(t.raw("📣 Publish"), PREFIX, "p", "")]]
+    publish_row = [TaskWizardPress("p", "").button(t.raw("📣 Publish"))]
+    return preview_lines(t, context, session), [publish_row]
 
 
 # --- what the steps take --------------------------------------------------------------------
@@ -322,21 +328,21 @@ NEW_TASK = Wizard(
 
 async def task_button(update: Update, context: SanadContext) -> None:
     """A button of the task wizard: tw:<verb>:<arg>."""
-    press = await member_press(update, context)
+    press = await member_press(update, context, TaskWizardPress)
     if press is None:
         return
-    query, member, t = press.query, press.member, press.t
+    query, member, t, verb = press.query, press.member, press.t, press.data.verb
     session = await load_session(context, member)
     if session is None or session.get("kind") != "task":
-        await query.answer(t.raw("This button no longer works."))
+        await stale(query, t)
         return
-    if press.verb == "x":
+    if verb == "x":
         await forget_session(context, member)
         await query.answer(t.raw("Cancelled: nothing was changed."))
         return
-    outcome = await NEW_TASK.press(update, context, session, press.verb, press.arg)
+    outcome = await NEW_TASK.press(update, context, session, verb, press.data.arg)
     if outcome is Outcome.STALE:
-        await query.answer(t.raw("This button no longer works."))
+        await stale(query, t)
     elif outcome is Outcome.MOVED:
         await save_session(context, member, session)
         await query.answer()

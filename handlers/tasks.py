@@ -14,16 +14,17 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import reminders, render
+from bot.buttons import TaskAnswer, TaskManagePress
 from bot.context import SanadContext
 from bot.forms import AREAS, SKILLS
 from bot.i18n import N_, escape
-from bot.render import bold, button
+from bot.render import bold, confirm_keyboard
 from bot.storage import utcnow, volunteers
 from bot.tasks import ACCEPTED, WAITLISTED, Answer, Task, TaskService
 from handlers.members import Press, committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, route, save_session
 from handlers.task_wizard import DESCRIPTION_LIMIT, LAST_DAY
-from handlers.util import close_buttons, reply
+from handlers.util import STALE, close_buttons, reply, stale
 from handlers.validators import checked_text, typed_datetime
 
 OUTCOMES = {"c": "coming", "y": "done", "n": "not_done"}
@@ -42,15 +43,14 @@ async def _profile(context: SanadContext, user_id: int) -> volunteers.Volunteer 
     return await context.services.volunteers.get(user_id)
 
 
-async def task_answer(update: Update, context: SanadContext) -> None:
+async def task_answer(update: Update, context: SanadContext, press: TaskAnswer) -> None:
     """Accept, Decline or Withdraw: tk:<a|d|w>:<task ref>; and the follow-up c|y|n."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
+    assert query is not None and update.effective_user is not None
     t = context.t
     services = context.services
     user_id = update.effective_user.id
-    parts = query.data.split(":")
-    verb, ref = (parts[1], parts[2]) if len(parts) == 3 else ("", "")
+    verb, ref = press.verb, press.task
     profile = await _profile(context, user_id)
     if profile is None or profile.status != volunteers.ACTIVE:
         await query.answer(
@@ -62,7 +62,7 @@ async def task_answer(update: Update, context: SanadContext) -> None:
         return
     answering = ANSWERS.get(verb)
     if answering is None:
-        await query.answer(t.raw("This button no longer works."))
+        await stale(query, t)
         return
     answer = await answering(services.tasks, ref, user_id)
     await query.answer()
@@ -87,7 +87,7 @@ def _answer_text(context: SanadContext, answer: Answer) -> str:
         "closed": t.raw("This task is closed: it was cancelled, has started or is over."),
         "already": t.raw("You already answered this task. See /mytasks."),
     }
-    return messages.get(answer.status, t.raw("This button no longer works."))
+    return messages.get(answer.status, t.raw(STALE))
 
 
 async def _outcome(update: Update, context: SanadContext, ref: str, outcome: str) -> None:
@@ -149,7 +149,9 @@ async def mytasks_command(update: Update, context: SanadContext) -> None:
             + "\n\n"
             + render.task_text(t, context.services.volunteer_form, task, services.settings.tz)
         )
-        markup = InlineKeyboardMarkup([[button(t.raw("I can't make it"), "tk", "w", task.ref)]])
+        markup = InlineKeyboardMarkup(
+            [[TaskAnswer("w", task.ref).button(t.raw("I can't make it"))]]
+        )
         await reply(update, text, reply_markup=markup)
 
 
@@ -187,10 +189,10 @@ async def task_command(update: Update, context: SanadContext) -> None:
         markup = InlineKeyboardMarkup(
             [
                 [
-                    button(t.raw("🕒 Change the time"), "tm", "t", task.ref),
-                    button(t.raw("📝 Change the description"), "tm", "d", task.ref),
+                    TaskManagePress("t", task.ref).button(t.raw("🕒 Change the time")),
+                    TaskManagePress("d", task.ref).button(t.raw("📝 Change the description")),
                 ],
-                [button(t.raw("🗑 Cancel the task"), "tm", "x", task.ref)],
+                [TaskManagePress("x", task.ref).button(t.raw("🗑 Cancel the task"))],
             ]
         )
     await to_member(update, context, text, markup)
@@ -198,36 +200,40 @@ async def task_command(update: Update, context: SanadContext) -> None:
 
 async def manage_button(update: Update, context: SanadContext) -> None:
     """tm:<verb>:<ref>: change the time or the description, or cancel (after confirming)."""
-    press = await member_press(update, context)
+    press = await member_press(update, context, TaskManagePress)
     if press is None:
         return
     query, t = press.query, press.t
-    task = await context.services.tasks.get(press.arg)
+    task = await context.services.tasks.get(press.data.task)
     if task is None or task.status != "open":
         await query.answer(t.raw("This task is closed: it was cancelled, has started or is over."))
         return
     await query.answer()
-    await MANAGE.get(press.verb, _keep)(update, context, press, task)
+    await MANAGE.get(press.data.verb, _keep)(update, context, press, task)
 
 
-Manage = Callable[[Update, SanadContext, Press, Task], Awaitable[None]]
+Manage = Callable[[Update, SanadContext, Press[TaskManagePress], Task], Awaitable[None]]
 
 
-async def _ask_cancel(update: Update, context: SanadContext, press: Press, task: Task) -> None:
+async def _ask_cancel(
+    update: Update, context: SanadContext, press: Press[TaskManagePress], task: Task
+) -> None:
     t = press.t
     await reply(
         update,
         t("Cancel task {ref}? Everyone who accepted it will be told.", ref=task.ref),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [button(t.raw("Yes, cancel it"), "tm", "X", task.ref)],
-                [button(t.raw("No, keep it"), "tm", "k", task.ref)],
-            ]
+        reply_markup=confirm_keyboard(
+            t.raw("Yes, cancel it"),
+            TaskManagePress("X", task.ref),
+            t.raw("No, keep it"),
+            TaskManagePress("k", task.ref),
         ),
     )
 
 
-async def _cancel(update: Update, context: SanadContext, press: Press, task: Task) -> None:
+async def _cancel(
+    update: Update, context: SanadContext, press: Press[TaskManagePress], task: Task
+) -> None:
     await close_buttons(press.query)
     await context.services.tasks.cancel(task.ref, press.member)
     await reply(
@@ -236,7 +242,9 @@ async def _cancel(update: Update, context: SanadContext, press: Press, task: Tas
     context.services.delivery.kick()
 
 
-async def _keep(update: Update, context: SanadContext, press: Press, task: Task) -> None:
+async def _keep(
+    update: Update, context: SanadContext, press: Press[TaskManagePress], task: Task
+) -> None:
     await close_buttons(press.query)
     await reply(update, press.t.raw("Good, nothing was changed."))
 
@@ -283,7 +291,9 @@ CHANGES = {
 def _start_change(change: Change) -> Manage:
     """tm:t or tm:d: the session waits for the new value."""
 
-    async def start(update: Update, context: SanadContext, press: Press, task: Task) -> None:
+    async def start(
+        update: Update, context: SanadContext, press: Press[TaskManagePress], task: Task
+    ) -> None:
         await save_session(
             context, press.member, {"kind": "taskedit", "ref": task.ref, "step": change.step}
         )

@@ -5,11 +5,20 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
+
+from bot.buttons import CallbackData
+from bot.i18n import N_, Translator
+
+# The one answer to a press the bot cannot act on: data of no family (old, foreign or
+# forged), a verb its handler does not know, or a button whose moment has passed.
+STALE = N_("This button no longer works.")
+
+D = TypeVar("D", bound=CallbackData)
 
 
 def private(update: Update) -> bool:
@@ -67,23 +76,33 @@ def voice_answer(message: Message) -> dict[str, Any] | None:
     return {"voice": voice.file_id, "duration": int(seconds or 0)}
 
 
+async def stale(query: CallbackQuery, t: Translator) -> None:
+    """Answer a press that does nothing with the one :data:`STALE` answer."""
+    await query.answer(t.raw(STALE))
+
+
 Callback = Callable[[Update, Any], Coroutine[Any, Any, None]]
+# A handler of one button family, given the press's typed data.
+Pressed = Callable[[Update, Any, D], Coroutine[Any, Any, None]]
 
 
-def private_button(handler: Callback) -> Callback:
-    """Accept a button only on a message in the presser's own private chat.
+def private_button(family: type[D], handler: Pressed[D]) -> Callback:
+    """Accept a button of ``family`` only on a message in the presser's own private chat, and
+    hand ``handler`` its typed data.
 
     The family's and the wizards' buttons exist only there; the same data forged on another
-    message (the committee card) is refused without a word to that chat.
+    message (the committee card) is refused without a word to that chat, and so is data that
+    is not a button of the family.
     """
 
     @functools.wraps(handler)
     async def guarded(update: Update, context: Any) -> None:
         query = update.callback_query
-        if not own_chat(query):
-            assert query is not None
-            await query.answer(context.t.raw("This button no longer works."))
+        assert query is not None
+        data = family.unpack(query.data)
+        if data is None or not own_chat(query):
+            await stale(query, context.t)
             return
-        await handler(update, context)
+        await handler(update, context, data)
 
     return guarded

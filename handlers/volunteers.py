@@ -14,12 +14,13 @@ from typing import Any
 from telegram import InlineKeyboardMarkup, Update
 
 from bot import render
+from bot.buttons import VolunteerPress
 from bot.context import SanadContext
 from bot.intake import REVIEW, Draft
-from bot.render import bold, button
+from bot.render import bold, confirm_keyboard
 from bot.storage import volunteers
 from handlers.form_walk import on_submit, send_step
-from handlers.util import close_buttons, reply
+from handlers.util import close_buttons, reply, stale
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +68,8 @@ async def volunteer_command(update: Update, context: SanadContext) -> None:
         ),
         reply_markup=InlineKeyboardMarkup(
             [
-                [button(t.raw("✅ I agree"), "vo", "y")],
-                [button(t.raw("Not now"), "vo", "n")],
+                [VolunteerPress("y").button(t.raw("✅ I agree"))],
+                [VolunteerPress("n").button(t.raw("Not now"))],
             ]
         ),
     )
@@ -82,39 +83,39 @@ async def show_profile(
     answers = {**profile.answers, **profile.personal}
     text = render.volunteer_profile(t, context.services.volunteer_form, answers, profile.status)
     toggle = (
-        button(t.raw("⏸ Pause"), "vo", "p")
+        VolunteerPress("p").button(t.raw("⏸ Pause"))
         if profile.status == volunteers.ACTIVE
-        else button(t.raw("▶️ Resume"), "vo", "r")
+        else VolunteerPress("r").button(t.raw("▶️ Resume"))
     )
     markup = InlineKeyboardMarkup(
         [
-            [button(t.raw("✏️ Edit"), "vo", "e"), toggle],
-            [button(t.raw("🚪 Leave and delete my data"), "vo", "l")],
+            [VolunteerPress("e").button(t.raw("✏️ Edit")), toggle],
+            [VolunteerPress("l").button(t.raw("🚪 Leave and delete my data"))],
         ]
     )
     await reply(update, text, reply_markup=markup)
 
 
-async def volunteer_button(update: Update, context: SanadContext) -> None:
+async def volunteer_button(update: Update, context: SanadContext, press: VolunteerPress) -> None:
     """vo:<verb>: consent, edit, pause, resume, leave (with confirmation)."""
     query = update.callback_query
-    assert query is not None and query.data is not None and update.effective_user is not None
-    verb = query.data.split(":", 1)[1]
+    assert query is not None and update.effective_user is not None
     profile = await _profile(context, update.effective_user.id)
     await close_buttons(query)
-    press = PRESSES.get(verb)
-    if press is None or not press.applies(profile):
-        await query.answer(context.t.raw("This button no longer works."))
+    action = ACTIONS.get(press.verb)
+    if action is None or not action.applies(profile):
+        await stale(query, context.t)
         return
-    await press.run(update, context, profile)
+    await action.run(update, context, profile)
 
 
 Run = Callable[[Update, SanadContext, Any], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class VolunteerPress:
-    """A vo: button: whether it needs a profile (True), no profile (False) or either (None)."""
+class ProfileAction:
+    """What a vo: button does: whether it needs a profile (True), no profile (False) or
+    either (None)."""
 
     run: Run
     profile: bool | None
@@ -176,11 +177,8 @@ async def _ask_leave(update: Update, context: SanadContext, profile: volunteers.
     await reply(
         update,
         t.raw("Do you want to leave? Your volunteer profile and personal data will be deleted."),
-        reply_markup=InlineKeyboardMarkup(
-            [
-                [button(t.raw("Yes, delete it"), "vo", "L")],
-                [button(t.raw("No, keep it"), "vo", "k")],
-            ]
+        reply_markup=confirm_keyboard(
+            t.raw("Yes, delete it"), VolunteerPress("L"), t.raw("No, keep it"), VolunteerPress("k")
         ),
     )
 
@@ -205,15 +203,15 @@ async def _keep(update: Update, context: SanadContext, profile: Any) -> None:
     await reply(update, context.t.raw("Good, nothing was changed."))
 
 
-PRESSES = {
-    "y": VolunteerPress(_agree, profile=False),
-    "n": VolunteerPress(_not_now, profile=None),
-    "e": VolunteerPress(_edit, profile=True),
-    "p": VolunteerPress(_set_status(volunteers.PAUSED), profile=True),
-    "r": VolunteerPress(_set_status(volunteers.ACTIVE), profile=True),
-    "l": VolunteerPress(_ask_leave, profile=True),
-    "L": VolunteerPress(_leave, profile=True),
-    "k": VolunteerPress(_keep, profile=None),
+ACTIONS = {
+    "y": ProfileAction(_agree, profile=False),
+    "n": ProfileAction(_not_now, profile=None),
+    "e": ProfileAction(_edit, profile=True),
+    "p": ProfileAction(_set_status(volunteers.PAUSED), profile=True),
+    "r": ProfileAction(_set_status(volunteers.ACTIVE), profile=True),
+    "l": ProfileAction(_ask_leave, profile=True),
+    "L": ProfileAction(_leave, profile=True),
+    "k": ProfileAction(_keep, profile=None),
 }
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.buttons import CallbackData
 from bot.context import SanadContext
 from bot.i18n import Translator
-from bot.render import bold, button
+from bot.render import bold
 
 Session = dict[str, Any]
 Rows = list[list[InlineKeyboardButton]]
@@ -75,6 +76,10 @@ class Wizard:
         return Outcome.STALE if action is None else await action(update, context, session, text)
 
 
-def cancel_button(t: Translator, prefix: str) -> InlineKeyboardButton:
+# A wizard's button family, made from its verb and argument.
+WizardButtons = Callable[[str, str], CallbackData]
+
+
+def cancel_button(t: Translator, family: WizardButtons) -> InlineKeyboardButton:
     """The Cancel button every wizard screen carries: <prefix>:x:."""
-    return button(t.raw("✖️ Cancel"), prefix, "x", "")
+    return family("x", "").button(t.raw("✖️ Cancel"))
