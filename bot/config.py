@@ -202,7 +202,7 @@ def default_key_file(r: _Reader) -> Path:
     credentials = r.get("CREDENTIALS_DIRECTORY")
     if credentials:
         return Path(credentials) / "sanad.key"
-    config_home = Path(r.get("XDG_CONFIG_HOME") or Path(r.get("HOME", "~")) / ".config")
+    config_home = Path(r.get("XDG_CONFIG_HOME") or "~/.config")
     return config_home.expanduser() / "sanad" / "secret.key"
 
 
