@@ -134,7 +134,9 @@ async def test_an_old_database_with_a_wrong_key_is_refused_before_migrating(
 async def test_rotation_keeps_the_check_value_and_the_pseudonyms(tmp_path: Path) -> None:
     settings = make_settings(tmp_path / "data")  # a generated key file
     app = await start_app(settings, fake := FakeTelegram())
-    await Harness(app, fake).say(FAMILY, "/apply")
+    h = Harness(app, fake)
+    await h.say(FAMILY, "/apply")
+    await h.press(FAMILY, r"^ic:y$")
     before = app.bot_data["services"].ids.pid(FAMILY)
     await stop_app(app)
     assert await _rotate(settings, finish=False) == 0
