@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 from pathlib import Path
@@ -121,8 +122,11 @@ async def _rotate(settings: Settings, *, finish: bool) -> int:
         # Step 1: a new key first. Nothing is re-encrypted yet: the running bot only knows
         # the old keys, and must be restarted with the new list before step 2.
         keys = new_key_list(keys)
-        if from_env:
-            print("Set ENCRYPTION_KEY to this list (new key first) and restart the bot:")
+        if from_env or not _writable(settings.key_file):
+            print(
+                "Set ENCRYPTION_KEY (or the key file's source, one key a line) to this list, "
+                "new key first, and restart the bot:"
+            )
             print(",".join(keys))
         else:
             write_keys(settings.key_file, keys)
@@ -146,13 +150,18 @@ async def _rotate(settings: Settings, *, finish: bool) -> int:
         await db.close()
     print(f"{count} values re-encrypted under the newest key.")
     if len(keys) > 1:
-        if from_env:
-            print("Set ENCRYPTION_KEY to its first key only (at the next restart).")
+        if from_env or not _writable(settings.key_file):
+            print("Keep only the first key (ENCRYPTION_KEY or the key file's source).")
         else:
             write_keys(settings.key_file, keys[:1])
             print("Old keys dropped from the key file.")
     print("Keep the old key as long as backups made before the rotation exist.")
     return 0
+
+
+def _writable(path: Path) -> bool:
+    """Whether the key file can be rewritten here (a systemd credential is a read-only copy)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
 
 
 async def _purge(settings: Settings, *, dry_run: bool) -> int:

@@ -86,5 +86,14 @@ def refuse_unusable(settings: Settings) -> KeyState:
 def resolve_keys(settings: Settings) -> tuple[str, ...]:
     """The keys to run with; a new key file only for a new database."""
     if refuse_unusable(settings) is KeyState.NEW:
-        return load_or_create_key_file(settings.key_file)
+        try:
+            return load_or_create_key_file(settings.key_file)
+        except OSError as exc:  # a read-only place: a credentials folder, a secrets mount
+            raise ConfigError(
+                [
+                    f"No encryption key, and none can be created at {settings.key_file} "
+                    f"({exc.strerror}): set ENCRYPTION_KEY, or put a key file there "
+                    "(python -m bot genkey)."
+                ]
+            ) from exc
     return configured_keys(settings)
