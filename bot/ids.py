@@ -38,7 +38,7 @@ class Ids:
     def pid(self, telegram_id: int) -> int:
         """The person's pseudonym: the same id always gives the same positive integer."""
         digest = hmac.new(self._key, str(telegram_id).encode("ascii"), hashlib.sha256).digest()
-        return (int.from_bytes(digest[:8], "big") >> (64 - PSEUDONYM_BITS)) or 1
+        return int.from_bytes(digest[:8], "big") >> (64 - PSEUDONYM_BITS)
 
     def maybe_pid(self, telegram_id: int | None) -> int | None:
         """:meth:`pid`, or None for no person."""

@@ -14,9 +14,10 @@ from bot.config import load_settings
 from bot.crypto import Cipher
 from bot.errors import ConfigError
 from bot.keyring import KeyState
+from bot.storage.encrypted import ENCRYPTED
 from tests.conftest import Harness, make_settings, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
-from tests.test_at_rest import old_database
+from tests.test_at_rest import DRIVER, MEMBER, old_database, publish, register
 from tests.test_config import run_cli
 
 FAMILY = 7_301_234_567
@@ -132,12 +133,16 @@ async def test_an_old_database_with_a_wrong_key_is_refused_before_migrating(
 
 
 async def test_rotation_keeps_the_check_value_and_the_pseudonyms(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path / "data")  # a generated key file
+    members = {"COMMITTEE_MEMBER_IDS": str(MEMBER)}
+    settings = make_settings(tmp_path / "data", **members)  # a generated key file
     app = await start_app(settings, fake := FakeTelegram())
     h = Harness(app, fake)
+    await h.say(MEMBER, "/start")
+    await register(h, DRIVER)
+    await h.press_data(DRIVER, f"tk:a:{await publish(h)}", chat_id=DRIVER)  # sealed ids
     await h.say(FAMILY, "/apply")
     await h.press(FAMILY, r"^ic:y$")
-    before = app.bot_data["services"].ids.pid(FAMILY)
+    before = h.services.ids.pid(FAMILY)
     await stop_app(app)
     assert await _rotate(settings, finish=False) == 0
     app = await start_app(settings, fake)  # the restart with the new key first
@@ -146,12 +151,19 @@ async def test_rotation_keeps_the_check_value_and_the_pseudonyms(tmp_path: Path)
     finally:
         await stop_app(app)
     [new_key] = settings.key_file.read_text().split()
-    only_new = make_settings(tmp_path / "data", ENCRYPTION_KEY=new_key)
+    only_new = make_settings(tmp_path / "data", ENCRYPTION_KEY=new_key, **members)
     assert keyring.state(only_new) is KeyState.MATCHES
     app = await start_app(only_new, fake)
     try:
         services = app.bot_data["services"]
         assert services.ids.pid(FAMILY) == before  # pseudonyms do not rotate
         assert await services.intake.load(FAMILY) is not None
+        new_only, tables = Cipher((new_key,)), set()
+        for table, _, column in ENCRYPTED:
+            query = f"SELECT {column} FROM {table} WHERE {column} IS NOT NULL"  # noqa: S608
+            for row in await services.db.fetchall(query):
+                new_only.decrypt(row[column])  # the sealed ids and the meta values too
+                tables.add(f"{table}.{column}")
+        assert {"meta.value", "assignments.volunteer", "volunteers.chat"} <= tables
     finally:
         await stop_app(app)
