@@ -167,3 +167,14 @@ async def test_rotation_keeps_the_check_value_and_the_pseudonyms(tmp_path: Path)
         assert {"meta.value", "assignments.volunteer", "volunteers.chat"} <= tables
     finally:
         await stop_app(app)
+
+
+async def test_the_refusal_points_to_a_key_left_at_the_old_default_place(tmp_path: Path) -> None:
+    key = Fernet.generate_key().decode()
+    data_dir = await a_database_with_data(tmp_path, key)
+    (data_dir / "secret.key").write_text(key + "\n")  # where earlier versions generated it
+    settings = make_settings(data_dir)
+    with pytest.raises(ConfigError) as refused:
+        keyring.resolve_keys(settings)
+    [line] = refused.value.problems
+    assert str(data_dir / "secret.key") in line and str(settings.key_file) in line
