@@ -4,8 +4,10 @@
 #   docker run -d --name sanad --restart unless-stopped \
 #     --env-file /etc/sanad/sanad.env -v sanad-data:/data sanad
 #
-# See README.md, "Deployment". The token and the key never go into the image: pass them with
-# --env-file (BOT_TOKEN, ENCRYPTION_KEY) or mount a key file and set ENCRYPTION_KEY_FILE.
+# See README.md, "Deployment". The token and the key never go into the image, and the key
+# never into the /data volume (a copy of the volume must not carry it): pass ENCRYPTION_KEY
+# with --env-file, or mount a key file read-only at /run/secrets/sanad.key
+#   -v /etc/sanad/sanad.key:/run/secrets/sanad.key:ro   (or a Compose/Swarm secret)
 FROM python:3.11-slim
 
 ENV PYTHONUNBUFFERED=1 \
@@ -31,10 +33,11 @@ RUN pip install -e . \
 
 USER sanad
 
-# DATA_DIR holds sanad.db (and secret.key when no ENCRYPTION_KEY is given).
+# DATA_DIR holds sanad.db only; the key file is read from the secrets mount.
 # WEBHOOK_LISTEN only matters when WEBHOOK_URL is set; without WEBHOOK_URL the bot polls
 # and listens on nothing. PORT (the webhook server's port) defaults to 8443.
 ENV DATA_DIR=/data \
+    ENCRYPTION_KEY_FILE=/run/secrets/sanad.key \
     WEBHOOK_LISTEN=0.0.0.0
 VOLUME /data
 EXPOSE 8443

@@ -74,7 +74,7 @@ REPLY_TIMEOUT = 30.0
 async def add_volunteers(services: Services, count: int) -> list[int]:
     """N volunteers, ar and en alternately, in one transaction (as ``volunteers.save``)."""
     ids = list(range(FIRST_VOLUNTEER, FIRST_VOLUNTEER + count))
-    await seed_volunteers(services.db, services.cipher, ids)
+    await seed_volunteers(services.db, services.ids, ids)
     return ids
 
 

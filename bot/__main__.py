@@ -9,25 +9,34 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import re
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from bot import keyring
 from bot.config import Settings, load_settings
+from bot.crypto import Cipher
 from bot.errors import ConfigError, SanadError
 from bot.i18n import available_languages
+from bot.keyring import KeyState, explain, refuse_unusable, resolve_keys
+from bot.storage import Database
 from bot.storage.db import backup
 
 EXIT_CONFIG = 2
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 
 
-async def _migrate(settings: Settings) -> int:
-    from bot.storage import Database
-
+async def _open(settings: Settings) -> Database:
+    """The database, migrated under the configured key (refused without a matching one)."""
     db = Database(settings.database_path)
-    await db.open()
+    await db.open(Cipher(resolve_keys(settings)))
+    return db
+
+
+async def _migrate(settings: Settings) -> int:
+    db = await _open(settings)
     version = await db.schema_version()
     await db.close()
     return version
@@ -49,10 +58,17 @@ async def _check(settings: Settings) -> int:
         )
     else:
         print(f"Database: not created yet; it will be at {settings.database_path}.")
+    key_state = keyring.state(settings)
+    if key_state in (KeyState.MISSING, KeyState.WRONG):
+        print(f"Encryption key: {explain(settings, key_state)}")
+        return EXIT_CONFIG
     if settings.encryption_keys:
-        print(f"Encryption key: from ENCRYPTION_KEY ({len(settings.encryption_keys)} key(s)).")
-    elif settings.key_file.exists():
-        print(f"Encryption key: key file {settings.key_file}.")
+        print(
+            f"Encryption key: from ENCRYPTION_KEY ({len(settings.encryption_keys)} key(s)), "
+            "matches the database."
+        )
+    elif key_state is KeyState.MATCHES:
+        print(f"Encryption key: key file {settings.key_file}, matches the database.")
     else:
         print(f"Encryption key: none yet; a key file will be generated at {settings.key_file}.")
     problems = 0
@@ -98,18 +114,19 @@ async def _check(settings: Settings) -> int:
 
 
 async def _rotate(settings: Settings, *, finish: bool) -> int:
-    from bot.crypto import Cipher, load_or_create_key_file
     from bot.rotation import fingerprint, key_in_use, new_key_list, reencrypt, write_keys
-    from bot.storage import Database
 
     from_env = bool(settings.encryption_keys)
-    keys = settings.encryption_keys or load_or_create_key_file(settings.key_file)
+    keys = resolve_keys(settings)
     if not finish:
         # Step 1: a new key first. Nothing is re-encrypted yet: the running bot only knows
         # the old keys, and must be restarted with the new list before step 2.
         keys = new_key_list(keys)
-        if from_env:
-            print("Set ENCRYPTION_KEY to this list (new key first) and restart the bot:")
+        if from_env or not _writable(settings.key_file):
+            print(
+                "Set ENCRYPTION_KEY (or the key file's source, one key a line) to this list, "
+                "new key first, and restart the bot:"
+            )
             print(",".join(keys))
         else:
             write_keys(settings.key_file, keys)
@@ -126,15 +143,15 @@ async def _rotate(settings: Settings, *, finish: bool) -> int:
         )
         return 1
     db = Database(settings.database_path)
-    await db.open()
+    await db.open(Cipher(keys))
     try:
         count = await reencrypt(db, Cipher(keys))
     finally:
         await db.close()
     print(f"{count} values re-encrypted under the newest key.")
     if len(keys) > 1:
-        if from_env:
-            print("Set ENCRYPTION_KEY to its first key only (at the next restart).")
+        if from_env or not _writable(settings.key_file):
+            print("Keep only the first key (ENCRYPTION_KEY or the key file's source).")
         else:
             write_keys(settings.key_file, keys[:1])
             print("Old keys dropped from the key file.")
@@ -142,12 +159,15 @@ async def _rotate(settings: Settings, *, finish: bool) -> int:
     return 0
 
 
+def _writable(path: Path) -> bool:
+    """Whether the key file can be rewritten here (a systemd credential is a read-only copy)."""
+    return os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+
+
 async def _purge(settings: Settings, *, dry_run: bool) -> int:
     from bot import privacy
-    from bot.storage import Database
 
-    db = Database(settings.database_path)
-    await db.open()
+    db = await _open(settings)
     try:
         found = await privacy.expired(db, settings.retention_days)
         for _, ref in found:
@@ -219,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             version = asyncio.run(_migrate(settings))
             print(f"Database is at migration {version}.")
             return 0
+        refuse_unusable(settings)  # before Telegram is contacted: one line, exit status 2
         app = build_application(settings)
         if settings.webhook_url is None:
             logging.getLogger(__name__).info("Starting Sanad (long polling)")

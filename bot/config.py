@@ -193,15 +193,44 @@ def _read_log_level(r: _Reader) -> str:
     return log_level
 
 
+def default_key_file(r: _Reader) -> Path:
+    """Where the key file is when ENCRYPTION_KEY_FILE does not say: never beside the data.
+
+    systemd's ``LoadCredential=sanad.key:...`` puts it in ``$CREDENTIALS_DIRECTORY``;
+    otherwise it is the user's configuration folder (``$XDG_CONFIG_HOME``, ``~/.config``).
+    """
+    credentials = r.get("CREDENTIALS_DIRECTORY")
+    if credentials:
+        return Path(credentials) / "sanad.key"
+    config_home = Path(r.get("XDG_CONFIG_HOME") or "~/.config")
+    return config_home.expanduser() / "sanad" / "secret.key"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether ``path`` is ``folder`` or lies within it (after resolving links)."""
+    return path.resolve().is_relative_to(folder.resolve())
+
+
 def _read_storage(r: _Reader) -> tuple[Path, Path, tuple[str, ...]]:
-    """Storage and key: ``(data directory, key file, keys given in the environment)``."""
+    """Storage and key: ``(data directory, key file, keys given in the environment)``.
+
+    A key file inside DATA_DIR is refused unless ALLOW_KEY_IN_DATA_DIR=1: a copy of the data
+    folder (a backup, a volume snapshot) would then carry the key that opens it.
+    """
     data_dir = Path(r.get("DATA_DIR", "./data"))
-    key_file = Path(r.get("ENCRYPTION_KEY_FILE") or data_dir / "secret.key")
+    key_file = Path(r.get("ENCRYPTION_KEY_FILE") or default_key_file(r))
     keys = tuple(k.strip() for k in r.get("ENCRYPTION_KEY").split(",") if k.strip())
     if not all(valid_key(k) for k in keys):
         r.problem(
             "ENCRYPTION_KEY must be one or more Fernet keys separated by commas "
             "(generate one with: python -m bot genkey)."
+        )
+    allowed = r.get("ALLOW_KEY_IN_DATA_DIR").lower() in ("1", "true", "yes")
+    if not keys and not allowed and _inside(key_file, data_dir):
+        r.problem(
+            "ENCRYPTION_KEY_FILE lies inside DATA_DIR, so a copy of the data would carry its "
+            "key: keep the key elsewhere (see README.md, 'The key'), or set "
+            "ALLOW_KEY_IN_DATA_DIR=1 to accept the risk."
         )
     return data_dir, key_file, keys
 

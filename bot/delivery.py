@@ -17,6 +17,7 @@ from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.ids import Ids
 from bot.kinds import BULK, Kind
 from bot.storage import Database, outbox, people, utcnow
 
@@ -62,9 +63,12 @@ def backoff(attempts: int) -> timedelta:
 class Delivery:
     """Sends what the outbox holds: chats in parallel, each chat's messages in order."""
 
-    def __init__(self, db: Database, bot: Bot, bulk_per_second: float = BULK_PER_SECOND) -> None:
+    def __init__(
+        self, db: Database, bot: Bot, ids: Ids, bulk_per_second: float = BULK_PER_SECOND
+    ) -> None:
         self.db = db
         self.bot = bot
+        self.ids = ids  # opens the target chats of the outbox
         self.after_batch: Callable[[], Awaitable[None]] | None = None
         self._bulk = AsyncLimiter(1, 1 / bulk_per_second)
         self._renderers: dict[str, Renderer] = {}
@@ -118,7 +122,7 @@ class Delivery:
         sent = 0
         async with self._lock:
             while True:
-                items = await outbox.due(self.db, utcnow(), limit=BATCH)
+                items = await outbox.due(self.db, self.ids, utcnow(), limit=BATCH)
                 if not items:
                     wait = await outbox.seconds_to_next(self.db, utcnow())
                     if wait is None or wait > WAIT_FOR_RETRY:
@@ -182,7 +186,7 @@ class Delivery:
         except (Forbidden, BadRequest) as exc:
             await outbox.give_up(self.db, item.id, type(exc).__name__)
             if isinstance(exc, Forbidden) and item.chat_id > 0:
-                await people.set_reachable(self.db, item.chat_id, False)
+                await people.set_reachable(self.db, self.ids, item.chat_id, False)
             log.error(
                 "Outbox item %d (%s) refused by Telegram: %s",
                 item.id,

@@ -16,9 +16,9 @@ from typing import Any
 import phonenumbers
 
 from bot import workflow
-from bot.crypto import Cipher
 from bot.errors import Invalid
 from bot.forms import Answers, Form, Step
+from bot.ids import Ids
 from bot.kinds import Kind
 from bot.storage import Database, drafts, outbox, people, utcnow
 from bot.storage import audit as audit_log
@@ -132,9 +132,9 @@ def edit(form: Form, draft: Draft, step_id: str) -> bool:
 class IntakeService:
     """Drafts and submissions, stored through the repositories."""
 
-    def __init__(self, db: Database, cipher: Cipher, forms: dict[str, Form]) -> None:
+    def __init__(self, db: Database, ids: Ids, forms: dict[str, Form]) -> None:
         self.db = db
-        self.cipher = cipher
+        self.ids = ids
         self.forms = forms
         self.form = forms["intake"]
         # Write-through cache of the drafts in progress (this process is the only writer):
@@ -152,7 +152,7 @@ class IntakeService:
         if user_id in self._cache:
             payload = self._cache[user_id]
         else:
-            payload = await drafts.load(self.db, self.cipher, user_id)
+            payload = await drafts.load(self.db, self.ids, user_id)
             self._remember(user_id, payload)
         return None if payload is None else Draft.from_payload(copy.deepcopy(payload))
 
@@ -160,7 +160,7 @@ class IntakeService:
         """Store the draft durably."""
         payload = asdict(draft)
         self._cache.pop(user_id, None)  # if the write fails, the next load reads the database
-        await drafts.save(self.db, self.cipher, user_id, payload)
+        await drafts.save(self.db, self.ids, user_id, payload)
         self._remember(user_id, payload)
 
     def form_of(self, draft: Draft) -> Form:
@@ -173,8 +173,8 @@ class IntakeService:
         payload = asdict(draft)
         self._cache.pop(user_id, None)
         async with self.db.transaction() as conn:
-            await people.add(conn, user_id, language)
-            await drafts.write(conn, self.cipher, user_id, payload)
+            await people.add(conn, self.ids, user_id, language)
+            await drafts.write(conn, self.ids, user_id, payload)
         self._remember(user_id, payload)
         return draft
 
@@ -191,16 +191,20 @@ class IntakeService:
         """Delete the person's draft."""
         self._cache.pop(user_id, None)
         async with self.db.transaction() as conn:
-            await drafts.delete(conn, user_id)
+            await drafts.delete(conn, self.ids, user_id)
         self._remember(user_id, None)
 
     async def cases_of(self, user_id: int) -> list[case_repo.Case]:
         """The person's cases, newest first."""
-        return await case_repo.for_user(self.db, user_id)
+        return await case_repo.for_user(self.db, self.ids, user_id)
 
     async def open_cases(self, user_id: int) -> list[case_repo.Case]:
         """The person's cases still being handled."""
-        return [c for c in await case_repo.for_user(self.db, user_id) if c.status in workflow.OPEN]
+        return [
+            c
+            for c in await case_repo.for_user(self.db, self.ids, user_id)
+            if c.status in workflow.OPEN
+        ]
 
     async def submit(
         self, user_id: int, language: str, draft: Draft, committee_chat_id: int | None
@@ -210,17 +214,21 @@ class IntakeService:
         async with self.db.transaction() as conn:
             case = await case_repo.insert(
                 conn,
-                self.cipher,
+                self.ids,
                 user_id=user_id,
                 language=language,
                 status="new",
                 answers=open_answers,
                 personal_answers=personal,
             )
-            await drafts.delete(conn, user_id)
+            await drafts.delete(conn, self.ids, user_id)
             self._cache.pop(user_id, None)
-            await audit_log.record(conn, "case_submitted", actor_id=user_id, case_id=case.id)
+            await audit_log.record(
+                conn, self.ids, "case_submitted", actor_id=user_id, case_id=case.id
+            )
             if committee_chat_id is not None:
-                await outbox.enqueue(conn, Kind.COMMITTEE_CARD, committee_chat_id, case_id=case.id)
+                await outbox.enqueue_group(
+                    conn, Kind.COMMITTEE_CARD, committee_chat_id, case_id=case.id
+                )
         self._remember(user_id, None)
         return case

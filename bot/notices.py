@@ -91,7 +91,7 @@ async def card_update(src: Sources, item: outbox.Item) -> Outgoing | None:
     case = await _case(src, item)
     if case is None:
         return None
-    sent = await outbox.message_of(src.db, Kind.COMMITTEE_CARD, case.id)
+    sent = await outbox.message_of(src.db, src.review.ids, Kind.COMMITTEE_CARD, case.id)
     if sent is None:
         return None  # the card itself is still to be sent, with the current state
     return Outgoing(card_text(src, case), render.case_keyboard(src.committee, case), edit=sent[1])

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator, MutableMapping
 
+from bot.ids import Ids
 from bot.storage import Database, people
 
 CACHE_SIZE = 4096
@@ -46,8 +47,9 @@ class LanguageCache(MutableMapping[int, str]):
 class PeopleService:
     """The one owner of the language cache: it is read and changed only through here."""
 
-    def __init__(self, db: Database, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(self, db: Database, ids: Ids, cache_size: int = CACHE_SIZE) -> None:
         self.db = db
+        self.ids = ids
         self.cache = LanguageCache(cache_size)
 
     async def language(self, user_id: int | None) -> str | None:
@@ -56,7 +58,7 @@ class PeopleService:
             return None
         language = self.cache.get(user_id)
         if language is None:
-            language = await people.get_language(self.db, user_id)
+            language = await people.get_language(self.db, self.ids, user_id)
             if language is not None:
                 self.cache[user_id] = language
         return language
@@ -71,7 +73,7 @@ class PeopleService:
 
     async def set_language(self, user_id: int, language: str) -> None:
         """Store the person's choice of language and remember it."""
-        await people.set_language(self.db, user_id, language)
+        await people.set_language(self.db, self.ids, user_id, language)
         self.cache[user_id] = language
 
     def forget(self, user_id: int) -> None:
@@ -80,4 +82,4 @@ class PeopleService:
 
     async def set_reachable(self, chat_id: int, reachable: bool) -> bool:
         """Record whether the bot can write to the person (False: they blocked it)."""
-        return await people.set_reachable(self.db, chat_id, reachable)
+        return await people.set_reachable(self.db, self.ids, chat_id, reachable)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from bot.crypto import Cipher
+from bot.ids import Ids
 from bot.kinds import Kind
 from bot.storage import (
     Connection,
@@ -54,45 +54,44 @@ class PrivacyService:
     """What is stored about a person, and its erasure, at the person's request."""
 
     def __init__(
-        self, db: Database, cipher: Cipher, tasks: TaskService, committee_chat_id: int | None
+        self, db: Database, ids: Ids, tasks: TaskService, committee_chat_id: int | None
     ) -> None:
         self.db = db
-        self.cipher = cipher
+        self.ids = ids
         self.tasks = tasks
         self.committee_chat_id = committee_chat_id
 
     async def collect(self, user_id: int) -> Stored:
         """What the bot stores about ``user_id``."""
-        db, cipher = self.db, self.cipher
-        stored = Stored(language=await people.get_language(db, user_id))
-        for case in await case_repo.for_user(db, user_id):
-            exchanges = [
-                (r.question, r.answer) for r in await requests.for_case(db, cipher, case.id)
-            ]
-            stored.cases.append((case, case_repo.personal(cipher, case), exchanges))
-        stored.draft = await drafts.load(db, cipher, user_id)
-        stored.volunteer = await volunteers.get(db, cipher, user_id)
+        db, ids = self.db, self.ids
+        stored = Stored(language=await people.get_language(db, ids, user_id))
+        for case in await case_repo.for_user(db, ids, user_id):
+            exchanges = [(r.question, r.answer) for r in await requests.for_case(db, ids, case.id)]
+            stored.cases.append((case, case_repo.personal(ids.cipher, case), exchanges))
+        stored.draft = await drafts.load(db, ids, user_id)
+        stored.volunteer = await volunteers.get(db, ids, user_id)
         return stored
 
     async def erase(self, user_id: int) -> int:
         """Delete the person's data; return how many cases were anonymised."""
         for task, _ in await self.tasks.mine(user_id):
             await self.tasks.withdraw(task.ref, user_id)
+        ids = self.ids
         async with self.db.transaction() as conn:
-            case_ids = await case_repo.ids_of_user(conn, user_id)
+            case_ids = await case_repo.ids_of_user(conn, ids, user_id)
             for case_id in case_ids:
                 await _anonymise(conn, case_id, self.committee_chat_id)
-            await outbox.drop_pending_to(conn, user_id)
-            await volunteers.remove(conn, user_id)
-            await sessions.end(conn, user_id)
-            await reminders.delete_for_volunteer(conn, user_id)
-            await assignments.delete_for_volunteer(conn, user_id)
-            await people.delete(conn, user_id)
-            await audit.forget_actor(conn, user_id)
+            await outbox.drop_pending_to(conn, ids, user_id)
+            await volunteers.remove(conn, ids, user_id)
+            await sessions.end(conn, ids, user_id)
+            await reminders.delete_for_volunteer(conn, ids, user_id)
+            await assignments.delete_for_volunteer(conn, ids, user_id)
+            await people.delete(conn, ids, user_id)
+            await audit.forget_actor(conn, ids, user_id)
             for case_id in case_ids:
-                await audit.record(conn, "data_erased", actor_id=None, case_id=case_id)
+                await audit.record(conn, ids, "data_erased", actor_id=None, case_id=case_id)
             if not case_ids:
-                await audit.record(conn, "data_erased", actor_id=None)
+                await audit.record(conn, ids, "data_erased", actor_id=None)
         return len(case_ids)
 
 
@@ -107,7 +106,7 @@ async def purge(db: Database, days: int, committee_chat_id: int | None) -> int:
     async with db.transaction() as conn:
         for case_id, _ in found:
             await _anonymise(conn, case_id, committee_chat_id)
-            await audit.record(conn, "retention_purge", actor_id=None, case_id=case_id)
+            await audit.record_anonymous(conn, "retention_purge", case_id=case_id)
     return len(found)
 
 
@@ -117,4 +116,4 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
     await requests.delete_for_case(conn, case_id)
     await notes.delete_for_case(conn, case_id)
     if committee_chat_id is not None:
-        await outbox.enqueue(conn, Kind.CARD_UPDATE, committee_chat_id, case_id=case_id)
+        await outbox.enqueue_group(conn, Kind.CARD_UPDATE, committee_chat_id, case_id=case_id)

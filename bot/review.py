@@ -18,8 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot import workflow
-from bot.crypto import Cipher
 from bot.errors import CaseNotFound
+from bot.ids import Ids
 from bot.kinds import Kind
 from bot.storage import Connection, Database, outbox, reminders, sessions, utcnow
 from bot.storage import audit as audit_log
@@ -68,10 +68,11 @@ class ReviewService:
     """Applies the committee's actions to cases, and answers what the committee looks up."""
 
     def __init__(
-        self, db: Database, cipher: Cipher, committee_chat_id: int | None, tz: ZoneInfo
+        self, db: Database, ids: Ids, committee_chat_id: int | None, tz: ZoneInfo
     ) -> None:
         self.db = db
-        self.cipher = cipher
+        self.ids = ids
+        self.cipher = ids.cipher
         self.committee_chat_id = committee_chat_id
         self.tz = tz
 
@@ -79,22 +80,22 @@ class ReviewService:
 
     async def get(self, ref: str) -> Case:
         """The case with this reference."""
-        case = await case_repo.by_ref(self.db, ref)
+        case = await case_repo.by_ref(self.db, self.ids, ref)
         if case is None:
             raise CaseNotFound(ref)
         return case
 
     async def find(self, ref: str) -> Case | None:
         """The case with this reference, None if there is none."""
-        return await case_repo.by_ref(self.db, ref)
+        return await case_repo.by_ref(self.db, self.ids, ref)
 
     async def by_id(self, case_id: int) -> Case | None:
         """The case with this id."""
-        return await case_repo.by_id(self.db, case_id)
+        return await case_repo.by_id(self.db, self.ids, case_id)
 
     async def page(self, status: str | None, offset: int, limit: int) -> tuple[list[Case], int]:
         """Cases with ``status`` (all when None), newest first, and how many there are."""
-        return await case_repo.page(self.db, status, offset, limit)
+        return await case_repo.page(self.db, self.ids, status, offset, limit)
 
     async def counts_by_status(self) -> dict[str, int]:
         """How many cases are in each status."""
@@ -102,11 +103,11 @@ class ReviewService:
 
     async def every(self) -> list[Case]:
         """All cases, oldest first (exports and statistics)."""
-        return await case_repo.every(self.db)
+        return await case_repo.every(self.db, self.ids)
 
     async def history(self, case_id: int) -> list[AuditEntry]:
         """Who saw or changed what on the case, oldest first."""
-        return await audit_log.for_case(self.db, case_id)
+        return await audit_log.for_case(self.db, self.ids, case_id)
 
     def personal(self, case: Case) -> dict[str, Any]:
         """The case's personal answers, decrypted."""
@@ -136,21 +137,21 @@ class ReviewService:
             if full:
                 for case in cases:
                     await audit_log.record(
-                        conn, "export_full", actor_id=member_id, case_id=case.id
+                        conn, self.ids, "export_full", actor_id=member_id, case_id=case.id
                     )
             else:
-                await audit_log.record(conn, "export_anonymised", actor_id=member_id)
+                await audit_log.record(conn, self.ids, "export_anonymised", actor_id=member_id)
 
     async def _record(self, action: str, actor_id: int | None, case: Case | None) -> None:
         async with self.db.transaction() as conn:
             await audit_log.record(
-                conn, action, actor_id=actor_id, case_id=case.id if case else None
+                conn, self.ids, action, actor_id=actor_id, case_id=case.id if case else None
             )
 
     # --- actions --------------------------------------------------------------------------
 
     async def _load(self, conn: Connection, ref: str) -> Case:
-        case = await case_repo.load(conn, ref)
+        case = await case_repo.load(conn, self.ids, ref)
         if case is None:
             raise CaseNotFound(ref)
         return case
@@ -161,13 +162,15 @@ class ReviewService:
         """The conditional UPDATE: applies only if the status is still one the action allows."""
         new_status = workflow.target(action, case.status)
         sources = workflow.TRANSITIONS[action].sources
-        if not await case_repo.transition(conn, case.id, new_status, sources, fields):
+        if not await case_repo.transition(conn, self.ids, case.id, new_status, sources, fields):
             raise workflow.InvalidTransition(action, case.status)
         return await self._load(conn, case.ref)
 
     async def _card_update(self, conn: Connection, case_id: int) -> None:
         if self.committee_chat_id is not None:
-            await outbox.enqueue(conn, Kind.CARD_UPDATE, self.committee_chat_id, case_id=case_id)
+            await outbox.enqueue_group(
+                conn, Kind.CARD_UPDATE, self.committee_chat_id, case_id=case_id
+            )
 
     async def refresh_card(self, case: Case) -> bool:
         """Queue an update of the case's card in the committee group; False if there is
@@ -184,7 +187,12 @@ class ReviewService:
         if case.user_id is not None:
             payload = self.cipher.encrypt_json({"notice": notice, **extra})
             await outbox.enqueue(
-                conn, Kind.FAMILY_NOTICE, case.user_id, case_id=case.id, payload=payload
+                conn,
+                self.ids,
+                Kind.FAMILY_NOTICE,
+                case.user_id,
+                case_id=case.id,
+                payload=payload,
             )
 
     async def take(self, ref: str, member_id: int, member_name: str) -> Case:
@@ -194,7 +202,9 @@ class ReviewService:
             case = await self._update(
                 conn, case, workflow.TAKE, {"assignee_id": member_id, "assignee_name": member_name}
             )
-            await audit_log.record(conn, "case_taken", actor_id=member_id, case_id=case.id)
+            await audit_log.record(
+                conn, self.ids, "case_taken", actor_id=member_id, case_id=case.id
+            )
             await self._card_update(conn, case.id)
         return case
 
@@ -232,11 +242,12 @@ class ReviewService:
         }
         async with self.db.transaction() as conn:
             if ends_session:
-                await sessions.end(conn, member_id)
+                await sessions.end(conn, self.ids, member_id)
             case = await self._load(conn, ref)
             case = await self._update(conn, case, action, fields)
             await audit_log.record(
                 conn,
+                self.ids,
                 DECISION_EVENTS[action],
                 actor_id=member_id,
                 case_id=case.id,
@@ -246,7 +257,7 @@ class ReviewService:
             await self._card_update(conn, case.id)
             if decision.until is not None:
                 due = datetime.combine(decision.until, time(REMINDER_HOUR), tzinfo=self.tz)
-                await reminders.add(conn, Kind.SUPPORT_END, due, case_id=case.id)
+                await reminders.add(conn, self.ids, Kind.SUPPORT_END, due, case_id=case.id)
         return case
 
     async def close(self, ref: str, member_id: int) -> Case:
@@ -261,7 +272,7 @@ class ReviewService:
         async with self.db.transaction() as conn:
             case = await self._load(conn, ref)
             case = await self._update(conn, case, action, {})
-            await audit_log.record(conn, event, actor_id=member_id, case_id=case.id)
+            await audit_log.record(conn, self.ids, event, actor_id=member_id, case_id=case.id)
             await self._card_update(conn, case.id)
         return case
 
@@ -273,18 +284,20 @@ class ReviewService:
         """Send the family a question; the case waits for the answer."""
         async with self.db.transaction() as conn:
             if ends_session:
-                await sessions.end(conn, member_id)
+                await sessions.end(conn, self.ids, member_id)
             case = await self._load(conn, ref)
             case = await self._update(conn, case, workflow.ASK, {})
-            request_id = await request_repo.add(conn, self.cipher, case.id, member_id, question)
-            await audit_log.record(conn, "info_requested", actor_id=member_id, case_id=case.id)
+            request_id = await request_repo.add(conn, self.ids, case.id, member_id, question)
+            await audit_log.record(
+                conn, self.ids, "info_requested", actor_id=member_id, case_id=case.id
+            )
             await self._family_notice(conn, case, "question", request=request_id)
             await self._card_update(conn, case.id)
         return case
 
     async def open_request(self, request_id: int) -> InfoRequest | None:
         """An unanswered question, if it still is."""
-        return await request_repo.open_one(self.db, self.cipher, request_id)
+        return await request_repo.open_one(self.db, self.ids, request_id)
 
     async def open_request_of(self, request_id: int, family_id: int) -> InfoRequest | None:
         """The unanswered question, if it is about a case of ``family_id`` (None otherwise:
@@ -292,7 +305,7 @@ class ReviewService:
         request = await self.open_request(request_id)
         if request is None:
             return None
-        case = await case_repo.by_id(self.db, request.case_id)
+        case = await case_repo.by_id(self.db, self.ids, request.case_id)
         return request if case is not None and case.user_id == family_id else None
 
     async def answer(
@@ -306,16 +319,19 @@ class ReviewService:
         """Store the family's answer (encrypted); the case returns to review."""
         async with self.db.transaction() as conn:
             if ends_session:
-                await sessions.end(conn, family_id)
-            pending = await request_repo.unanswered(conn, request_id)
+                await sessions.end(conn, self.ids, family_id)
+            pending = await request_repo.unanswered(conn, self.ids, request_id)
             if pending is None or pending.family_id != family_id:
                 raise CaseNotFound(str(request_id))
-            await request_repo.set_answer(conn, self.cipher, request_id, answer)
+            await request_repo.set_answer(conn, self.ids, request_id, answer)
             case = await self._load(conn, pending.case_ref)
             case = await self._update(conn, case, workflow.ANSWER, {})
-            await audit_log.record(conn, "info_answered", actor_id=family_id, case_id=case.id)
+            await audit_log.record(
+                conn, self.ids, "info_answered", actor_id=family_id, case_id=case.id
+            )
             await outbox.enqueue(
                 conn,
+                self.ids,
                 Kind.MEMBER_NOTICE,
                 pending.member_id,
                 case_id=case.id,
@@ -326,7 +342,7 @@ class ReviewService:
 
     async def requests(self, case_id: int) -> list[InfoRequest]:
         """The case's questions and answers, oldest first."""
-        return await request_repo.for_case(self.db, self.cipher, case_id)
+        return await request_repo.for_case(self.db, self.ids, case_id)
 
     async def add_note(
         self, ref: str, member_id: int, body: str, *, ends_session: bool = False
@@ -334,15 +350,17 @@ class ReviewService:
         """An internal note (encrypted), audited without its text."""
         async with self.db.transaction() as conn:
             if ends_session:
-                await sessions.end(conn, member_id)
+                await sessions.end(conn, self.ids, member_id)
             case = await self._load(conn, ref)
-            await note_repo.add(conn, self.cipher, case.id, member_id, body)
-            await audit_log.record(conn, "note_added", actor_id=member_id, case_id=case.id)
+            await note_repo.add(conn, self.ids, case.id, member_id, body)
+            await audit_log.record(
+                conn, self.ids, "note_added", actor_id=member_id, case_id=case.id
+            )
         return case
 
     async def notes(self, case_id: int) -> list[Note]:
         """The case's notes, oldest first."""
-        return await note_repo.for_case(self.db, self.cipher, case_id)
+        return await note_repo.for_case(self.db, self.ids, case_id)
 
     def message_of(self, case: Case) -> str | None:
         """The member's message to the family with the decision, decrypted."""
@@ -365,7 +383,7 @@ class ReviewService:
     async def claim_reminder(self, reminder_id: int) -> bool:
         """Mark a reminder sent and queue its message, once: False if it was claimed before."""
         async with self.db.transaction() as conn:
-            claimed = await reminders.claim(conn, reminder_id)
+            claimed = await reminders.claim(conn, self.ids, reminder_id)
             if claimed is None:
                 return False
             status = None
@@ -375,7 +393,7 @@ class ReviewService:
                 return True  # decided otherwise since: nothing to remind
             assert claimed.case_id is not None
             if self.committee_chat_id is not None:
-                await outbox.enqueue(
+                await outbox.enqueue_group(
                     conn, claimed.kind, self.committee_chat_id, case_id=claimed.case_id
                 )
         return True

@@ -8,17 +8,19 @@ from typing import TYPE_CHECKING
 
 from bot import notices, progress
 from bot.config import Settings
-from bot.crypto import Cipher, load_or_create_key_file
+from bot.crypto import Cipher
 from bot.delivery import Delivery
 from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
+from bot.ids import Ids
 from bot.intake import IntakeService
+from bot.keyring import resolve_keys
 from bot.people import PeopleService
 from bot.privacy import PrivacyService
 from bot.review import ReviewService
 from bot.rotation import record_key_in_use
 from bot.sessions import SessionService
-from bot.storage import Database
+from bot.storage import Database, meta
 from bot.tasks import TaskService
 from bot.volunteers import VolunteerService
 
@@ -33,6 +35,7 @@ class Services:
     settings: Settings
     db: Database
     cipher: Cipher
+    ids: Ids
     i18n: I18n
     form: Form  # the intake form
     volunteer_form: Form
@@ -51,30 +54,40 @@ class Services:
 
 
 async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
-    """Open the database, load the key and the forms, wire the outbox and its renderers."""
-    keys = settings.encryption_keys or load_or_create_key_file(settings.key_file)
+    """Open the database, load the key and the forms, wire the outbox and its renderers.
+
+    A database that holds data and no key that opens it stops here (ConfigError): a new key
+    is made only for a new database.
+    """
+    keys = resolve_keys(settings)
     cipher = Cipher(keys)
     record_key_in_use(settings.data_dir, keys)  # what rotate-key --finish checks
     forms = {name: load_form(name) for name in ("intake", "volunteer")}
     db = Database(settings.database_path)
-    await db.open()
-    review = ReviewService(db, cipher, settings.committee_chat_id, settings.tz)
+    await db.open(cipher)
+    try:
+        ids = await meta.load_ids(db, cipher)
+    except BaseException:
+        await db.close()
+        raise
+    review = ReviewService(db, ids, settings.committee_chat_id, settings.tz)
     tasks = TaskService(
-        db, cipher, settings.reminder_offsets, settings.committee_chat_id, forms["volunteer"]
+        db, ids, settings.reminder_offsets, settings.committee_chat_id, forms["volunteer"]
     )
-    people = PeopleService(db)
-    volunteers = VolunteerService(db, cipher)
-    delivery = Delivery(db, bot)
+    people = PeopleService(db, ids)
+    volunteers = VolunteerService(db, ids)
+    delivery = Delivery(db, bot, ids)
     sources = notices.Sources(settings, db, cipher, i18n, forms, review, tasks, people, volunteers)
     notices.register(delivery, sources)
     delivery.after_batch = partial(
         progress.report, delivery, tasks, people, i18n, settings.committee_language
     )
-    intake = IntakeService(db, cipher, forms)
+    intake = IntakeService(db, ids, forms)
     return Services(
         settings,
         db,
         cipher,
+        ids,
         i18n,
         forms["intake"],
         forms["volunteer"],
@@ -83,7 +96,7 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         tasks,
         people,
         volunteers,
-        SessionService(db, cipher),
-        PrivacyService(db, cipher, tasks, settings.committee_chat_id),
+        SessionService(db, ids),
+        PrivacyService(db, ids, tasks, settings.committee_chat_id),
         delivery,
     )

@@ -12,8 +12,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.crypto import Cipher
 from bot.forms import AREAS, SKILLS, Form, load_form
+from bot.ids import Ids
 from bot.kinds import Kind
 from bot.storage import (
     Connection,
@@ -57,13 +57,14 @@ class TaskService:
     def __init__(
         self,
         db: Database,
-        cipher: Cipher,
+        ids: Ids,
         offsets: tuple[timedelta, ...] = (),
         committee_chat_id: int | None = None,
         volunteer_form: Form | None = None,
     ) -> None:
         self.db = db
-        self.cipher = cipher
+        self.ids = ids
+        self.cipher = ids.cipher
         self.offsets = offsets
         self.committee_chat_id = committee_chat_id
         # Which answers of the volunteer form hold the skills and the areas.
@@ -77,7 +78,7 @@ class TaskService:
         dues = [(Kind.TASK_REMINDER, max(starts - offset, now)) for offset in self.offsets]
         dues.append((Kind.TASK_FOLLOWUP, starts + timedelta(minutes=duration)))
         for kind, due in dues:
-            await reminders.add(conn, kind, due, task_id=task_id, volunteer_id=volunteer)
+            await reminders.add(conn, self.ids, kind, due, task_id=task_id, volunteer_id=volunteer)
 
     async def claim_reminder(self, reminder_id: int) -> bool:
         """Mark a task reminder done and queue its message, once.
@@ -86,11 +87,13 @@ class TaskService:
         sent if the task has not started; otherwise it is skipped (and logged).
         """
         async with self.db.transaction() as conn:
-            claimed = await reminders.claim(conn, reminder_id)
+            claimed = await reminders.claim(conn, self.ids, reminder_id)
             if claimed is None:
                 return False
             assert claimed.task_id is not None and claimed.volunteer_id is not None
-            state = await assignments.standing(conn, claimed.task_id, claimed.volunteer_id)
+            state = await assignments.standing(
+                conn, self.ids, claimed.task_id, claimed.volunteer_id
+            )
             if state is None:
                 return True
             status, starts_at, mine = state
@@ -100,7 +103,9 @@ class TaskService:
                 await reminders.skip(conn, reminder_id)
                 log.info("Reminder %d skipped: its task has started", reminder_id)
                 return True
-            await outbox.enqueue(conn, claimed.kind, claimed.volunteer_id, task_id=claimed.task_id)
+            await outbox.enqueue(
+                conn, self.ids, claimed.kind, claimed.volunteer_id, task_id=claimed.task_id
+            )
         return True
 
     async def people_of(self, task_id: int) -> dict[str, int]:
@@ -114,9 +119,9 @@ class TaskService:
             if task_id is None:
                 return None
             await self._tell_holders(conn, task_id, Kind.TASK_CANCELLED)
-            await reminders.drop_for_task(conn, task_id)
+            await reminders.drop_for_task(conn, self.ids, task_id)
             await audit.record(
-                conn, "task_cancelled", actor_id=member_id, detail=f"task {task_id}"
+                conn, self.ids, "task_cancelled", actor_id=member_id, detail=f"task {task_id}"
             )
         return await self.get(ref)
 
@@ -138,34 +143,36 @@ class TaskService:
             return None
         async with self.db.transaction() as conn:
             if ends_session:
-                await sessions.end(conn, member_id)
+                await sessions.end(conn, self.ids, member_id)
             await task_repo.rewrite(
                 conn,
-                self.cipher,
+                self.ids,
                 task.id,
                 title=task.title,
                 description=description or task.description,
                 starts_at=starts_at or task.starts_at,
             )
             if starts_at is not None:
-                await reminders.drop_for_task(conn, task.id)
-                for volunteer in await assignments.accepted(conn, task.id):
+                await reminders.drop_for_task(conn, self.ids, task.id)
+                for volunteer in await assignments.accepted(conn, self.ids, task.id):
                     await self._remind(conn, task.id, volunteer)
             await self._tell_holders(conn, task.id, Kind.TASK_CHANGED)
-            await audit.record(conn, "task_changed", actor_id=member_id, detail=f"task {task.id}")
+            await audit.record(
+                conn, self.ids, "task_changed", actor_id=member_id, detail=f"task {task.id}"
+            )
         return await self.get(ref)
 
     async def _tell_holders(self, conn: Connection, task_id: int, kind: str) -> None:
-        for volunteer in await assignments.holders(conn, task_id):
-            await outbox.enqueue(conn, kind, volunteer, task_id=task_id)
+        for volunteer in await assignments.holders(conn, self.ids, task_id):
+            await outbox.enqueue(conn, self.ids, kind, volunteer, task_id=task_id)
 
     async def track(self, task_id: int, chat_id: int, message_id: int) -> None:
         """Remember the member's progress message of a broadcast."""
-        await task_repo.track(self.db, task_id, chat_id, message_id)
+        await task_repo.track(self.db, self.ids, task_id, chat_id, message_id)
 
     async def progress(self) -> list[Progress]:
         """Broadcasts whose progress message is not final yet, with their counts."""
-        return await task_repo.progress(self.db)
+        return await task_repo.progress(self.db, self.ids)
 
     async def progress_done(self, task_id: int) -> None:
         """The final summary was shown."""
@@ -174,14 +181,15 @@ class TaskService:
     async def outcome(self, ref: str, volunteer_id: int, outcome: str) -> bool:
         """Record 'coming', 'done' or 'not_done'; the task's creator is told of the last two."""
         async with self.db.transaction() as conn:
-            held = await assignments.held(conn, ref, volunteer_id)
+            held = await assignments.held(conn, self.ids, ref, volunteer_id)
             if held is None:
                 return False
             task_id, creator_id = held
-            await assignments.set_outcome(conn, task_id, volunteer_id, outcome)
+            await assignments.set_outcome(conn, self.ids, task_id, volunteer_id, outcome)
             if outcome in OUTCOMES_TOLD:
                 await outbox.enqueue(
                     conn,
+                    self.ids,
                     Kind.TASK_OUTCOME,
                     creator_id,
                     task_id=task_id,
@@ -193,17 +201,17 @@ class TaskService:
 
     async def get(self, ref: str) -> Task | None:
         """The task with this reference."""
-        return await task_repo.by_ref(self.db, self.cipher, ref)
+        return await task_repo.by_ref(self.db, self.ids, ref)
 
     async def by_id(self, task_id: int) -> Task | None:
         """The task with this id (outbox items name their task by id)."""
-        return await task_repo.by_id(self.db, self.cipher, task_id)
+        return await task_repo.by_id(self.db, self.ids, task_id)
 
     async def matching_volunteers(self, skill: str, area: str) -> list[int]:
         """Active, reachable volunteers with the skill who help in the area (or anywhere)."""
         return [
             user_id
-            for user_id, answers in await volunteer_repo.active_reachable(self.db)
+            for user_id, answers in await volunteer_repo.active_reachable(self.db, self.ids)
             if fits(skill, area, answers.get(self._skills, []), answers.get(self._areas, []))
         ]
 
@@ -228,10 +236,10 @@ class TaskService:
         volunteers = await self.matching_volunteers(skill, area)
         async with self.db.transaction() as conn:
             if ends_session:
-                await sessions.end(conn, creator_id)
+                await sessions.end(conn, self.ids, creator_id)
             task_id, ref = await task_repo.insert(
                 conn,
-                self.cipher,
+                self.ids,
                 creator_id=creator_id,
                 title=title,
                 description=description,
@@ -243,9 +251,10 @@ class TaskService:
                 case_id=case_id,
             )
             for volunteer in volunteers:
-                await outbox.enqueue(conn, Kind.TASK_OFFER, volunteer, task_id=task_id)
+                await outbox.enqueue(conn, self.ids, Kind.TASK_OFFER, volunteer, task_id=task_id)
             await audit.record(
                 conn,
+                self.ids,
                 "task_published",
                 actor_id=creator_id,
                 detail=f"task {task_id}, {len(volunteers)} volunteers",
@@ -261,16 +270,20 @@ class TaskService:
             if task is None:
                 return Answer("closed")
             task_id, needed = task
-            mine = await assignments.of(conn, task_id, volunteer_id)
+            mine = await assignments.of(conn, self.ids, task_id, volunteer_id)
             if mine is not None and mine[0] in (ACCEPTED, WAITLISTED):
                 return Answer("already", mine[1])
-            if await assignments.take_slot(conn, task_id, volunteer_id, needed):
+            if await assignments.take_slot(conn, self.ids, task_id, volunteer_id, needed):
                 await audit.record(
-                    conn, "task_accepted", actor_id=volunteer_id, detail=f"task {task_id}"
+                    conn,
+                    self.ids,
+                    "task_accepted",
+                    actor_id=volunteer_id,
+                    detail=f"task {task_id}",
                 )
                 await self._remind(conn, task_id, volunteer_id)
                 return Answer(ACCEPTED)
-            position = await assignments.join_waitlist(conn, task_id, volunteer_id)
+            position = await assignments.join_waitlist(conn, self.ids, task_id, volunteer_id)
         return Answer(WAITLISTED, position)
 
     async def decline(self, ref: str, volunteer_id: int) -> Answer:
@@ -279,7 +292,7 @@ class TaskService:
             task = await task_repo.open_slots(conn, ref)
             if task is None:
                 return Answer("closed")
-            await assignments.decline(conn, task[0], volunteer_id)
+            await assignments.decline(conn, self.ids, task[0], volunteer_id)
         return Answer(DECLINED)
 
     async def withdraw(self, ref: str, volunteer_id: int) -> Answer:
@@ -289,13 +302,14 @@ class TaskService:
             if task is None:
                 return Answer("closed")
             task_id = task[0]
-            if not await assignments.withdraw(conn, task_id, volunteer_id):
+            if not await assignments.withdraw(conn, self.ids, task_id, volunteer_id):
                 return Answer("closed")
-            await reminders.drop_for_task(conn, task_id, volunteer_id)
-            creator = await task_repo.creator_of(conn, task_id)
+            await reminders.drop_for_task(conn, self.ids, task_id, volunteer_id)
+            creator = await task_repo.creator_of(conn, self.ids, task_id)
             if creator is not None:
                 await outbox.enqueue(
                     conn,
+                    self.ids,
                     Kind.TASK_DROPOUT,
                     creator,
                     task_id=task_id,
@@ -303,7 +317,11 @@ class TaskService:
                 )
             promoted = await self._promote(conn, task_id)
             await audit.record(
-                conn, "task_withdrawn", actor_id=volunteer_id, detail=f"task {task_id}"
+                conn,
+                self.ids,
+                "task_withdrawn",
+                actor_id=volunteer_id,
+                detail=f"task {task_id}",
             )
         return Answer(WITHDRAWN, promoted=promoted)
 
@@ -311,11 +329,11 @@ class TaskService:
         """Fill free slots from the waitlist, in order; return the first promoted."""
         first = None
         for _ in range(max(await task_repo.free_slots(conn, task_id), 0)):
-            volunteer = await assignments.first_waiting(conn, task_id)
+            volunteer = await assignments.first_waiting(conn, self.ids, task_id)
             if volunteer is None:
                 break
-            await assignments.promote(conn, task_id, volunteer)
-            await outbox.enqueue(conn, Kind.TASK_PROMOTED, volunteer, task_id=task_id)
+            await assignments.promote(conn, self.ids, task_id, volunteer)
+            await outbox.enqueue(conn, self.ids, Kind.TASK_PROMOTED, volunteer, task_id=task_id)
             await self._remind(conn, task_id, volunteer)
             first = first or volunteer
         return first
@@ -324,10 +342,10 @@ class TaskService:
         """Open tasks, not started yet, that fit a volunteer, soonest first."""
         return [
             task
-            for task in await task_repo.upcoming(self.db, self.cipher)
+            for task in await task_repo.upcoming(self.db, self.ids)
             if fits(task.skill, task.area, skills, areas)
         ]
 
     async def mine(self, volunteer_id: int) -> list[tuple[Task, str]]:
         """The tasks a volunteer holds or waits for, upcoming first."""
-        return await task_repo.held_by(self.db, self.cipher, volunteer_id)
+        return await task_repo.held_by(self.db, self.ids, volunteer_id)

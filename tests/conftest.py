@@ -35,6 +35,8 @@ def make_settings(data_dir: Path, **overrides: str) -> Settings:
         "TIMEZONE": "Asia/Amman",
         "PHONE_REGION": "JO",
         "FLOOD_PER_MINUTE": "0",  # tests type faster than people; test_flood turns it on
+        # A generated key goes beside the data folder, never into it (nor into the real home).
+        "ENCRYPTION_KEY_FILE": str(data_dir.parent / f"{data_dir.name}.key"),
         **overrides,
     }
     return load_settings(env, env_file=None, available_languages=("ar", "en"))

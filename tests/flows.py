@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.crypto import Cipher
-from bot.storage import Database, audit, people
-from bot.storage.db import iso, utcnow
+from bot.ids import Ids
+from bot.storage import Database, audit, people, volunteers
 from tests.conftest import Harness
 
 NAME = "Fatima <b>Al-Zahra</b> & Sons *_`"
@@ -80,7 +78,8 @@ async def submit(h: Harness, user: int) -> str:
     await h.press(user, r":review:S:$")
     case = (
         await h.services.intake.db.fetchall(
-            "SELECT ref FROM cases WHERE user_id = ? ORDER BY id DESC LIMIT 1", (user,)
+            "SELECT ref FROM cases WHERE user_id = ? ORDER BY id DESC LIMIT 1",
+            (h.services.ids.pid(user),),
         )
     )[0]
     return str(case["ref"])
@@ -104,26 +103,15 @@ DRIVER = {
 
 async def add_volunteers(
     db: Database,
-    cipher: Cipher,
+    keys: Ids,
     ids: Sequence[int],
     languages: Sequence[str] = ("ar", "en"),
     answers: dict[str, list[str]] = DRIVER,
 ) -> None:
     """Active volunteers written straight to the database, in one transaction (as
     ``volunteers.save`` does), their bot language taken from ``languages`` in turn."""
-    now = iso(utcnow())
     async with db.transaction() as conn:
         for number, uid in enumerate(ids):
-            await people.add(conn, uid, languages[number % len(languages)])
-            await conn.execute(
-                "INSERT INTO volunteers (user_id, answers, personal, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    uid,
-                    json.dumps(answers),
-                    cipher.encrypt_json({"name": f"V{uid}", "phone": None}),
-                    now,
-                    now,
-                ),
-            )
-            await audit.record(conn, "volunteer_saved", actor_id=uid)
+            await people.add(conn, keys, uid, languages[number % len(languages)])
+            await volunteers.upsert(conn, keys, uid, answers, {"name": f"V{uid}", "phone": None})
+            await audit.record(conn, keys, "volunteer_saved", actor_id=uid)

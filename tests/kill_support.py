@@ -30,6 +30,7 @@ What a run can observe, and how "in flight" is counted:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import math
@@ -50,9 +51,10 @@ from cryptography.fernet import Fernet
 
 from bot.crypto import Cipher
 from bot.forms import load_form
+from bot.ids import Ids
 from bot.intake import IntakeService
 from bot.render import CHECKED
-from bot.storage import Database, sessions
+from bot.storage import Database, meta, sessions
 from bot.storage.db import utcnow
 from bot.tasks import TaskService
 from tests.fakes.http_telegram import DEFAULT_TOKEN, HttpTelegram
@@ -120,14 +122,22 @@ def pending_outbox(db: Path) -> int:
     return count(db, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
 
 
-def sent_items(db: Path, kind: str) -> Counter[int]:
+def pseudonyms(db: Path, cipher: Cipher) -> Ids:
+    """The pseudonyms of the bot's database (their key is in its meta table)."""
+    [row] = rows(db, "SELECT value FROM meta WHERE name = 'pseudonym_key'")
+    return Ids(cipher, base64.b64decode(cipher.decrypt(row["value"])))
+
+
+def outbox_chats(rig: Rig, where: str, params: Sequence[object] = ()) -> Counter[int]:
+    """Per real chat id: how many outbox items match ``where``."""
+    found = rows(rig.db_path, f"SELECT chat_id, chat FROM outbox WHERE {where}", params)  # noqa: S608
+    ids = pseudonyms(rig.db_path, rig.cipher)
+    return Counter(int(r[0]) if r[1] is None else ids.open(r[1]) for r in found)
+
+
+def sent_items(rig: Rig, kind: str) -> Counter[int]:
     """Per chat: outbox items of ``kind`` recorded as sent."""
-    found = rows(
-        db,
-        "SELECT chat_id, COUNT(*) FROM outbox WHERE kind = ? AND status = 'sent' GROUP BY chat_id",
-        (kind,),
-    )
-    return Counter({int(r[0]): int(r[1]) for r in found})
+    return outbox_chats(rig, "kind = ? AND status = 'sent'", (kind,))
 
 
 def in_flight(delivered_before: Counter[int], sent_at_kill: Counter[int]) -> Counter[int]:
@@ -193,6 +203,10 @@ class Rig:
         self.starts = 0
         self.started_at = 0
         """``len(fake.calls)`` when the current process was started."""
+
+    def pid(self, user: int) -> int:
+        """The user's pseudonym in the bot's database."""
+        return pseudonyms(self.db_path, self.cipher).pid(user)
 
     @property
     def fake(self) -> FakeTelegram:
@@ -579,7 +593,7 @@ def draft_states(moves: Sequence[Move]) -> list[DraftState | None]:
 
 def stored_draft(rig: Rig, user: int) -> DraftState | None:
     """The user's draft as the database holds it."""
-    found = rows(rig.db_path, "SELECT payload FROM drafts WHERE user_id = ?", (user,))
+    found = rows(rig.db_path, "SELECT payload FROM drafts WHERE user_id = ?", (rig.pid(user),))
     if not found:
         return None
     payload: dict[str, Any] = rig.cipher.decrypt_json(found[0]["payload"])
@@ -592,7 +606,9 @@ def case_refs(rig: Rig, user: int) -> list[str]:
     """The user's cases in the database."""
     return [
         str(r["ref"])
-        for r in rows(rig.db_path, "SELECT ref FROM cases WHERE user_id = ? ORDER BY id", (user,))
+        for r in rows(
+            rig.db_path, "SELECT ref FROM cases WHERE user_id = ? ORDER BY id", (rig.pid(user),)
+        )
     ]
 
 
@@ -700,7 +716,7 @@ async def intake_run(rig: Rig, point: KillPoint) -> IntakeRun:
     run.cases_final = case_refs(rig, FAMILY)
     run.confirmed = confirmed_refs(rig, FAMILY)
     run.drafts_left = count(
-        rig.db_path, "SELECT COUNT(*) FROM drafts WHERE user_id = ?", (FAMILY,)
+        rig.db_path, "SELECT COUNT(*) FROM drafts WHERE user_id = ?", (rig.pid(FAMILY),)
     )
     if len(run.cases_final) == 1:
         row = rows(rig.db_path, "SELECT answers, personal FROM cases WHERE ref = ?",
@@ -735,9 +751,10 @@ async def seed_case(rig: Rig) -> str:
     """A family's submitted case, written before the bot starts (its committee card still
     queued in the outbox, as after a submission); return its reference."""
     db = Database(rig.db_path)
-    await db.open()
+    await db.open(rig.cipher)
+    ids = await meta.load_ids(db, rig.cipher)
     try:
-        intake = IntakeService(db, rig.cipher, {name: load_form(name) for name in FORMS})
+        intake = IntakeService(db, ids, {name: load_form(name) for name in FORMS})
         draft = await intake.start(FAMILY, "en")
         draft.answers = dict(CASE_ANSWERS)
         draft.step = "review"
@@ -804,7 +821,7 @@ class DecisionRun:
 
 def stored_session(rig: Rig, user: int) -> str | None:
     """The step of the user's wizard session, if any."""
-    found = rows(rig.db_path, "SELECT payload FROM sessions WHERE user_id = ?", (user,))
+    found = rows(rig.db_path, "SELECT payload FROM sessions WHERE user_id = ?", (rig.pid(user),))
     if not found:
         return None
     return str(rig.cipher.decrypt_json(found[0]["payload"]).get("step"))
@@ -833,7 +850,7 @@ async def decision_run(rig: Rig, kind: str, point_of: Callable[[int], KillPoint]
     killed = await play_until_killed(rig, MEMBER, moves, point)
     run.acked, run.pushed = killed.acked, killed.pushed
     run.confirmed_before = rig.with_text(MEMBER, 0, DECIDED, killed.restart_index) is not None
-    sent_at_kill = sent_items(rig.db_path, "family_notice")[FAMILY]
+    sent_at_kill = sent_items(rig, "family_notice")[FAMILY]
     delivered_before = len(rig.sends(FAMILY, notices_since, killed.restart_index))
     run.notices_in_flight = max(0, delivered_before - sent_at_kill)
 
@@ -878,12 +895,13 @@ async def decision_run(rig: Rig, kind: str, point_of: Callable[[int], KillPoint]
 # --------------------------------------------------------------------------------------------
 
 
-async def seed_volunteers(rig: Rig, ids: Sequence[int]) -> None:
+async def seed_volunteers(rig: Rig, volunteer_ids: Sequence[int]) -> None:
     """Active volunteers (English, driving, north), written before the bot starts."""
     db = Database(rig.db_path)
-    await db.open()
+    await db.open(rig.cipher)
+    ids = await meta.load_ids(db, rig.cipher)
     try:
-        await add_volunteers(db, rig.cipher, ids, ("en",), VOLUNTEER_ANSWERS)
+        await add_volunteers(db, ids, volunteer_ids, ("en",), VOLUNTEER_ANSWERS)
     finally:
         await db.close()
 
@@ -908,9 +926,10 @@ async def seed_task_wizard(rig: Rig, needed: int, matches: int) -> None:
         "matches": matches,
     }
     db = Database(rig.db_path)
-    await db.open()
+    await db.open(rig.cipher)
+    ids = await meta.load_ids(db, rig.cipher)
     try:
-        await sessions.save(db, rig.cipher, MEMBER, session)
+        await sessions.save(db, ids, MEMBER, session)
     finally:
         await db.close()
 
@@ -951,11 +970,12 @@ def assignments(rig: Rig, ref: str) -> dict[int, str]:
     """Per volunteer: the assignment's status in the database."""
     found = rows(
         rig.db_path,
-        "SELECT a.volunteer_id, a.status FROM assignments a JOIN tasks t ON t.id = a.task_id "
+        "SELECT a.volunteer, a.status FROM assignments a JOIN tasks t ON t.id = a.task_id "
         "WHERE t.ref = ?",
         (ref,),
     )
-    return {int(r[0]): str(r[1]) for r in found}
+    ids = pseudonyms(rig.db_path, rig.cipher)
+    return {ids.open(r[0]): str(r[1]) for r in found}
 
 
 @dataclass
@@ -1037,7 +1057,7 @@ async def broadcast_run(
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
     delivered_before = offers(rig, ref, restart_index)
-    sent_at_kill = sent_items(rig.db_path, "task_offer")
+    sent_at_kill = sent_items(rig, "task_offer")
     flying = in_flight(delivered_before, sent_at_kill)
     run.delivered_before_kill = sum(delivered_before.values())
     run.sent_at_kill = sum(sent_at_kill.values())
@@ -1058,16 +1078,7 @@ async def broadcast_run(
             )
     await rig.drained()
     run.offers = offers(rig, ref)
-    run.offer_items = Counter(
-        {
-            int(r[0]): int(r[1])
-            for r in rows(
-                rig.db_path,
-                "SELECT chat_id, COUNT(*) FROM outbox WHERE kind = 'task_offer' "
-                "AND status = 'sent' GROUP BY chat_id",
-            )
-        }
-    )
+    run.offer_items = Counter(outbox_chats(rig, "kind = 'task_offer' AND status = 'sent'"))
     run.misses = sum(1 for v in ids if not run.offers[v])
     run.duplicates = sum(n - 1 for n in run.offers.values() if n > 1)
     run.duplicates_beyond_in_flight = [v for v, n in run.offers.items() if n - 1 > flying[v]]
@@ -1151,9 +1162,10 @@ async def reminder_run(
     run = ReminderRun(volunteers=volunteers, offsets=len(dues))
     await seed_volunteers(rig, ids)
     db = Database(rig.db_path)
-    await db.open()
+    await db.open(rig.cipher)
+    keys = await meta.load_ids(db, rig.cipher)
     try:
-        task, _ = await TaskService(db, rig.cipher).publish(
+        task, _ = await TaskService(db, keys).publish(
             creator_id=MEMBER,
             title="Drive a family",
             description="Take a family to the clinic and back.",
@@ -1179,16 +1191,15 @@ async def reminder_run(
     accepted = time.time()
     run.on_time = accepted < dues[0]
     run.scheduled = Counter(
-        {
-            int(r[0]): int(r[1])
+        Counter(
+            pseudonyms(rig.db_path, rig.cipher).open(r[0])
             for r in rows(
                 rig.db_path,
-                "SELECT r.volunteer_id, COUNT(*) FROM reminders r JOIN tasks t ON "
-                "t.id = r.task_id WHERE t.ref = ? AND r.kind = 'task_reminder' "
-                "GROUP BY r.volunteer_id",
+                "SELECT r.volunteer FROM reminders r JOIN tasks t ON "
+                "t.id = r.task_id WHERE t.ref = ? AND r.kind = 'task_reminder'",
                 (ref,),
             )
-        }
+        )
     )
     wait = kill_at - accepted
     run.kill = (
@@ -1205,7 +1216,7 @@ async def reminder_run(
         (ref,),
     )
     delivered_before = reminders_of(rig, ref, restart_index)
-    flying = in_flight(delivered_before, sent_items(rig.db_path, "task_reminder"))
+    flying = in_flight(delivered_before, sent_items(rig, "task_reminder"))
     run.delivered_before_kill = sum(delivered_before.values())
     run.in_flight = sum(flying.values())
 
@@ -1230,16 +1241,7 @@ async def reminder_run(
             (ref,),
         )
     )
-    run.reminder_items = Counter(
-        {
-            int(r[0]): int(r[1])
-            for r in rows(
-                rig.db_path,
-                "SELECT chat_id, COUNT(*) FROM outbox WHERE kind = 'task_reminder' "
-                "GROUP BY chat_id",
-            )
-        }
-    )
+    run.reminder_items = Counter(outbox_chats(rig, "kind = 'task_reminder'"))
     run.delivered = reminders_of(rig, ref)
     run.beyond_in_flight = [v for v in ids if run.delivered[v] != run.scheduled[v] + flying[v]]
     await rig.kill()
@@ -1256,10 +1258,11 @@ async def overdue_reminders_run(rig: Rig, volunteers: int) -> tuple[Counter[str]
     ids = list(range(FIRST_VOLUNTEER, FIRST_VOLUNTEER + volunteers))
     await seed_volunteers(rig, ids)
     db = Database(rig.db_path)
-    await db.open()
+    await db.open(rig.cipher)
+    keys = await meta.load_ids(db, rig.cipher)
     try:
         # A reminder two hours before a task starting in one: due at once, on taking the slot.
-        tasks = TaskService(db, rig.cipher, offsets=(timedelta(hours=2),))
+        tasks = TaskService(db, keys, offsets=(timedelta(hours=2),))
         task, _ = await tasks.publish(
             creator_id=MEMBER,
             title="Drive a family",

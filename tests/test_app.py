@@ -84,7 +84,9 @@ async def test_language_switch_is_remembered(harness: Harness) -> None:
     await h.press(508, r"^lang:ar$")
     calls = await h.say(508, "/help", language_code="en")  # Telegram still says English
     assert "/apply" in h.texts(calls)[0] and "Apply" not in h.texts(calls)[0]
-    row = await h.services.db.fetchone("SELECT language FROM people WHERE user_id = 508")
+    row = await h.services.db.fetchone(
+        "SELECT language FROM people WHERE user_id = ?", (h.services.ids.pid(508),)
+    )
     assert row is not None and row["language"] == "ar"
 
 

@@ -15,8 +15,8 @@ PERSONAL = (NAME, "Fatima", PHONE_E164, "791234567", OTHER, STORY, "kidney")
 
 
 async def audit_actions(h: Harness) -> list[tuple[int | None, str]]:
-    rows = await h.services.db.fetchall("SELECT actor_id, action FROM audit ORDER BY id")
-    return [(r["actor_id"], r["action"]) for r in rows]
+    rows = await h.services.db.fetchall("SELECT actor, action FROM audit ORDER BY id")
+    return [(h.services.ids.maybe_open(r["actor"]), r["action"]) for r in rows]
 
 
 @pytest.mark.parametrize("family_lang", ["en", "ar"])
@@ -175,7 +175,7 @@ async def test_card_retried_after_flood_control(harness: Harness) -> None:
     case = await h.services.db.fetchone("SELECT id FROM cases WHERE ref = ?", (ref,))
     assert case is not None
     async with h.services.db.transaction() as conn:
-        await outbox.enqueue(conn, "committee_card", COMMITTEE_CHAT, case_id=case["id"])
+        await outbox.enqueue_group(conn, "committee_card", COMMITTEE_CHAT, case_id=case["id"])
     h.fake.fail_next("sendMessage", 429, retry_after=60)  # longer than flush waits
     assert await h.services.delivery.flush() == 0
     row = await h.services.db.fetchone(
@@ -230,7 +230,7 @@ async def test_a_short_flood_wait_is_honoured_within_the_flush(harness: Harness)
     case = await h.services.db.fetchone("SELECT id FROM cases WHERE ref = ?", (ref,))
     assert case is not None
     async with h.services.db.transaction() as conn:
-        await outbox.enqueue(conn, "committee_card", COMMITTEE_CHAT, case_id=case["id"])
+        await outbox.enqueue_group(conn, "committee_card", COMMITTEE_CHAT, case_id=case["id"])
     h.fake.fail_next("sendMessage", 429, retry_after=1)
     before = len(h.fake.calls)
     # The rate limiter waits the second out for this one message, then sends it again.

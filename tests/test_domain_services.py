@@ -15,11 +15,13 @@ from tests.test_tasks import new_task
 
 async def test_sessions_load_save_end(harness: Harness) -> None:
     services = harness.services
-    sessions = SessionService(services.db, services.cipher)
+    sessions = SessionService(services.db, services.ids)
     assert await sessions.load(MEMBER) is None
     await sessions.save(MEMBER, {"kind": "note", "ref": "K7P-4RD", "step": "note"})
     assert await sessions.load(MEMBER) == {"kind": "note", "ref": "K7P-4RD", "step": "note"}
-    row = await services.db.fetchone("SELECT payload FROM sessions WHERE user_id = ?", (MEMBER,))
+    row = await services.db.fetchone(
+        "SELECT payload FROM sessions WHERE user_id = ?", (services.ids.pid(MEMBER),)
+    )
     assert row is not None and b"K7P" not in row["payload"]  # encrypted
     await sessions.end(MEMBER)
     assert await sessions.load(MEMBER) is None
@@ -28,13 +30,18 @@ async def test_sessions_load_save_end(harness: Harness) -> None:
 async def test_volunteer_profile_changes_are_audited(harness: Harness) -> None:
     h = harness
     services = h.services
-    volunteers = VolunteerService(services.db, services.cipher)
+    volunteers = VolunteerService(services.db, services.ids)
     await h.say(1400, "/start")
     await services.intake.start(1400, "en", "volunteer")
     await volunteers.save(1400, {"skills": ["driving"]}, {"name": "Rami"})
     profile = await volunteers.get(1400)
     assert profile is not None and profile.status == ACTIVE and profile.personal["name"] == "Rami"
-    assert await services.db.fetchone("SELECT 1 FROM drafts WHERE user_id = 1400") is None
+    assert (
+        await services.db.fetchone(
+            "SELECT 1 FROM drafts WHERE user_id = ?", (services.ids.pid(1400),)
+        )
+        is None
+    )
     assert await volunteers.set_status(1400, PAUSED) is True
     paused = await volunteers.get(1400)
     assert paused is not None and paused.status == PAUSED
@@ -67,8 +74,9 @@ async def test_review_lookups_and_audited_views(harness: Harness) -> None:
     await review.record_viewed(MEMBER, case)
     await review.record_export(MEMBER, [case], full=True)
     await review.record_export(MEMBER, [case], full=False)
-    rows = await h.services.db.fetchall("SELECT actor_id, case_id, action FROM audit ORDER BY id")
-    assert [(r["actor_id"], r["case_id"], r["action"]) for r in rows][-6:] == [
+    rows = await h.services.db.fetchall("SELECT actor, case_id, action FROM audit ORDER BY id")
+    opened = h.services.ids.maybe_open
+    assert [(opened(r["actor"]), r["case_id"], r["action"]) for r in rows][-6:] == [
         (OUTSIDER, case.id, "action_refused"),
         (OUTSIDER, None, "action_refused"),
         (OUTSIDER, None, "view_refused"),
@@ -89,7 +97,10 @@ async def test_refresh_card_queues_a_card_update(harness: Harness) -> None:
         "SELECT chat_id, case_id FROM outbox WHERE kind = 'card_update' ORDER BY id DESC"
     )
     assert row is not None and (row["chat_id"], row["case_id"]) == (COMMITTEE_CHAT, case.id)
-    assert await outbox.message_of(h.services.db, "committee_card", case.id) is not None
+    assert (
+        await outbox.message_of(h.services.db, h.services.ids, "committee_card", case.id)
+        is not None
+    )
 
 
 async def test_open_request_of_names_only_the_family_asked(harness: Harness) -> None:
@@ -120,7 +131,7 @@ async def test_cases_of_and_privacy_service(harness: Harness) -> None:
     ref = await new_case(h)
     assert [c.ref for c in await services.intake.cases_of(FAMILY)] == [ref]
     privacy = PrivacyService(
-        services.db, services.cipher, services.tasks, services.settings.committee_chat_id
+        services.db, services.ids, services.tasks, services.settings.committee_chat_id
     )
     stored = await privacy.collect(FAMILY)
     assert stored.language == "en" and [c.ref for c, _, _ in stored.cases] == [ref]

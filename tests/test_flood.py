@@ -171,7 +171,9 @@ async def test_the_shipped_limit_never_slows_a_real_person(shipped: tuple[Harnes
         step = h.press(FLOODER, value) if kind == "press" else h.say(FLOODER, value)
         await brisk(step, 1.5)
     await brisk(h.press(FLOODER, r":review:S:$"), 1.5)
-    assert await h.services.db.fetchone("SELECT 1 FROM cases WHERE user_id = ?", (FLOODER,))
+    assert await h.services.db.fetchone(
+        "SELECT 1 FROM cases WHERE user_id = ?", (h.services.ids.pid(FLOODER),)
+    )
     for _ in range(12):  # a member's taps, one a second
         await brisk(h.say(MEMBER, "/help"), 1.0)
     assert replies(h, FLOODER)[1] == 0 and replies(h, MEMBER)[1] == 0

@@ -275,7 +275,7 @@ class Fuzzer:
         """What a well-meaning person would do next in the actor's conversation."""
         h, rng = self.h, self.rng
         if actor.private:
-            session = await sessions.load(h.services.db, h.services.cipher, actor.user)
+            session = await sessions.load(h.services.db, h.services.ids, actor.user)
             if session is not None and rng.random() < 0.95:
                 return self.session_move(actor, session)
             draft = await h.services.intake.load(actor.user)
@@ -797,7 +797,7 @@ class Replay:
     async def step(self, actor: Actor) -> object:
         """The step of the actor's wizard."""
         services = self.h.services
-        session = await sessions.load(services.db, services.cipher, actor.user)
+        session = await sessions.load(services.db, services.ids, actor.user)
         return None if session is None else session.get("step")
 
     def assert_clean(self) -> None:

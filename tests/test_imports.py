@@ -16,7 +16,6 @@ PACKAGES = ("bot", "handlers")
 LOCAL_IMPORTS_ALLOWED = {
     # The command line: each sub-command imports only what it needs, so `python -m bot check`
     # or `migrate` do not load telegram, the handlers and the whole application.
-    "bot/__main__.py::_migrate",
     "bot/__main__.py::_check",
     "bot/__main__.py::_rotate",
     "bot/__main__.py::_purge",

@@ -182,7 +182,9 @@ async def test_second_case_only_after_confirmation(harness: Harness) -> None:
     await answer_all(h, FAMILY)
     second = await submit(h, FAMILY)
     assert second != first
-    rows = await h.services.db.fetchall("SELECT ref FROM cases WHERE user_id = ?", (FAMILY,))
+    rows = await h.services.db.fetchall(
+        "SELECT ref FROM cases WHERE user_id = ?", (h.services.ids.pid(FAMILY),)
+    )
     assert len(rows) == 2
 
 

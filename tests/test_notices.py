@@ -26,7 +26,7 @@ async def test_the_running_worker_renders_every_kind(harness: Harness) -> None:
 
 
 async def test_a_second_renderer_for_a_kind_is_refused(harness: Harness) -> None:
-    delivery = Delivery(harness.services.db, cast(Bot, EditingBot(None)))
+    delivery = Delivery(harness.services.db, cast(Bot, EditingBot(None)), harness.services.ids)
     sources = cast(notices.Sources, None)
     notices.register(delivery, sources)
     with pytest.raises(ValueError, match="task_offer"):
@@ -34,7 +34,7 @@ async def test_a_second_renderer_for_a_kind_is_refused(harness: Harness) -> None
 
 
 async def test_the_language_cache_is_bounded_and_falls_back_to_storage(harness: Harness) -> None:
-    people = PeopleService(harness.services.db, cache_size=3)
+    people = PeopleService(harness.services.db, harness.services.ids, cache_size=3)
     for user_id in range(1, 6):
         await people.set_language(user_id, "en" if user_id % 2 else "ar")
     assert sorted(people.cache) == [3, 4, 5]
@@ -44,7 +44,7 @@ async def test_the_language_cache_is_bounded_and_falls_back_to_storage(harness: 
 
 
 async def test_remember_keeps_a_known_language_and_forget_drops_it(harness: Harness) -> None:
-    people = PeopleService(harness.services.db)
+    people = PeopleService(harness.services.db, harness.services.ids)
     await people.set_language(7, "ar")
     people.remember(7, "en")
     assert await people.language(7) == "ar"
@@ -77,5 +77,5 @@ class EditingBot:
 async def test_an_edit_says_whether_to_try_again(
     harness: Harness, error: Exception | None, edited: Edited
 ) -> None:
-    delivery = Delivery(harness.services.db, cast(Bot, EditingBot(error)))
+    delivery = Delivery(harness.services.db, cast(Bot, EditingBot(error)), harness.services.ids)
     assert await delivery.edit(1, 2, "Task T-1: sent 1 of 2…") == edited

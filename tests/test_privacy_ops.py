@@ -57,10 +57,14 @@ async def test_delete_my_data_keeps_only_anonymous_figures(harness: Harness) -> 
     assert case["decision_message"] is None
     assert '"situation": ["orphans", "other"]' in case["answers"]  # statistics keep this
     assert (
-        await h.services.db.fetchall("SELECT * FROM volunteers WHERE user_id = ?", (FAMILY,)) == []
+        await h.services.db.fetchall(
+            "SELECT * FROM volunteers WHERE user_id = ?", (h.services.ids.pid(FAMILY),)
+        )
+        == []
     )
-    assert await h.services.db.fetchall("SELECT * FROM people WHERE user_id = ?", (FAMILY,)) == []
-    assert await h.services.db.fetchall("SELECT * FROM audit WHERE actor_id = ?", (FAMILY,)) == []
+    pid = h.services.ids.pid(FAMILY)
+    assert await h.services.db.fetchall("SELECT * FROM people WHERE user_id = ?", (pid,)) == []
+    assert await h.services.db.fetchall("SELECT * FROM audit WHERE actor_id = ?", (pid,)) == []
     card = h.fake.messages(COMMITTEE_CHAT)[0]["text"]
     erased = h.services.i18n.get("ar").raw(
         "The family's personal data was erased at their request."
@@ -223,9 +227,9 @@ async def test_re_encryption_never_overwrites_what_the_bot_just_wrote(tmp_path: 
     assert isinstance(tmp_path, Path)
     old_key, new_key = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     db = Database(tmp_path / "sanad.db")
-    await db.open()
+    old, both = Cipher((old_key,)), Cipher((new_key, old_key))
+    await db.open(old)
     try:
-        old, both = Cipher((old_key,)), Cipher((new_key, old_key))
         for note in (1, 2):
             await db.write(
                 "INSERT INTO people (user_id, language, created_at, updated_at) "

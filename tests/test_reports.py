@@ -63,8 +63,9 @@ async def test_full_export_is_audited_and_private(harness: Harness) -> None:
     assert rows[0][0] == h.services.i18n.get("ar").raw("Reference") != "Reference"
     assert rows[1][0] == ref and NAME in rows[1] and PHONE_E164 in rows[1]
     assert any("أيتام بلا معيل" in cell for cell in rows[1])
-    actions = await h.services.db.fetchall("SELECT actor_id, action FROM audit")
-    assert (MEMBER, "export_full") in [(r["actor_id"], r["action"]) for r in actions]
+    actions = await h.services.db.fetchall("SELECT actor, action FROM audit")
+    opened = h.services.ids.maybe_open
+    assert (MEMBER, "export_full") in [(opened(r["actor"]), r["action"]) for r in actions]
 
 
 async def test_anonymised_export_has_no_personal_data(harness: Harness) -> None:

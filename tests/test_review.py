@@ -27,8 +27,8 @@ async def status(h: Harness, ref: str) -> str:
 
 
 async def audit(h: Harness) -> list[tuple[int | None, str]]:
-    rows = await h.services.db.fetchall("SELECT actor_id, action FROM audit ORDER BY id")
-    return [(r["actor_id"], r["action"]) for r in rows]
+    rows = await h.services.db.fetchall("SELECT actor, action FROM audit ORDER BY id")
+    return [(h.services.ids.maybe_open(r["actor"]), r["action"]) for r in rows]
 
 
 def card_text(h: Harness) -> str:
@@ -287,7 +287,9 @@ async def test_forged_actions_from_a_member_change_nothing(harness: Harness) -> 
 
 
 async def reachable(h: Harness, user: int) -> int:
-    row = await h.services.db.fetchone("SELECT reachable FROM people WHERE user_id = ?", (user,))
+    row = await h.services.db.fetchone(
+        "SELECT reachable FROM people WHERE user_id = ?", (h.services.ids.pid(user),)
+    )
     assert row is not None
     return int(row["reachable"])
 
@@ -332,7 +334,9 @@ async def test_a_decision_that_fails_keeps_the_wizard(
     await h.press(MEMBER, r"^rv:ok:$")
     assert "something went wrong" in h.fake.texts(MEMBER)[-1]
     assert await status(h, ref) == "new"
-    session = await h.services.db.fetchone("SELECT 1 FROM sessions WHERE user_id = ?", (MEMBER,))
+    session = await h.services.db.fetchone(
+        "SELECT 1 FROM sessions WHERE user_id = ?", (h.services.ids.pid(MEMBER),)
+    )
     assert session is not None  # still waiting at the confirmation
 
     monkeypatch.setattr(ReviewService, "_update", real_update)

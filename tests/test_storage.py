@@ -5,14 +5,19 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
+from bot.crypto import Cipher
 from bot.storage import Database
 from bot.storage.cases import REF_ALPHABET, new_ref, normalize_ref
 from bot.storage.db import migrations
 
+CIPHER = Cipher((Fernet.generate_key().decode(),))
+
 
 async def test_database_settings_and_migrations(tmp_path: Path) -> None:
     db = Database(tmp_path / "x.db")
-    await db.open()
+    await db.open(CIPHER)
     try:
         assert (await db.fetchone("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
         assert (await db.fetchone("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
@@ -30,7 +35,7 @@ async def test_database_settings_and_migrations(tmp_path: Path) -> None:
 
 async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
     db = Database(tmp_path / "x.db")
-    await db.open()
+    await db.open(CIPHER)
     try:
         try:
             async with db.transaction() as conn:
@@ -57,7 +62,7 @@ def test_references_are_easy_to_read_over_the_phone() -> None:
 
 async def test_concurrent_writers_share_commits_and_fail_alone(tmp_path: Path) -> None:
     db = Database(tmp_path / "x.db")
-    await db.open()
+    await db.open(CIPHER)
 
     async def write(user: int) -> None:
         async with db.transaction() as conn:
@@ -77,7 +82,7 @@ async def test_concurrent_writers_share_commits_and_fail_alone(tmp_path: Path) -
     finally:
         await db.close()
     reopened = Database(tmp_path / "x.db")
-    await reopened.open()
+    await reopened.open(CIPHER)
     try:
         assert len(await reopened.fetchall("SELECT * FROM people")) == 49
     finally:

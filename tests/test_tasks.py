@@ -99,9 +99,9 @@ async def test_slots_are_exact_when_many_accept_at_once(harness: Harness) -> Non
     processor = h.app.update_processor
     await asyncio.gather(*(processor.process_update(u, h.app.process_update(u)) for u in updates))
     rows = await h.services.db.fetchall(
-        "SELECT volunteer_id, status, position FROM assignments ORDER BY position"
+        "SELECT volunteer, status, position FROM assignments ORDER BY position"
     )
-    accepted = [r["volunteer_id"] for r in rows if r["status"] == "accepted"]
+    accepted = [h.services.ids.open(r["volunteer"]) for r in rows if r["status"] == "accepted"]
     waiting = [r["position"] for r in rows if r["status"] == "waitlisted"]
     assert len(accepted) == 3 and waiting == list(range(1, 8))
 
@@ -157,7 +157,7 @@ async def reminder_ids(h: Harness, kind: str, volunteer: int) -> list[int]:
     rows = await h.services.db.fetchall(
         "SELECT id FROM reminders WHERE kind = ? AND volunteer_id = ? AND status = 'pending' "
         "ORDER BY due_at",
-        (kind, volunteer),
+        (kind, h.services.ids.pid(volunteer)),
     )
     return [int(r["id"]) for r in rows]
 
@@ -186,7 +186,7 @@ async def test_reminders_exactly_once_with_coming_and_cant_make_it(harness: Harn
 
     await h.press(DRIVERS[0], rf"^tk:c:{ref}$")
     row = await h.services.db.fetchone(
-        "SELECT outcome FROM assignments WHERE volunteer_id = ?", (DRIVERS[0],)
+        "SELECT outcome FROM assignments WHERE volunteer_id = ?", (h.services.ids.pid(DRIVERS[0]),)
     )
     assert row is not None and row["outcome"] == "coming"
 
@@ -231,7 +231,7 @@ async def test_the_member_sees_progress_and_a_summary(harness: Harness) -> None:
     texts = [str(m.get("text")) for m in h.fake.messages(MEMBER)]
     assert f"Task {ref} sent: 2 delivered, 1 blocked the bot, 0 failed." in texts
     row = await h.services.db.fetchone(
-        "SELECT reachable FROM people WHERE user_id = ?", (DRIVERS[2],)
+        "SELECT reachable FROM people WHERE user_id = ?", (h.services.ids.pid(DRIVERS[2]),)
     )
     assert row is not None and row["reachable"] == 0
 
@@ -242,8 +242,8 @@ async def test_blocked_volunteers_are_skipped_next_time(harness: Harness) -> Non
         await volunteer(h, user)
     await h.feed(h.updates.my_chat_member(DRIVERS[1], "member", "kicked"))
     await new_task(h)
-    offers = await h.services.db.fetchall("SELECT chat_id FROM outbox WHERE kind = 'task_offer'")
-    assert [r["chat_id"] for r in offers] == [DRIVERS[0]]
+    offers = await h.services.db.fetchall("SELECT chat FROM outbox WHERE kind = 'task_offer'")
+    assert [h.services.ids.open(r["chat"]) for r in offers] == [DRIVERS[0]]
 
 
 async def test_an_interrupted_broadcast_finishes_after_a_restart(settings: Settings) -> None:
@@ -264,7 +264,7 @@ async def test_an_interrupted_broadcast_finishes_after_a_restart(settings: Setti
     delivery.flush = nothing  # type: ignore[method-assign]
     await new_task(h)
     # The process sends four offers, then dies before the rest.
-    for item in (await outbox.due(h.services.db, utcnow(), limit=50))[:4]:
+    for item in (await outbox.due(h.services.db, h.services.ids, utcnow(), limit=50))[:4]:
         await delivery._send(item)
     delivery.flush = flush  # type: ignore[method-assign]
     delivered = [u for u in DRIVERS if len(fake.sent(u)) > sent_before[u]]

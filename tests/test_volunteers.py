@@ -36,7 +36,9 @@ async def register(h: Harness, user: int = VOLUNTEER, lang: str = "en") -> None:
 
 
 async def stored(h: Harness, user: int = VOLUNTEER) -> dict[str, object] | None:
-    row = await h.services.db.fetchone("SELECT * FROM volunteers WHERE user_id = ?", (user,))
+    row = await h.services.db.fetchone(
+        "SELECT * FROM volunteers WHERE user_id = ?", (h.services.ids.pid(user),)
+    )
     return None if row is None else dict(zip(row.keys(), tuple(row), strict=True))
 
 

@@ -1,4 +1,8 @@
-"""The audit log: who did or saw what, when. Ids and event names only, never personal data."""
+"""The audit log: who did or saw what, when. Ids and event names only, never personal data.
+
+The actor is stored as a pseudonym (what erasure looks for) and as their Telegram id
+encrypted (what the case history shows); never in clear.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.ids import Ids
 from bot.storage.db import Database, iso, parse_iso, utcnow
 
 
@@ -23,6 +28,7 @@ class AuditEntry:
 
 async def record(
     conn: aiosqlite.Connection,
+    ids: Ids,
     action: str,
     *,
     actor_id: int | None,
@@ -31,23 +37,45 @@ async def record(
 ) -> None:
     """Write an entry inside the caller's transaction."""
     await conn.execute(
-        "INSERT INTO audit (at, actor_id, case_id, action, detail) VALUES (?, ?, ?, ?, ?)",
-        (iso(utcnow()), actor_id, case_id, action, detail),
+        "INSERT INTO audit (at, actor_id, actor, case_id, action, detail) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            iso(utcnow()),
+            ids.maybe_pid(actor_id),
+            ids.maybe_seal(actor_id),
+            case_id,
+            action,
+            detail,
+        ),
     )
 
 
-async def for_case(db: Database, case_id: int) -> list[AuditEntry]:
-    """The case's history, oldest first."""
+async def record_anonymous(
+    conn: aiosqlite.Connection, action: str, *, case_id: int | None = None
+) -> None:
+    """Write an entry without an actor (the bot itself: retention) inside the transaction."""
+    await conn.execute(
+        "INSERT INTO audit (at, case_id, action) VALUES (?, ?, ?)",
+        (iso(utcnow()), case_id, action),
+    )
+
+
+async def for_case(db: Database, ids: Ids, case_id: int) -> list[AuditEntry]:
+    """The case's history, oldest first, with the actors' Telegram ids."""
     rows = await db.fetchall(
-        "SELECT at, actor_id, case_id, action, detail FROM audit WHERE case_id = ? ORDER BY id",
+        "SELECT at, actor, case_id, action, detail FROM audit WHERE case_id = ? ORDER BY id",
         (case_id,),
     )
     return [
-        AuditEntry(parse_iso(r["at"]), r["actor_id"], r["case_id"], r["action"], r["detail"])
+        AuditEntry(
+            parse_iso(r["at"]), ids.maybe_open(r["actor"]), r["case_id"], r["action"], r["detail"]
+        )
         for r in rows
     ]
 
 
-async def forget_actor(conn: aiosqlite.Connection, actor_id: int) -> None:
+async def forget_actor(conn: aiosqlite.Connection, ids: Ids, actor_id: int) -> None:
     """The log no longer says who ``actor_id`` was (erasure); the events stay."""
-    await conn.execute("UPDATE audit SET actor_id = NULL WHERE actor_id = ?", (actor_id,))
+    await conn.execute(
+        "UPDATE audit SET actor_id = NULL, actor = NULL WHERE actor_id = ?", (ids.pid(actor_id),)
+    )

@@ -1,4 +1,9 @@
-"""Cases: submitted applications."""
+"""Cases: submitted applications.
+
+The family is stored as a pseudonym (``user_id``) for look-ups, and as its Telegram id
+encrypted (``family``) for the messages the bot sends it; the members who took or decided a
+case only as pseudonyms. :class:`Case` carries the family's real id, opened on reading.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ from typing import Any
 import aiosqlite
 
 from bot.crypto import Cipher
+from bot.ids import Ids
 from bot.storage.db import Database, iso, parse_iso, utcnow
 
 # Easy to read over the phone: no 0/O, 1/I/L, 5/S, 8/B confusions.
@@ -44,9 +50,9 @@ class Case:
     updated_at: datetime
     sealed: bytes | None
     version: int = 0
-    assignee_id: int | None = None
+    assignee_id: int | None = None  # the member's pseudonym
     assignee_name: str | None = None
-    decided_by: int | None = None
+    decided_by: int | None = None  # the member's pseudonym
     decided_by_name: str | None = None
     decided_at: datetime | None = None
     decision: dict[str, Any] | None = None
@@ -54,11 +60,15 @@ class Case:
     support_until: str | None = None
 
 
-def _case(row: aiosqlite.Row) -> Case:
+# Fields of a transition that name a member: stored as pseudonyms.
+MEMBER_FIELDS = ("assignee_id", "decided_by")
+
+
+def _case(ids: Ids, row: aiosqlite.Row) -> Case:
     return Case(
         id=row["id"],
         ref=row["ref"],
-        user_id=row["user_id"],
+        user_id=ids.maybe_open(row["family"]),
         language=row["language"],
         status=row["status"],
         answers=json.loads(row["answers"]),
@@ -84,7 +94,7 @@ def personal(cipher: Cipher, case: Case) -> dict[str, Any]:
 
 async def insert(
     conn: aiosqlite.Connection,
-    cipher: Cipher,
+    ids: Ids,
     *,
     user_id: int,
     language: str,
@@ -94,7 +104,7 @@ async def insert(
 ) -> Case:
     """Create a case with a fresh unique reference, inside the caller's transaction."""
     now = iso(utcnow())
-    sealed = cipher.encrypt_json(personal_answers)
+    sealed = ids.cipher.encrypt_json(personal_answers)
     for _ in range(REF_ATTEMPTS):
         ref = new_ref()
         async with conn.execute("SELECT 1 FROM cases WHERE ref = ?", (ref,)) as cursor:
@@ -103,36 +113,48 @@ async def insert(
     else:  # pragma: no cover - 27**6 references make this practically impossible
         raise RuntimeError("could not find a free case reference")
     cursor = await conn.execute(
-        "INSERT INTO cases (ref, user_id, language, status, answers, personal, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (ref, user_id, language, status, json.dumps(answers), sealed, now, now),
+        "INSERT INTO cases (ref, user_id, family, language, status, answers, personal, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            ref,
+            ids.pid(user_id),
+            ids.seal(user_id),
+            language,
+            status,
+            json.dumps(answers),
+            sealed,
+            now,
+            now,
+        ),
     )
     async with conn.execute("SELECT * FROM cases WHERE id = ?", (cursor.lastrowid,)) as cur:
         row = await cur.fetchone()
     assert row is not None
-    return _case(row)
+    return _case(ids, row)
 
 
-async def by_ref(db: Database, ref: str) -> Case | None:
+async def by_ref(db: Database, ids: Ids, ref: str) -> Case | None:
     """The case with this reference."""
     row = await db.fetchone("SELECT * FROM cases WHERE ref = ?", (normalize_ref(ref),))
-    return None if row is None else _case(row)
+    return None if row is None else _case(ids, row)
 
 
-async def by_id(db: Database, case_id: int) -> Case | None:
+async def by_id(db: Database, ids: Ids, case_id: int) -> Case | None:
     """The case with this id."""
     row = await db.fetchone("SELECT * FROM cases WHERE id = ?", (case_id,))
-    return None if row is None else _case(row)
+    return None if row is None else _case(ids, row)
 
 
-async def for_user(db: Database, user_id: int) -> list[Case]:
+async def for_user(db: Database, ids: Ids, user_id: int) -> list[Case]:
     """The cases of one person, newest first."""
-    rows = await db.fetchall("SELECT * FROM cases WHERE user_id = ? ORDER BY id DESC", (user_id,))
-    return [_case(r) for r in rows]
+    rows = await db.fetchall(
+        "SELECT * FROM cases WHERE user_id = ? ORDER BY id DESC", (ids.pid(user_id),)
+    )
+    return [_case(ids, r) for r in rows]
 
 
 async def page(
-    db: Database, status: str | None, offset: int, limit: int
+    db: Database, ids: Ids, status: str | None, offset: int, limit: int
 ) -> tuple[list[Case], int]:
     """Cases with ``status`` (all when None), newest first, and how many there are."""
     where, params = ("WHERE status = ?", [status]) if status else ("", [])
@@ -141,7 +163,7 @@ async def page(
         [*params, limit, offset],
     )
     total = await db.fetchone(f"SELECT COUNT(*) FROM cases {where}", params)  # noqa: S608
-    return [_case(r) for r in rows], int(total[0]) if total else 0
+    return [_case(ids, r) for r in rows], int(total[0]) if total else 0
 
 
 async def counts_by_status(db: Database) -> dict[str, int]:
@@ -150,27 +172,30 @@ async def counts_by_status(db: Database) -> dict[str, int]:
     return {r["status"]: int(r["n"]) for r in rows}
 
 
-async def every(db: Database) -> list[Case]:
+async def every(db: Database, ids: Ids) -> list[Case]:
     """All cases, oldest first (exports and statistics)."""
-    return [_case(r) for r in await db.fetchall("SELECT * FROM cases ORDER BY id")]
+    return [_case(ids, r) for r in await db.fetchall("SELECT * FROM cases ORDER BY id")]
 
 
-async def load(conn: aiosqlite.Connection, ref: str) -> Case | None:
+async def load(conn: aiosqlite.Connection, ids: Ids, ref: str) -> Case | None:
     """The case with this reference, read inside the caller's transaction."""
     async with conn.execute("SELECT * FROM cases WHERE ref = ?", (normalize_ref(ref),)) as cur:
         row = await cur.fetchone()
-    return None if row is None else _case(row)
+    return None if row is None else _case(ids, row)
 
 
 async def transition(
     conn: aiosqlite.Connection,
+    ids: Ids,
     case_id: int,
     status: str,
     sources: tuple[str, ...],
     fields: dict[str, Any],
 ) -> bool:
     """Set the status (and ``fields``) with one conditional UPDATE that applies only while
-    the case is still in one of ``sources``; False if another change came first."""
+    the case is still in one of ``sources``; False if another change came first. Members
+    named in ``fields`` (:data:`MEMBER_FIELDS`) are given by Telegram id."""
+    fields = {k: ids.maybe_pid(v) if k in MEMBER_FIELDS else v for k, v in fields.items()}
     assignments = "".join(f", {name} = ?" for name in fields)
     marks = ", ".join("?" for _ in sources)
     cursor = await conn.execute(
@@ -188,9 +213,9 @@ async def status_of(conn: aiosqlite.Connection, case_id: int) -> str | None:
     return None if row is None else str(row["status"])
 
 
-async def ids_of_user(conn: aiosqlite.Connection, user_id: int) -> list[int]:
+async def ids_of_user(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> list[int]:
     """The ids of one person's cases, inside the caller's transaction."""
-    async with conn.execute("SELECT id FROM cases WHERE user_id = ?", (user_id,)) as cur:
+    async with conn.execute("SELECT id FROM cases WHERE user_id = ?", (ids.pid(user_id),)) as cur:
         return [int(r["id"]) for r in await cur.fetchall()]
 
 
@@ -207,6 +232,7 @@ async def expired(db: Database, before: datetime) -> list[tuple[int, str]]:
 async def anonymise(conn: aiosqlite.Connection, case_id: int) -> None:
     """Drop the case's personal answers, the member's message and the family's account."""
     await conn.execute(
-        "UPDATE cases SET personal = NULL, decision_message = NULL, user_id = NULL WHERE id = ?",
+        "UPDATE cases SET personal = NULL, decision_message = NULL, user_id = NULL, "
+        "family = NULL WHERE id = ?",
         (case_id,),
     )

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -24,6 +25,7 @@ from typing import Any
 
 import aiosqlite
 
+from bot.crypto import Cipher
 from bot.errors import StorageError
 
 log = logging.getLogger(__name__)
@@ -56,14 +58,25 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def migrations() -> list[tuple[int, str]]:
-    """The numbered migration scripts shipped with the package, in order."""
-    found = []
+# A migration SQL cannot express (an HMAC, a value encrypted under the key): a module
+# ``migrations/mNNN_name.py`` with ``async def upgrade(conn, cipher, now)``, run inside the
+# migration's transaction.
+Upgrade = Callable[[aiosqlite.Connection, Cipher, str], Awaitable[None]]
+
+
+def migrations() -> list[tuple[int, str | Upgrade]]:
+    """The numbered migrations shipped with the package, in order: SQL scripts, and Python
+    steps for what SQL cannot compute."""
+    found: list[tuple[int, str | Upgrade]] = []
     for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
-        match = re.match(r"(\d+)_.*\.sql$", entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.read_text("utf-8")))
-    return sorted(found)
+        script = re.match(r"(\d+)_.*\.sql$", entry.name)
+        step = re.match(r"m(\d+)_\w+\.py$", entry.name)
+        if script:
+            found.append((int(script.group(1)), entry.read_text("utf-8")))
+        elif step:
+            module = importlib.import_module(f"bot.storage.migrations.{entry.name[:-3]}")
+            found.append((int(step.group(1)), module.upgrade))
+    return sorted(found, key=lambda migration: migration[0])
 
 
 def file_schema_version(path: Path) -> int:
@@ -106,8 +119,9 @@ class Database:
             raise StorageError("The database is not open.")
         return self._conn
 
-    async def open(self) -> None:
-        """Open the database, apply its settings and any pending migrations."""
+    async def open(self, cipher: Cipher | None = None) -> None:
+        """Open the database, apply its settings and any pending migrations (the Python
+        ones need the ``cipher``)."""
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
@@ -117,7 +131,7 @@ class Database:
             self._conn.row_factory = aiosqlite.Row
             for pragma in PRAGMAS:
                 await self._conn.execute(pragma)
-            await self.migrate()
+            await self.migrate(cipher)
         except (OSError, aiosqlite.Error) as exc:
             raise StorageError(f"Cannot open the database at {self.path}: {exc}") from exc
 
@@ -135,25 +149,38 @@ class Database:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
-    async def migrate(self) -> int:
-        """Apply the migrations not yet applied, each in its own transaction."""
+    async def migrate(self, cipher: Cipher | None = None) -> int:
+        """Apply the migrations not yet applied, each in its own transaction.
+
+        Foreign keys are checked at the end of each migration (not per statement), so that a
+        Python step can rewrite a key and the columns that refer to it one after the other.
+        """
         current = await self.schema_version()
-        for number, script in migrations():
+        for number, migration in migrations():
             if number <= current:
                 continue
+            if not isinstance(migration, str) and cipher is None:
+                raise StorageError(f"Migration {number} needs the encryption key.")
             async with self._lock:
-                statements = [s for s in script.split(";\n") if s.strip()]
                 await self.conn.execute("BEGIN IMMEDIATE")
                 try:
-                    for statement in statements:
-                        await self.conn.execute(statement)
+                    await self.conn.execute("PRAGMA defer_foreign_keys=ON")
+                    if isinstance(migration, str):
+                        for statement in [s for s in migration.split(";\n") if s.strip()]:
+                            await self.conn.execute(statement)
+                    else:
+                        assert cipher is not None
+                        await migration(self.conn, cipher, iso(utcnow()))
                     await self.conn.execute(f"PRAGMA user_version={number:d}")
                     await self.conn.execute("COMMIT")
-                except aiosqlite.Error:
+                except BaseException:
                     await self.conn.execute("ROLLBACK")
                     raise
             log.info("Applied database migration %d", number)
             current = number
+            if not isinstance(migration, str):
+                # The WAL would keep the pages as they were before the step rewrote them.
+                await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return current
 
     @asynccontextmanager

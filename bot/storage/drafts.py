@@ -6,7 +6,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.crypto import Cipher
+from bot.ids import Ids
 from bot.storage.db import Database, iso, utcnow
 
 UPSERT = (
@@ -16,28 +16,28 @@ UPSERT = (
 )
 
 
-async def load(db: Database, cipher: Cipher, user_id: int) -> dict[str, Any] | None:
+async def load(db: Database, ids: Ids, user_id: int) -> dict[str, Any] | None:
     """The decrypted draft of ``user_id``, or None."""
-    row = await db.fetchone("SELECT payload FROM drafts WHERE user_id = ?", (user_id,))
-    return None if row is None else dict(cipher.decrypt_json(row["payload"]))
+    row = await db.fetchone("SELECT payload FROM drafts WHERE user_id = ?", (ids.pid(user_id),))
+    return None if row is None else dict(ids.cipher.decrypt_json(row["payload"]))
 
 
-async def save(db: Database, cipher: Cipher, user_id: int, payload: dict[str, Any]) -> None:
+async def save(db: Database, ids: Ids, user_id: int, payload: dict[str, Any]) -> None:
     """Store the draft durably (committed before this returns)."""
-    await db.write(UPSERT, _row(cipher, user_id, payload))
+    await db.write(UPSERT, _row(ids, user_id, payload))
 
 
 async def write(
-    conn: aiosqlite.Connection, cipher: Cipher, user_id: int, payload: dict[str, Any]
+    conn: aiosqlite.Connection, ids: Ids, user_id: int, payload: dict[str, Any]
 ) -> None:
     """Store the draft inside the caller's transaction."""
-    await conn.execute(UPSERT, _row(cipher, user_id, payload))
+    await conn.execute(UPSERT, _row(ids, user_id, payload))
 
 
-def _row(cipher: Cipher, user_id: int, payload: dict[str, Any]) -> tuple[Any, ...]:
-    return (user_id, cipher.encrypt_json(payload), iso(utcnow()))
+def _row(ids: Ids, user_id: int, payload: dict[str, Any]) -> tuple[Any, ...]:
+    return (ids.pid(user_id), ids.cipher.encrypt_json(payload), iso(utcnow()))
 
 
-async def delete(conn: aiosqlite.Connection, user_id: int) -> None:
+async def delete(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> None:
     """Remove the draft inside the caller's transaction."""
-    await conn.execute("DELETE FROM drafts WHERE user_id = ?", (user_id,))
+    await conn.execute("DELETE FROM drafts WHERE user_id = ?", (ids.pid(user_id),))

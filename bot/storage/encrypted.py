@@ -20,6 +20,17 @@ ENCRYPTED = (
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
     ("outbox", "id", "payload"),
+    # The real Telegram ids kept beside their pseudonyms, and the database's own secrets.
+    ("cases", "id", "family"),
+    ("audit", "id", "actor"),
+    ("outbox", "id", "chat"),
+    ("volunteers", "user_id", "chat"),
+    ("assignments", "rowid", "volunteer"),
+    ("reminders", "id", "volunteer"),
+    ("tasks", "id", "creator"),
+    ("tasks", "id", "progress_to"),
+    ("info_requests", "id", "member"),
+    ("meta", "name", "value"),
 )
 
 

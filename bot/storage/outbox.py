@@ -1,4 +1,9 @@
-"""The outbox: messages to send, written in the same transaction as their cause."""
+"""The outbox: messages to send, written in the same transaction as their cause.
+
+A message to a person is addressed by the person's pseudonym (``chat_id``, what erasure looks
+for) and carries their chat id encrypted (``chat``), opened only when it is sent; a message
+to a group (a negative chat id, such as the committee's) names the group in clear.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from datetime import datetime, timedelta
 
 import aiosqlite
 
+from bot.ids import Ids
 from bot.storage.db import Database, iso, utcnow
 
 
@@ -16,7 +22,7 @@ class Item:
 
     id: int
     kind: str
-    chat_id: int
+    chat_id: int  # the real chat id, opened
     case_id: int | None
     attempts: int
     payload: bytes | None = None
@@ -25,6 +31,7 @@ class Item:
 
 async def enqueue(
     conn: aiosqlite.Connection,
+    ids: Ids,
     kind: str,
     chat_id: int,
     *,
@@ -33,18 +40,40 @@ async def enqueue(
     payload: bytes | None = None,
 ) -> None:
     """Queue a message inside the caller's transaction (``payload``: encrypted specifics)."""
+    sealed = None if chat_id < 0 else ids.seal(chat_id)
+    await _insert(conn, kind, ids.chat(chat_id), sealed, case_id, task_id, payload)
+
+
+async def enqueue_group(
+    conn: aiosqlite.Connection, kind: str, group_id: int, *, case_id: int | None = None
+) -> None:
+    """Queue a message to a group (a negative chat id) inside the caller's transaction."""
+    if group_id >= 0:
+        raise ValueError("a group's chat id is negative")
+    await _insert(conn, kind, group_id, None, case_id, None, None)
+
+
+async def _insert(
+    conn: aiosqlite.Connection,
+    kind: str,
+    chat_key: int,
+    sealed: bytes | None,
+    case_id: int | None,
+    task_id: int | None,
+    payload: bytes | None,
+) -> None:
     now = iso(utcnow())
     await conn.execute(
-        "INSERT INTO outbox (kind, chat_id, case_id, task_id, payload, next_attempt_at, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (kind, chat_id, case_id, task_id, payload, now, now),
+        "INSERT INTO outbox (kind, chat_id, chat, case_id, task_id, payload, next_attempt_at, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, chat_key, sealed, case_id, task_id, payload, now, now),
     )
 
 
-async def due(db: Database, now: datetime, limit: int = 50) -> list[Item]:
-    """Pending messages whose time has come, oldest first."""
+async def due(db: Database, ids: Ids, now: datetime, limit: int = 50) -> list[Item]:
+    """Pending messages whose time has come, oldest first, their chats opened."""
     rows = await db.fetchall(
-        "SELECT id, kind, chat_id, case_id, attempts, payload, task_id FROM outbox "
+        "SELECT id, kind, chat_id, chat, case_id, attempts, payload, task_id FROM outbox "
         "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (iso(now), limit),
     )
@@ -52,7 +81,7 @@ async def due(db: Database, now: datetime, limit: int = 50) -> list[Item]:
         Item(
             r["id"],
             r["kind"],
-            r["chat_id"],
+            r["chat_id"] if r["chat"] is None else ids.open(r["chat"]),
             r["case_id"],
             r["attempts"],
             r["payload"],
@@ -91,14 +120,17 @@ async def give_up(db: Database, item_id: int, error: str) -> None:
         )
 
 
-async def message_of(db: Database, kind: str, case_id: int) -> tuple[int, int] | None:
+async def message_of(db: Database, ids: Ids, kind: str, case_id: int) -> tuple[int, int] | None:
     """``(chat_id, message_id)`` of the sent message of this kind about a case."""
     row = await db.fetchone(
-        "SELECT chat_id, message_id FROM outbox WHERE kind = ? AND case_id = ? "
+        "SELECT chat_id, chat, message_id FROM outbox WHERE kind = ? AND case_id = ? "
         "AND status = 'sent' ORDER BY id DESC LIMIT 1",
         (kind, case_id),
     )
-    return None if row is None else (int(row["chat_id"]), int(row["message_id"]))
+    if row is None:
+        return None
+    chat = int(row["chat_id"]) if row["chat"] is None else ids.open(row["chat"])
+    return chat, int(row["message_id"])
 
 
 async def skip(db: Database, item_id: int, reason: str) -> None:
@@ -117,6 +149,8 @@ async def seconds_to_next(db: Database, now: datetime) -> float | None:
     return (datetime.fromisoformat(row[0]) - now).total_seconds()
 
 
-async def drop_pending_to(conn: aiosqlite.Connection, chat_id: int) -> None:
+async def drop_pending_to(conn: aiosqlite.Connection, ids: Ids, chat_id: int) -> None:
     """Forget every message still waiting to be sent to ``chat_id`` (erasure)."""
-    await conn.execute("DELETE FROM outbox WHERE chat_id = ? AND status = 'pending'", (chat_id,))
+    await conn.execute(
+        "DELETE FROM outbox WHERE chat_id = ? AND status = 'pending'", (ids.chat(chat_id),)
+    )

@@ -11,6 +11,7 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.ids import Ids
 from bot.storage.db import Database, iso, parse_iso
 
 
@@ -27,6 +28,7 @@ class Reminder:
 
 async def add(
     conn: aiosqlite.Connection,
+    ids: Ids,
     kind: str,
     due: datetime,
     *,
@@ -36,9 +38,16 @@ async def add(
 ) -> None:
     """Schedule a reminder inside the caller's transaction, once (the same one is ignored)."""
     await conn.execute(
-        "INSERT OR IGNORE INTO reminders (kind, case_id, task_id, volunteer_id, due_at) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (kind, case_id, task_id, volunteer_id, iso(due)),
+        "INSERT OR IGNORE INTO reminders (kind, case_id, task_id, volunteer_id, volunteer, "
+        "due_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (
+            kind,
+            case_id,
+            task_id,
+            ids.maybe_pid(volunteer_id),
+            ids.maybe_seal(volunteer_id),
+            iso(due),
+        ),
     )
 
 
@@ -56,11 +65,11 @@ async def kind_of(db: Database, reminder_id: int) -> str | None:
     return None if row is None else str(row["kind"])
 
 
-async def claim(conn: aiosqlite.Connection, reminder_id: int) -> Reminder | None:
+async def claim(conn: aiosqlite.Connection, ids: Ids, reminder_id: int) -> Reminder | None:
     """Mark a pending reminder sent, in one conditional UPDATE; None if it was claimed before."""
     cursor = await conn.execute(
         "UPDATE reminders SET status = 'sent' WHERE id = ? AND status = 'pending' "
-        "RETURNING id, kind, case_id, task_id, volunteer_id",
+        "RETURNING id, kind, case_id, task_id, volunteer",
         (reminder_id,),
     )
     row = await cursor.fetchone()
@@ -68,7 +77,11 @@ async def claim(conn: aiosqlite.Connection, reminder_id: int) -> Reminder | None
     if row is None:
         return None
     return Reminder(
-        int(row["id"]), str(row["kind"]), row["case_id"], row["task_id"], row["volunteer_id"]
+        int(row["id"]),
+        str(row["kind"]),
+        row["case_id"],
+        row["task_id"],
+        ids.maybe_open(row["volunteer"]),
     )
 
 
@@ -78,7 +91,7 @@ async def skip(conn: aiosqlite.Connection, reminder_id: int) -> None:
 
 
 async def drop_for_task(
-    conn: aiosqlite.Connection, task_id: int, volunteer_id: int | None = None
+    conn: aiosqlite.Connection, ids: Ids, task_id: int, volunteer_id: int | None = None
 ) -> None:
     """Forget the task's pending reminders (only the volunteer's, when given)."""
     if volunteer_id is None:
@@ -88,10 +101,10 @@ async def drop_for_task(
     else:
         await conn.execute(
             "DELETE FROM reminders WHERE task_id = ? AND volunteer_id = ? AND status = 'pending'",
-            (task_id, volunteer_id),
+            (task_id, ids.pid(volunteer_id)),
         )
 
 
-async def delete_for_volunteer(conn: aiosqlite.Connection, volunteer_id: int) -> None:
+async def delete_for_volunteer(conn: aiosqlite.Connection, ids: Ids, volunteer_id: int) -> None:
     """Forget every reminder of the volunteer (erasure)."""
-    await conn.execute("DELETE FROM reminders WHERE volunteer_id = ?", (volunteer_id,))
+    await conn.execute("DELETE FROM reminders WHERE volunteer_id = ?", (ids.pid(volunteer_id),))

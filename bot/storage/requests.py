@@ -9,7 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.crypto import Cipher
+from bot.ids import Ids
 from bot.storage.db import Database, iso, parse_iso, utcnow
 
 
@@ -35,64 +35,73 @@ class Unanswered:
     family_id: int | None
 
 
-def _request(cipher: Cipher, row: aiosqlite.Row) -> InfoRequest:
+def _request(ids: Ids, row: aiosqlite.Row) -> InfoRequest:
     return InfoRequest(
         id=row["id"],
         case_id=row["case_id"],
-        member_id=row["member_id"],
-        question=cipher.decrypt(row["question"]),
-        answer=cipher.decrypt_json(row["answer"]) if row["answer"] else None,
+        member_id=ids.open(row["member"]),
+        question=ids.cipher.decrypt(row["question"]),
+        answer=ids.cipher.decrypt_json(row["answer"]) if row["answer"] else None,
         asked_at=parse_iso(row["asked_at"]),
         answered_at=parse_iso(row["answered_at"]) if row["answered_at"] else None,
     )
 
 
 async def add(
-    conn: aiosqlite.Connection, cipher: Cipher, case_id: int, member_id: int, question: str
+    conn: aiosqlite.Connection, ids: Ids, case_id: int, member_id: int, question: str
 ) -> int:
     """Store a question inside the caller's transaction; return its id."""
     cursor = await conn.execute(
-        "INSERT INTO info_requests (case_id, member_id, question, asked_at) VALUES (?, ?, ?, ?)",
-        (case_id, member_id, cipher.encrypt(question), iso(utcnow())),
+        "INSERT INTO info_requests (case_id, member_id, member, question, asked_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (
+            case_id,
+            ids.pid(member_id),
+            ids.seal(member_id),
+            ids.cipher.encrypt(question),
+            iso(utcnow()),
+        ),
     )
     return int(cursor.lastrowid or 0)
 
 
-async def open_one(db: Database, cipher: Cipher, request_id: int) -> InfoRequest | None:
+async def open_one(db: Database, ids: Ids, request_id: int) -> InfoRequest | None:
     """The question, if it is still unanswered."""
     row = await db.fetchone(
         "SELECT * FROM info_requests WHERE id = ? AND answered_at IS NULL", (request_id,)
     )
-    return None if row is None else _request(cipher, row)
+    return None if row is None else _request(ids, row)
 
 
-async def unanswered(conn: aiosqlite.Connection, request_id: int) -> Unanswered | None:
+async def unanswered(conn: aiosqlite.Connection, ids: Ids, request_id: int) -> Unanswered | None:
     """Inside the caller's transaction: the still unanswered question, with its case."""
     async with conn.execute(
-        "SELECT r.member_id, c.ref, c.user_id FROM info_requests r JOIN cases c "
+        "SELECT r.member, c.ref, c.family FROM info_requests r JOIN cases c "
         "ON c.id = r.case_id WHERE r.id = ? AND r.answered_at IS NULL",
         (request_id,),
     ) as cursor:
         row = await cursor.fetchone()
-    return None if row is None else Unanswered(int(row["member_id"]), row["ref"], row["user_id"])
+    if row is None:
+        return None
+    return Unanswered(ids.open(row["member"]), row["ref"], ids.maybe_open(row["family"]))
 
 
 async def set_answer(
-    conn: aiosqlite.Connection, cipher: Cipher, request_id: int, answer: dict[str, Any]
+    conn: aiosqlite.Connection, ids: Ids, request_id: int, answer: dict[str, Any]
 ) -> None:
     """Store the family's answer (encrypted) inside the caller's transaction."""
     await conn.execute(
         "UPDATE info_requests SET answer = ?, answered_at = ? WHERE id = ?",
-        (cipher.encrypt_json(answer), iso(utcnow()), request_id),
+        (ids.cipher.encrypt_json(answer), iso(utcnow()), request_id),
     )
 
 
-async def for_case(db: Database, cipher: Cipher, case_id: int) -> list[InfoRequest]:
+async def for_case(db: Database, ids: Ids, case_id: int) -> list[InfoRequest]:
     """The case's questions and answers, oldest first."""
     rows = await db.fetchall(
         "SELECT * FROM info_requests WHERE case_id = ? ORDER BY id", (case_id,)
     )
-    return [_request(cipher, r) for r in rows]
+    return [_request(ids, r) for r in rows]
 
 
 async def delete_for_case(conn: aiosqlite.Connection, case_id: int) -> None:

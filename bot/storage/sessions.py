@@ -7,30 +7,30 @@ from typing import Any
 
 import aiosqlite
 
-from bot.crypto import Cipher
+from bot.ids import Ids
 from bot.storage.db import Database, iso, utcnow
 
 
-async def load(db: Database, cipher: Cipher, user_id: int) -> dict[str, Any] | None:
+async def load(db: Database, ids: Ids, user_id: int) -> dict[str, Any] | None:
     """The decrypted session of ``user_id``, or None."""
-    row = await db.fetchone("SELECT payload FROM sessions WHERE user_id = ?", (user_id,))
-    return None if row is None else dict(cipher.decrypt_json(row["payload"]))
+    row = await db.fetchone("SELECT payload FROM sessions WHERE user_id = ?", (ids.pid(user_id),))
+    return None if row is None else dict(ids.cipher.decrypt_json(row["payload"]))
 
 
-async def save(db: Database, cipher: Cipher, user_id: int, payload: dict[str, Any]) -> None:
+async def save(db: Database, ids: Ids, user_id: int, payload: dict[str, Any]) -> None:
     """Store the session durably (committed before this returns)."""
     await db.write(
         "INSERT INTO sessions (user_id, payload, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT(user_id) DO UPDATE SET payload = excluded.payload, "
         "updated_at = excluded.updated_at",
-        (user_id, cipher.encrypt_json(payload), iso(utcnow())),
+        (ids.pid(user_id), ids.cipher.encrypt_json(payload), iso(utcnow())),
     )
 
 
-async def end(conn: aiosqlite.Connection, user_id: int) -> None:
+async def end(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> None:
     """Inside the caller's transaction: the person's session is over.
 
     Written together with what completes it, a crash keeps both or neither: never a finished
     wizard whose result is lost.
     """
-    await conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+    await conn.execute("DELETE FROM sessions WHERE user_id = ?", (ids.pid(user_id),))

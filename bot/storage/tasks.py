@@ -1,5 +1,7 @@
 """Tasks the committee publishes to volunteers: title and description encrypted, matching
-facts and times in clear, and the member's "sent X of N" progress message."""
+facts and times in clear, and the member's "sent X of N" progress message. The creator and
+the chat of the progress message are stored as pseudonyms, with the real ids encrypted beside
+them (the bot writes to both)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from datetime import datetime
 
 import aiosqlite
 
-from bot.crypto import Cipher
+from bot.ids import Ids
 from bot.storage.cases import REF_ALPHABET, REF_ATTEMPTS
 from bot.storage.db import Database, iso, parse_iso, utcnow
 
@@ -59,12 +61,12 @@ class Progress:
         return self.sent + self.blocked + self.failed >= self.total
 
 
-def _task(cipher: Cipher, row: aiosqlite.Row) -> Task:
-    content = cipher.decrypt_json(row["content"])
+def _task(ids: Ids, row: aiosqlite.Row) -> Task:
+    content = ids.cipher.decrypt_json(row["content"])
     return Task(
         row["id"],
         row["ref"],
-        row["creator_id"],
+        ids.open(row["creator"]),
         row["status"],
         content["title"],
         content["description"],
@@ -77,46 +79,46 @@ def _task(cipher: Cipher, row: aiosqlite.Row) -> Task:
     )
 
 
-def _content(cipher: Cipher, title: str, description: str) -> bytes:
-    return cipher.encrypt_json({"title": title, "description": description})
+def _content(ids: Ids, title: str, description: str) -> bytes:
+    return ids.cipher.encrypt_json({"title": title, "description": description})
 
 
-async def by_ref(db: Database, cipher: Cipher, ref: str) -> Task | None:
+async def by_ref(db: Database, ids: Ids, ref: str) -> Task | None:
     """The task with this reference (any case)."""
     rows = await db.fetchall(SELECT_TASK + " WHERE t.ref = ?", (ref.upper(),))
-    return _task(cipher, rows[0]) if rows else None
+    return _task(ids, rows[0]) if rows else None
 
 
-async def by_id(db: Database, cipher: Cipher, task_id: int) -> Task | None:
+async def by_id(db: Database, ids: Ids, task_id: int) -> Task | None:
     """The task with this id."""
     rows = await db.fetchall(SELECT_TASK + " WHERE t.id = ?", (task_id,))
-    return _task(cipher, rows[0]) if rows else None
+    return _task(ids, rows[0]) if rows else None
 
 
-async def upcoming(db: Database, cipher: Cipher) -> list[Task]:
+async def upcoming(db: Database, ids: Ids) -> list[Task]:
     """Open tasks that have not started, soonest first."""
     rows = await db.fetchall(
         SELECT_TASK + " WHERE t.status = 'open' AND t.starts_at > ? ORDER BY t.starts_at",
         (iso(utcnow()),),
     )
-    return [_task(cipher, r) for r in rows]
+    return [_task(ids, r) for r in rows]
 
 
-async def held_by(db: Database, cipher: Cipher, volunteer_id: int) -> list[tuple[Task, str]]:
+async def held_by(db: Database, ids: Ids, volunteer_id: int) -> list[tuple[Task, str]]:
     """Open tasks the volunteer holds or waits for, with their status there, soonest first."""
     rows = await db.fetchall(
         "SELECT t.*, a.status AS mine, (SELECT COUNT(*) FROM assignments a2 WHERE "
         "a2.task_id = t.id AND a2.status = 'accepted') AS taken FROM tasks t JOIN "
         "assignments a ON a.task_id = t.id AND a.volunteer_id = ? WHERE a.status IN "
         "('accepted', 'waitlisted') AND t.status = 'open' ORDER BY t.starts_at",
-        (volunteer_id,),
+        (ids.pid(volunteer_id),),
     )
-    return [(_task(cipher, r), str(r["mine"])) for r in rows]
+    return [(_task(ids, r), str(r["mine"])) for r in rows]
 
 
 async def insert(
     conn: aiosqlite.Connection,
-    cipher: Cipher,
+    ids: Ids,
     *,
     creator_id: int,
     title: str,
@@ -129,7 +131,7 @@ async def insert(
     case_id: int | None,
 ) -> tuple[int, str]:
     """Create a task with a fresh reference inside the caller's transaction: (id, ref)."""
-    content = _content(cipher, title, description)
+    content = _content(ids, title, description)
     now = iso(utcnow())
     for _ in range(REF_ATTEMPTS):
         ref = "T" + "".join(secrets.choice(REF_ALPHABET) for _ in range(5))
@@ -137,12 +139,13 @@ async def insert(
             if await cursor.fetchone() is None:
                 break
     cursor = await conn.execute(
-        "INSERT INTO tasks (ref, creator_id, content, skill, area, starts_at, "
+        "INSERT INTO tasks (ref, creator_id, creator, content, skill, area, starts_at, "
         "duration_min, needed, case_id, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             ref,
-            creator_id,
+            ids.pid(creator_id),
+            ids.seal(creator_id),
             content,
             skill,
             area,
@@ -171,7 +174,7 @@ async def cancel(conn: aiosqlite.Connection, ref: str) -> int | None:
 
 async def rewrite(
     conn: aiosqlite.Connection,
-    cipher: Cipher,
+    ids: Ids,
     task_id: int,
     *,
     title: str,
@@ -181,7 +184,7 @@ async def rewrite(
     """Replace the words and the start of a task inside the caller's transaction."""
     await conn.execute(
         "UPDATE tasks SET content = ?, starts_at = ?, updated_at = ? WHERE id = ?",
-        (_content(cipher, title, description), iso(starts_at), iso(utcnow()), task_id),
+        (_content(ids, title, description), iso(starts_at), iso(utcnow()), task_id),
     )
 
 
@@ -205,11 +208,11 @@ async def open_slots(conn: aiosqlite.Connection, ref: str) -> tuple[int, int] | 
     return None if row is None else (int(row["id"]), int(row["needed"]))
 
 
-async def creator_of(conn: aiosqlite.Connection, task_id: int) -> int | None:
+async def creator_of(conn: aiosqlite.Connection, ids: Ids, task_id: int) -> int | None:
     """Who published the task."""
-    async with conn.execute("SELECT creator_id FROM tasks WHERE id = ?", (task_id,)) as cursor:
+    async with conn.execute("SELECT creator FROM tasks WHERE id = ?", (task_id,)) as cursor:
         row = await cursor.fetchone()
-    return None if row is None else int(row["creator_id"])
+    return None if row is None else ids.open(row["creator"])
 
 
 async def free_slots(conn: aiosqlite.Connection, task_id: int) -> int:
@@ -223,18 +226,19 @@ async def free_slots(conn: aiosqlite.Connection, task_id: int) -> int:
     return int(row["free"]) if row else 0
 
 
-async def track(db: Database, task_id: int, chat_id: int, message_id: int) -> None:
+async def track(db: Database, ids: Ids, task_id: int, chat_id: int, message_id: int) -> None:
     """Remember the member's progress message of a broadcast."""
     await db.write(
-        "UPDATE tasks SET progress_chat = ?, progress_message_id = ? WHERE id = ?",
-        (chat_id, message_id, task_id),
+        "UPDATE tasks SET progress_chat = ?, progress_to = ?, progress_message_id = ? "
+        "WHERE id = ?",
+        (ids.chat(chat_id), ids.seal(chat_id), message_id, task_id),
     )
 
 
-async def progress(db: Database) -> list[Progress]:
+async def progress(db: Database, ids: Ids) -> list[Progress]:
     """Broadcasts whose progress message is not final yet, with the counts of their offers."""
     rows = await db.fetchall(
-        "SELECT t.id, t.ref, t.progress_chat, t.progress_message_id, "
+        "SELECT t.id, t.ref, t.progress_to, t.progress_message_id, "
         "SUM(o.status = 'sent') AS sent, "
         "SUM(o.status = 'failed' AND o.error = 'Forbidden') AS blocked, "
         "SUM(o.status IN ('failed', 'skipped') AND COALESCE(o.error, '') != 'Forbidden') "
@@ -246,7 +250,7 @@ async def progress(db: Database) -> list[Progress]:
         Progress(
             int(r["id"]),
             r["ref"],
-            int(r["progress_chat"]),
+            ids.open(r["progress_to"]),
             int(r["progress_message_id"]),
             int(r["sent"] or 0),
             int(r["blocked"] or 0),
