@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.crypto import Cipher
 from bot.storage import Database, audit, people
 from bot.storage.db import iso, utcnow
-from tests.conftest import Harness
+from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness
 
 NAME = "Fatima <b>Al-Zahra</b> & Sons *_`"
 PHONE_TYPED = "٠٧٩١٢٣٤٥٦٧"
@@ -127,3 +127,11 @@ async def add_volunteers(
                 ),
             )
             await audit.record(conn, "volunteer_saved", actor_id=uid)
+
+
+async def approve_volunteer(h: Harness, member: int = MEMBER) -> str:
+    """A member presses Approve on the newest volunteer card in the committee group, as the
+    committee would; return the volunteer's reference."""
+    _, data = h.find_button(COMMITTEE_CHAT, r"^vv:a:")
+    await h.press(member, rf"^{data}$", chat_id=COMMITTEE_CHAT)
+    return data.split(":")[2]
