@@ -105,10 +105,10 @@ async def test_the_card_shows_matching_facts_and_a_member_approves(harness: Harn
     await approve_volunteer(h)
     assert await status_of(h, PENDING_ONE) == "active"
     assert (MEMBER, "volunteer_approved", f"volunteer {ref}") in await audit_rows(h)
-    card = h.fake.message(COMMITTEE_CHAT, int(card["message_id"]))
-    assert card is not None and "reply_markup" not in card  # answered: no buttons left
+    edited = h.fake.message(COMMITTEE_CHAT, int(card["message_id"]))
+    assert edited is not None and "reply_markup" not in edited  # answered: no buttons left
     approved_by = h.services.i18n.get("ar").raw("Approved by {name}.").split("{name}")[0]
-    assert ref in card["text"] and approved_by in card["text"]  # in the committee's language
+    assert ref in edited["text"] and approved_by in edited["text"]  # the committee's language
     told = h.fake.texts(PENDING_ONE)[-1]
     assert "approved your volunteer profile" in told
     # A second press (another member, an old client) is told it is decided; nothing changes.

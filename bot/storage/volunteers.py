@@ -16,7 +16,6 @@ PENDING = "pending"  # registered, not approved by a member yet: receives nothin
 ACTIVE = "active"
 PAUSED = "paused"  # by the volunteer
 SUSPENDED = "suspended"  # by a member
-STATUSES = (PENDING, ACTIVE, PAUSED, SUSPENDED)
 
 
 @dataclass(frozen=True)
@@ -121,15 +120,6 @@ async def update_status(
         (status, iso(utcnow()), user_id, json.dumps(before)),
     )
     return cursor.rowcount == 1
-
-
-async def user_of(conn: aiosqlite.Connection, ref: str) -> int | None:
-    """The volunteer with this reference, inside the caller's transaction."""
-    async with conn.execute(
-        "SELECT user_id FROM volunteers WHERE ref = ?", (ref.strip().upper(),)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return None if row is None else int(row["user_id"])
 
 
 async def remove(conn: aiosqlite.Connection, user_id: int) -> bool:
