@@ -314,13 +314,19 @@ DECIDED = {
 
 
 async def volunteer_card_update(src: Sources, item: outbox.Item) -> Outgoing | None:
-    """The card shows the decision and loses its buttons."""
+    """The card shows the decision (or, pressed once decided elsewhere, the volunteer's
+    status now) and loses its buttons."""
     payload = _payload(src, item)
     ref = str(payload["volunteer"])
     volunteer = await src.volunteers.by_ref(ref)
     t, form = src.committee, src.forms["volunteer"]
     text = render.volunteer_card(t, form, ref, volunteer.answers if volunteer else None)
-    line = t(DECIDED[payload["decision"]], name=str(payload["by"]))
+    if "decision" in payload:
+        line = t(DECIDED[payload["decision"]], name=str(payload["by"]))
+    elif volunteer is None:
+        line = escape(t.raw("This volunteer is no longer registered."))
+    else:
+        line = render.field(t.raw("Status"), escape(render.volunteer_status(t, volunteer.status)))
     return Outgoing(text + "\n\n" + line, edit=int(payload["message"]))
 
 

@@ -145,6 +145,19 @@ class Vetting:
         event = MOVES[decision].event
         await audit.record(conn, event, actor_id=member_id, detail=f"volunteer {found.ref}")
 
+    async def refresh_card(self, ref: str, card_message: int) -> None:
+        """A card pressed after its volunteer was decided elsewhere (/volunteers) or left:
+        it is edited to show where they are now, without buttons."""
+        if self.committee_chat_id is None:
+            return
+        async with self.db.transaction() as conn:
+            await outbox.enqueue(
+                conn,
+                Kind.VOLUNTEER_CARD_UPDATE,
+                self.committee_chat_id,
+                payload=self.cipher.encrypt_json({"volunteer": ref, "message": card_message}),
+            )
+
     async def viewed(self, ref: str, member_id: int) -> Volunteer | None:
         """The profile a member is about to be shown, the view audited first."""
         found = await self.volunteers.by_ref(ref)

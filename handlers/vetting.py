@@ -8,7 +8,7 @@ phone reach a member only through Details, in their private chat, audited before
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import reminders, render
 from bot.buttons import VettingPress
@@ -53,13 +53,7 @@ async def _decide(
     update: Update, context: SanadContext, press: Press[VettingPress], decision: str
 ) -> None:
     query, t, ref = press.query, press.t, press.data.volunteer
-    message = query.message
-    on_card = (
-        message is not None
-        and message.chat.id == context.services.settings.committee_chat_id
-        and decision in ON_CARD
-    )
-    card = message.message_id if on_card and message is not None else None
+    card = _card(query, context) if decision in ON_CARD else None
     decided = await vetting(context).decide(ref, decision, press.member, member_name(update), card)
     if not decided.done:
         if decided.volunteer is None:
@@ -70,7 +64,10 @@ async def _decide(
                 "This is not possible any more: the volunteer is now {status}.", status=status
             )
         await query.answer(alert(text), show_alert=True)
-        if decided.volunteer is None or decided.volunteer.status != PENDING:
+        if card is not None:
+            await vetting(context).refresh_card(ref, card)
+            context.services.delivery.kick()
+        elif decided.volunteer is None or decided.volunteer.status != PENDING:
             await close_buttons(query)
         return
     await query.answer(alert(t(DONE[decision], ref=ref)))
@@ -78,6 +75,20 @@ async def _decide(
         await close_buttons(query)
     context.services.delivery.kick()
     await reminders.sync(context.application, context.services)
+
+
+def _card(query: CallbackQuery, context: SanadContext) -> int | None:
+    """The id of the volunteer's card the press came from: a message in the committee group
+    that carries this very button (a press forged on another message edits nothing)."""
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        return None
+    if message.chat.id != context.services.settings.committee_chat_id:
+        return None
+    carried = {
+        button.callback_data for row in message.reply_markup.inline_keyboard for button in row
+    }
+    return message.message_id if query.data in carried else None
 
 
 DONE = {

@@ -12,9 +12,17 @@ from bot.config import Settings
 from bot.notices import VOLUNTEER_NOTICES
 from bot.storage.db import migrations
 from bot.vetting import DECLINE
-from tests.conftest import COMMITTEE_CHAT, MEMBER, OUTSIDER, Harness, start_app, stop_app
+from tests.conftest import (
+    COMMITTEE_CHAT,
+    MEMBER,
+    OTHER_MEMBER,
+    OUTSIDER,
+    Harness,
+    start_app,
+    stop_app,
+)
 from tests.fakes.telegram import FakeTelegram
-from tests.flows import approve_volunteer
+from tests.flows import approve_volunteer, full_intake
 from tests.test_tasks import new_task, volunteer
 from tests.test_volunteers import NAME, register
 
@@ -303,3 +311,48 @@ def test_volunteers_registered_before_vetting_stay_active(tmp_path: Any) -> None
     row = conn.execute("SELECT status, ref FROM volunteers").fetchone()
     assert row[0] == "active" and row[1].startswith("V-") and len(row[1]) == 8
     conn.close()
+
+
+async def test_a_card_decided_elsewhere_shows_where_the_volunteer_is(harness: Harness) -> None:
+    h = harness
+    await h.say(MEMBER, "/start")
+    await register(h, PENDING_ONE, approved=False)
+    ref = await ref_of(h, PENDING_ONE)
+    card_id, _ = h.find_button(COMMITTEE_CHAT, rf"^vv:a:{ref}$")
+    await h.say(MEMBER, "/volunteers")
+    calls = await h.press(MEMBER, rf"^vv:a:{ref}$")  # approved from the list, in private
+    assert "approved" in h.alerts(calls)[0]
+    assert await status_of(h, PENDING_ONE) == "active"
+    card = h.fake.message(COMMITTEE_CHAT, card_id)
+    assert card is not None and "reply_markup" in card  # the group's card does not know yet
+    calls = await h.press(OTHER_MEMBER, rf"^vv:d:{ref}$", chat_id=COMMITTEE_CHAT)
+    assert await status_of(h, PENDING_ONE) == "active"  # a decided volunteer stays decided
+    card = h.fake.message(COMMITTEE_CHAT, card_id)
+    assert card is not None and "reply_markup" not in card
+    assert h.services.i18n.get("ar").raw("Active") in card["text"]
+
+    # A volunteer who left while pending: their card says so once pressed.
+    await register(h, WAITING, approved=False)
+    other = await ref_of(h, WAITING)
+    card_id, _ = h.find_button(COMMITTEE_CHAT, rf"^vv:a:{other}$")
+    await h.say(WAITING, "/volunteer")
+    await h.press(WAITING, r"^vo:l$")
+    await h.press(WAITING, r"^vo:L$")
+    calls = await h.press(MEMBER, rf"^vv:a:{other}$", chat_id=COMMITTEE_CHAT)
+    assert "no longer registered" in h.alerts(calls)[0]
+    card = h.fake.message(COMMITTEE_CHAT, card_id)
+    assert card is not None and "reply_markup" not in card
+    gone = h.services.i18n.get("ar").raw("This volunteer is no longer registered.")
+    assert gone in card["text"]
+
+
+async def test_a_press_forged_on_another_message_edits_nothing(harness: Harness) -> None:
+    h = harness
+    await register(h, PENDING_ONE, approved=False)
+    ref = await ref_of(h, PENDING_ONE)
+    case_ref = await full_intake(h, 99)
+    case_card, _ = h.find_button(COMMITTEE_CHAT, rf"^cv:take:{case_ref}$")
+    before = h.fake.message(COMMITTEE_CHAT, case_card)
+    await h.press_data(MEMBER, f"vv:a:{ref}", message_id=case_card, chat_id=COMMITTEE_CHAT)
+    assert await status_of(h, PENDING_ONE) == "active"  # a member's decision stands
+    assert h.fake.message(COMMITTEE_CHAT, case_card) == before  # the case card is untouched
