@@ -237,9 +237,11 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
     assert update.effective_user is not None
     services = context.services
     open_answers, personal = context.services.volunteer_form.split(draft.answers)
-    new = await vetting(context).register(update.effective_user.id, open_answers, personal)
-    await services.intake.forget(update.effective_user.id)
-    if new:
+    user_id = update.effective_user.id
+    new = await vetting(context).register(user_id, open_answers, personal)
+    await services.intake.forget(user_id)
+    saved = await _profile(context, user_id)
+    if new or (saved is not None and saved.status == volunteers.PENDING):
         text = context.t.raw(
             "Thank you: your volunteer profile is saved. The committee will look at it and you "
             "will be told when it is approved; then you will receive the tasks that fit you. "

@@ -356,3 +356,21 @@ async def test_a_press_forged_on_another_message_edits_nothing(harness: Harness)
     await h.press_data(MEMBER, f"vv:a:{ref}", message_id=case_card, chat_id=COMMITTEE_CHAT)
     assert await status_of(h, PENDING_ONE) == "active"  # a member's decision stands
     assert h.fake.message(COMMITTEE_CHAT, case_card) == before  # the case card is untouched
+
+
+async def test_editing_keeps_the_status_and_sends_no_new_card(harness: Harness) -> None:
+    h = harness
+    await register(h, PENDING_ONE, approved=False)
+    cards = len(h.fake.sent(COMMITTEE_CHAT))
+    await h.say(PENDING_ONE, "/volunteer")
+    await h.press(PENDING_ONE, r"^vo:e$")
+    calls = await h.press(PENDING_ONE, r":review:S:$")
+    assert "told when it is approved" in h.texts(calls)[-1]
+    assert await status_of(h, PENDING_ONE) == "pending"
+    assert len(h.fake.sent(COMMITTEE_CHAT)) == cards
+    await approve_volunteer(h)
+    await h.say(PENDING_ONE, "/volunteer")
+    await h.press(PENDING_ONE, r"^vo:e$")
+    calls = await h.press(PENDING_ONE, r":review:S:$")
+    assert "will send you tasks" in h.texts(calls)[-1]
+    assert await status_of(h, PENDING_ONE) == "active"
