@@ -8,7 +8,7 @@ phone reach a member only through Details, in their private chat, audited before
 
 from __future__ import annotations
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
 from bot import reminders, render
 from bot.buttons import VettingPress
@@ -53,7 +53,7 @@ async def _decide(
     update: Update, context: SanadContext, press: Press[VettingPress], decision: str
 ) -> None:
     query, t, ref = press.query, press.t, press.data.volunteer
-    card = _card(query, context) if decision in ON_CARD else None
+    card = _card(press, context) if decision in ON_CARD else None
     decided = await vetting(context).decide(ref, decision, press.member, member_name(update), card)
     if not decided.done:
         if decided.volunteer is None:
@@ -77,10 +77,10 @@ async def _decide(
     await reminders.sync(context.application, context.services)
 
 
-def _card(query: CallbackQuery, context: SanadContext) -> int | None:
+def _card(press: Press[VettingPress], context: SanadContext) -> int | None:
     """The id of the volunteer's card the press came from: a message in the committee group
     that carries this very button (a press forged on another message edits nothing)."""
-    message = query.message
+    message = press.query.message
     if not isinstance(message, Message) or message.reply_markup is None:
         return None
     if message.chat.id != context.services.settings.committee_chat_id:
@@ -88,7 +88,7 @@ def _card(query: CallbackQuery, context: SanadContext) -> int | None:
     carried = {
         button.callback_data for row in message.reply_markup.inline_keyboard for button in row
     }
-    return message.message_id if query.data in carried else None
+    return message.message_id if press.data.pack() in carried else None
 
 
 DONE = {

@@ -26,7 +26,7 @@ class Volunteer:
     status: str
     answers: dict[str, Any]
     personal: dict[str, Any]
-    ref: str = ""
+    ref: str
 
 
 def _volunteer(cipher: Cipher, row: aiosqlite.Row) -> Volunteer:
