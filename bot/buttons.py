@@ -25,6 +25,7 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     FamilyAnswerPress    fa:<request>                     the family answers a question
     CasesPage            cl:<status|all>:<page>           /cases pages
     ExportChoice         ex:<full|anon>                   /export's choice
+    VettingPress         vv:<verb>:<volunteer>            a volunteer's card and /volunteers
 """
 
 from __future__ import annotations
@@ -253,6 +254,18 @@ class ExportChoice(CallbackData):
     kind: str
 
 
+@dataclasses.dataclass(frozen=True)
+class VettingPress(CallbackData):
+    """A member's decision on a volunteer from their card or /volunteers: a approve,
+    d decline, s suspend, r restore, i details (sent privately); ``volunteer`` is their
+    reference, never a Telegram id."""
+
+    prefix = "vv"
+    verbs = frozenset({"a", "d", "s", "r", "i"})
+    verb: str
+    volunteer: str
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -270,4 +283,5 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     FamilyAnswerPress,
     CasesPage,
     ExportChoice,
+    VettingPress,
 )

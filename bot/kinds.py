@@ -25,6 +25,9 @@ class Kind(StrEnum):
     TASK_OUTCOME = "task_outcome"
     TASK_CANCELLED = "task_cancelled"
     TASK_CHANGED = "task_changed"
+    VOLUNTEER_CARD = "volunteer_card"
+    VOLUNTEER_CARD_UPDATE = "volunteer_card_update"
+    VOLUNTEER_NOTICE = "volunteer_notice"
 
 
 # Sent to many people at once: paced so that interactive replies keep their room.

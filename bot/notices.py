@@ -21,14 +21,16 @@ from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery, Outgoing
 from bot.forms import NAME, Form
-from bot.i18n import I18n, Translator
+from bot.i18n import N_, I18n, Translator, escape
 from bot.kinds import Kind
 from bot.people import PeopleService
 from bot.render import bold
 from bot.review import ReviewService
 from bot.storage import Database, outbox
 from bot.storage import cases as case_repo
+from bot.storage.volunteers import ACTIVE, PENDING
 from bot.tasks import Task, TaskService
+from bot.vetting import APPROVE, DECLINE, RESTORE, SUSPEND
 from bot.volunteers import VolunteerService
 
 
@@ -243,7 +245,8 @@ async def task_followup(src: Sources, item: outbox.Item) -> Outgoing | None:
 
 async def _volunteer_name(src: Sources, t: Translator, payload: Mapping[str, Any]) -> str:
     """The volunteer's name from their profile, or "A volunteer" once it is erased."""
-    profile = await src.volunteers.get(int(payload["volunteer"]))
+    volunteer = payload.get("volunteer")  # None: a volunteer who left, unnamed
+    profile = await src.volunteers.get(int(volunteer)) if volunteer else None
     name = profile.personal.get(src.forms["volunteer"].role_id(NAME)) if profile else None
     return str(name) if name else t.raw("A volunteer")
 
@@ -288,6 +291,75 @@ async def task_outcome(src: Sources, item: outbox.Item) -> Outgoing | None:
     return Outgoing(line)
 
 
+# --- about a volunteer ----------------------------------------------------------------------
+
+
+async def volunteer_card(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """A new volunteer's card in the committee group: matching facts only, with Approve,
+    Decline and Details; not sent once they are decided or gone."""
+    ref = str(_payload(src, item)["volunteer"])
+    volunteer = await src.volunteers.by_ref(ref)
+    if volunteer is None or volunteer.status != PENDING:
+        return None
+    t, form = src.committee, src.forms["volunteer"]
+    return Outgoing(
+        render.volunteer_card(t, form, ref, volunteer.answers), render.vetting_keyboard(t, ref)
+    )
+
+
+DECIDED = {
+    APPROVE: N_("Approved by {name}."),
+    DECLINE: N_("Declined by {name}: the profile was deleted."),
+}
+
+
+async def volunteer_card_update(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The card shows the decision (or, pressed once decided elsewhere, the volunteer's
+    status now) and loses its buttons."""
+    payload = _payload(src, item)
+    ref = str(payload["volunteer"])
+    volunteer = await src.volunteers.by_ref(ref)
+    t, form = src.committee, src.forms["volunteer"]
+    text = render.volunteer_card(t, form, ref, volunteer.answers if volunteer else None)
+    if "decision" in payload:
+        line = t(DECIDED[payload["decision"]], name=str(payload["by"]))
+    elif volunteer is None:
+        line = escape(t.raw("This volunteer is no longer registered."))
+    else:
+        line = render.field(t.raw("Status"), escape(render.volunteer_status(t, volunteer.status)))
+    return Outgoing(text + "\n\n" + line, edit=int(payload["message"]))
+
+
+VOLUNTEER_NOTICES = {
+    APPROVE: N_(
+        "The committee approved your volunteer profile. Thank you! You will now receive the "
+        "tasks that fit you; /tasks lists the open ones."
+    ),
+    DECLINE: N_(
+        "Thank you for offering your help. The committee cannot take you on as a volunteer "
+        "for now, so your volunteer profile was deleted. You are welcome to register again "
+        "later with /volunteer."
+    ),
+    SUSPEND: N_(
+        "The committee has suspended your volunteer profile: you will receive no tasks for "
+        "now, and the tasks you held were given back."
+    ),
+    RESTORE: N_("The committee restored your volunteer profile: you will receive tasks again."),
+}
+
+
+async def volunteer_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The volunteer is told the committee's decision in their language; an approval or a
+    restoration no longer true (they left or were suspended meanwhile) is not sent."""
+    notice = str(_payload(src, item)["notice"])
+    if notice in (APPROVE, RESTORE):
+        volunteer = await src.volunteers.get(item.chat_id)
+        if volunteer is None or volunteer.status != ACTIVE:
+            return None
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.i18n.default)
+    return Outgoing(escape(t.raw(VOLUNTEER_NOTICES[notice])))
+
+
 RENDERERS: dict[Kind, Renderer] = {
     Kind.COMMITTEE_CARD: committee_card,
     Kind.CARD_UPDATE: card_update,
@@ -302,6 +374,9 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.TASK_OUTCOME: task_outcome,
     Kind.TASK_CANCELLED: task_cancelled,
     Kind.TASK_CHANGED: task_changed,
+    Kind.VOLUNTEER_CARD: volunteer_card,
+    Kind.VOLUNTEER_CARD_UPDATE: volunteer_card_update,
+    Kind.VOLUNTEER_NOTICE: volunteer_notice,
 }
 
 

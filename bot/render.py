@@ -14,7 +14,14 @@ from zoneinfo import ZoneInfo
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import workflow
-from bot.buttons import CallbackData, CardPress, DetailsPress, FormPress, TaskAnswer
+from bot.buttons import (
+    CallbackData,
+    CardPress,
+    DetailsPress,
+    FormPress,
+    TaskAnswer,
+    VettingPress,
+)
 from bot.forms import AREAS, CHILDREN, HOUSEHOLD_SIZE, SKILLS, SUPPORT, Answers, Form, Step
 from bot.i18n import N_, Markup, Translator, escape
 from bot.intake import REVIEW, Draft
@@ -400,14 +407,79 @@ def chunks(lines: list[str], limit: int = MAX_MESSAGE) -> list[str]:
     return out
 
 
+VOLUNTEER_STATUSES = {
+    "pending": N_("Waiting for approval"),
+    "active": N_("Active"),
+    "paused": N_("Paused"),
+    "suspended": N_("Suspended"),
+}
+# What a volunteer's own profile adds under a status that is not theirs to change.
+VOLUNTEER_STATUS_NOTES = {
+    "pending": N_(
+        "The committee will look at your registration: you will receive tasks once "
+        "it approves you."
+    ),
+    "suspended": N_("The committee has suspended your profile: you receive no tasks."),
+}
+
+
+def volunteer_status(t: Translator, status: str) -> str:
+    """A volunteer's status in the reader's language."""
+    return t.raw(VOLUNTEER_STATUSES.get(status, status))
+
+
 def volunteer_profile(t: Translator, form: Form, answers: Answers, status: str) -> str:
     """A volunteer's own view of everything stored about them."""
     lines = [bold(t("Your volunteer profile")), ""]
     for step in form.applicable(answers):
         if step.id in answers:
             lines.append(field(t.raw(step.label), answer_text(t, form, step, answers[step.id])))
-    state = t.raw("Active") if status == "active" else t.raw("Paused")
-    lines.append(field(t.raw("Status"), escape(state)))
+    lines.append(field(t.raw("Status"), escape(volunteer_status(t, status))))
+    if status in VOLUNTEER_STATUS_NOTES:
+        lines += ["", escape(t.raw(VOLUNTEER_STATUS_NOTES[status]))]
+    return "\n".join(lines)
+
+
+def volunteer_facts(t: Translator, form: Form, answers: Answers) -> list[str]:
+    """The matching facts of a profile (skills, areas, languages, availability): never a
+    personal answer, so that they can be shown in the committee group."""
+    return [
+        field(t.raw(step.label), answer_text(t, form, step, answers[step.id]))
+        for step in form.applicable(answers)
+        if not step.personal and step.id in answers
+    ]
+
+
+def volunteer_card(t: Translator, form: Form, ref: str, answers: Answers | None) -> str:
+    """A new volunteer's card in the committee group: their reference and matching facts
+    (``answers`` None: the profile is gone)."""
+    lines = [bold(t("New volunteer {ref}", ref=ref))]
+    if answers is not None:
+        lines += ["", *volunteer_facts(t, form, answers)]
+    return "\n".join(lines)
+
+
+def vetting_keyboard(t: Translator, ref: str) -> InlineKeyboardMarkup:
+    """Approve, Decline and Details on a pending volunteer's card."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                VettingPress("a", ref).button(t.raw("✅ Approve")),
+                VettingPress("d", ref).button(t.raw("✖️ Decline")),
+            ],
+            [VettingPress("i", ref).button(t.raw("🔒 Details"))],
+        ]
+    )
+
+
+def volunteer_details(t: Translator, form: Form, ref: str, volunteer: Any) -> str:
+    """Everything about a volunteer, name and phone included: for a member's private chat."""
+    answers = {**volunteer.answers, **volunteer.personal}
+    lines = [bold(t("Volunteer {ref}", ref=ref)), ""]
+    for step in form.applicable(answers):
+        if step.id in answers:
+            lines.append(field(t.raw(step.label), answer_text(t, form, step, answers[step.id])))
+    lines.append(field(t.raw("Status"), escape(volunteer_status(t, volunteer.status))))
     return "\n".join(lines)
 
 

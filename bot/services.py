@@ -22,6 +22,7 @@ from bot.rotation import record_key_in_use
 from bot.sessions import SessionService
 from bot.storage import Database, meta
 from bot.tasks import TaskService
+from bot.vetting import Vetting
 from bot.volunteers import VolunteerService
 
 if TYPE_CHECKING:  # only the delivery worker talks to Telegram: the bot is handed through
@@ -44,6 +45,7 @@ class Services:
     tasks: TaskService
     people: PeopleService
     volunteers: VolunteerService
+    vetting: Vetting
     sessions: SessionService
     privacy: PrivacyService
     delivery: Delivery
@@ -96,6 +98,7 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         tasks,
         people,
         volunteers,
+        Vetting(volunteers, tasks),
         SessionService(db, ids),
         PrivacyService(db, ids, tasks, settings.committee_chat_id),
         delivery,

@@ -3,7 +3,9 @@
 Many volunteers accepting at once never overfill a task (the slot is taken with one
 conditional statement); the others join the waitlist in arrival order. Withdrawing frees the
 slot and promotes the first on the waitlist in the same transaction; every message this
-causes goes through the outbox, written in the transaction of the change.
+causes goes through the outbox, written in the transaction of the change. Only active
+volunteers take a slot, and only in a task that fits their skills and areas: an offer's
+button can be forged with any task's reference.
 """
 
 from __future__ import annotations
@@ -40,7 +42,8 @@ OUTCOMES_TOLD = ("done", "not_done")  # the outcomes the task's creator is told 
 class Answer:
     """What happened to a volunteer's Accept, Decline or Withdraw."""
 
-    status: str  # accepted | waitlisted | declined | withdrawn | full | closed | already
+    # accepted | waitlisted | declined | withdrawn | full | closed | already | unfit | inactive
+    status: str
     position: int = 0
     promoted: int | None = None
 
@@ -264,12 +267,21 @@ class TaskService:
         return task, len(volunteers)
 
     async def accept(self, ref: str, volunteer_id: int) -> Answer:
-        """Take a slot (one conditional INSERT), else join the waitlist."""
+        """Take a slot (one conditional INSERT), else join the waitlist; refused to a
+        volunteer who is not active, and for a task that does not fit them."""
+        found = await self.get(ref)
         async with self.db.transaction() as conn:
             task = await task_repo.open_slots(conn, ref)
-            if task is None:
+            if task is None or found is None:
                 return Answer("closed")
             task_id, needed = task
+            standing = await volunteer_repo.standing(conn, self.ids, volunteer_id)
+            if standing is None or standing[0] != volunteer_repo.ACTIVE:
+                return Answer("inactive")
+            answers = standing[1]
+            skills, areas = answers.get(self._skills, []), answers.get(self._areas, [])
+            if not fits(found.skill, found.area, skills, areas):
+                return Answer("unfit")
             mine = await assignments.of(conn, self.ids, task_id, volunteer_id)
             if mine is not None and mine[0] in (ACCEPTED, WAITLISTED):
                 return Answer("already", mine[1])
@@ -301,28 +313,45 @@ class TaskService:
             task = await task_repo.open_slots(conn, ref)
             if task is None:
                 return Answer("closed")
-            task_id = task[0]
-            if not await assignments.withdraw(conn, self.ids, task_id, volunteer_id):
-                return Answer("closed")
-            await reminders.drop_for_task(conn, self.ids, task_id, volunteer_id)
-            creator = await task_repo.creator_of(conn, self.ids, task_id)
-            if creator is not None:
-                await outbox.enqueue(
-                    conn,
-                    self.ids,
-                    Kind.TASK_DROPOUT,
-                    creator,
-                    task_id=task_id,
-                    payload=self.cipher.encrypt_json({"volunteer": volunteer_id}),
-                )
-            promoted = await self._promote(conn, task_id)
-            await audit.record(
+            answer = await self._give_back(conn, task[0], volunteer_id, volunteer_id)
+        return answer or Answer("closed")
+
+    async def held_tasks(self, volunteer_id: int) -> list[int]:
+        """The open tasks the volunteer holds or waits for (read before :meth:`release`)."""
+        return [task.id for task, _ in await self.mine(volunteer_id)]
+
+    async def release(
+        self, conn: Connection, volunteer_id: int, task_ids: list[int], *, named: bool
+    ) -> None:
+        """The volunteer leaves or is suspended: inside the caller's transaction, every slot
+        and waiting place in ``task_ids`` is given back (each waiting list moves up, each
+        task's creator is told, by name when ``named``) and every reminder is dropped."""
+        for task_id in task_ids:
+            await self._give_back(conn, task_id, volunteer_id, volunteer_id if named else None)
+        await reminders.delete_for_volunteer(conn, self.ids, volunteer_id)
+
+    async def _give_back(
+        self, conn: Connection, task_id: int, volunteer_id: int, named: int | None
+    ) -> Answer | None:
+        """Withdraw the volunteer from one task: the creator is told (naming ``named``, or
+        "a volunteer"), the waiting list moves up. None if they held nothing there."""
+        if not await assignments.withdraw(conn, self.ids, task_id, volunteer_id):
+            return None
+        await reminders.drop_for_task(conn, self.ids, task_id, volunteer_id)
+        creator = await task_repo.creator_of(conn, self.ids, task_id)
+        if creator is not None:
+            await outbox.enqueue(
                 conn,
                 self.ids,
-                "task_withdrawn",
-                actor_id=volunteer_id,
-                detail=f"task {task_id}",
+                Kind.TASK_DROPOUT,
+                creator,
+                task_id=task_id,
+                payload=self.cipher.encrypt_json({"volunteer": named}),
             )
+        promoted = await self._promote(conn, task_id)
+        await audit.record(
+            conn, self.ids, "task_withdrawn", actor_id=named, detail=f"task {task_id}"
+        )
         return Answer(WITHDRAWN, promoted=promoted)
 
     async def _promote(self, conn: Connection, task_id: int) -> int | None:

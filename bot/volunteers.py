@@ -1,7 +1,7 @@
-"""Volunteers' profiles: registering, pausing, resuming, leaving.
+"""Volunteers' profiles: reading them, and the volunteer's own pause and resume.
 
-Each change is one transaction with its audit entry; saving a profile also drops the
-registration draft it came from, so a crash keeps one or the other, never both.
+Registering, leaving and the committee's decisions change the profile together with the
+tasks it holds and the messages they cause: they are in bot/vetting.py.
 """
 
 from __future__ import annotations
@@ -9,9 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.ids import Ids
-from bot.storage import Database, audit, drafts
+from bot.storage import Database, audit
 from bot.storage import volunteers as volunteer_repo
-from bot.storage.volunteers import Volunteer
+from bot.storage.volunteers import ACTIVE, PAUSED, Volunteer
+
+# The volunteer's own switch: pausing from active, resuming from paused; a pending or a
+# suspended volunteer waits for the committee instead.
+OWN_SWITCH = {PAUSED: (ACTIVE,), ACTIVE: (PAUSED,)}
 
 
 class VolunteerService:
@@ -25,23 +29,20 @@ class VolunteerService:
         """The volunteer's profile, decrypted; None for someone not registered."""
         return await volunteer_repo.get(self.db, self.ids, user_id)
 
-    async def save(self, user_id: int, answers: dict[str, Any], personal: dict[str, Any]) -> None:
-        """Create or update the profile and drop the registration draft, at once."""
-        async with self.db.transaction() as conn:
-            await volunteer_repo.upsert(conn, self.ids, user_id, answers, personal)
-            await drafts.delete(conn, self.ids, user_id)
-            await audit.record(conn, self.ids, "volunteer_saved", actor_id=user_id)
+    async def by_ref(self, ref: str) -> Volunteer | None:
+        """The profile the committee knows by ``ref``, decrypted."""
+        return await volunteer_repo.by_ref(self.db, self.ids, ref)
+
+    async def listing(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Every volunteer's reference, status and matching answers, pending first."""
+        return await volunteer_repo.listing(self.db)
 
     async def set_status(self, user_id: int, status: str) -> bool:
-        """Pause or resume; False if there is no such volunteer."""
+        """Pause (from active) or resume (from paused); False otherwise, unaudited."""
         async with self.db.transaction() as conn:
-            changed = await volunteer_repo.update_status(conn, self.ids, user_id, status)
-            await audit.record(conn, self.ids, f"volunteer_{status}", actor_id=user_id)
+            changed = await volunteer_repo.update_status(
+                conn, self.ids, user_id, status, before=OWN_SWITCH[status]
+            )
+            if changed:
+                await audit.record(conn, self.ids, f"volunteer_{status}", actor_id=user_id)
         return changed
-
-    async def delete(self, user_id: int) -> bool:
-        """Leave: the profile and its personal data are deleted (audited without them)."""
-        async with self.db.transaction() as conn:
-            removed = await volunteer_repo.remove(conn, self.ids, user_id)
-            await audit.record(conn, self.ids, "volunteer_left", actor_id=user_id)
-        return removed

@@ -39,6 +39,7 @@ from handlers import (
     sessions,
     task_wizard,
     tasks,
+    vetting,
     volunteers,
 )
 from handlers.util import Callback, D, Pressed, private_button
@@ -89,6 +90,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         private_press(b.FamilyAnswerPress, questions.answer_button),
         committee_press(b.CasesPage, reports.cases_button),
         committee_press(b.ExportChoice, reports.export_button),
+        committee_press(b.VettingPress, vetting.vetting_button),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
         MessageHandler(PRIVATE & NEW_MESSAGE, private_message),

@@ -24,6 +24,7 @@ from handlers import (
     reports,
     task_wizard,
     tasks,
+    vetting,
     volunteers,
 )
 from handlers.util import Callback
@@ -222,6 +223,14 @@ COMMANDS = (
         ANY_CHAT,
         menu=N_("Follow, change or cancel a task: /task REF"),
         help=N_("Follow, change or cancel a task: /task REF"),
+    ),
+    Command(
+        "volunteers",
+        vetting.volunteers_command,
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Volunteers: approve, suspend, restore"),
+        help=N_("/volunteers: approve, suspend or restore volunteers"),
     ),
     Command(
         "help", common.help_command, GROUP, ANY_CHAT, menu=N_("What the committee can do here")

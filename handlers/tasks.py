@@ -86,6 +86,8 @@ def _answer_text(context: SanadContext, answer: Answer) -> str:
         "withdrawn": t.raw("You are out of this task. Thank you for telling us."),
         "closed": t.raw("This task is closed: it was cancelled, has started or is over."),
         "already": t.raw("You already answered this task. See /mytasks."),
+        "unfit": t.raw("This task does not fit your skills or areas."),
+        "inactive": t.raw("Only active volunteers can answer tasks: send /volunteer."),
     }
     return messages.get(answer.status, t.raw(STALE))
 
@@ -115,6 +117,18 @@ async def tasks_command(update: Update, context: SanadContext) -> None:
     profile = await _profile(context, update.effective_user.id)
     if profile is None:
         await reply(update, t.raw("Register first with /volunteer to see tasks."))
+        return
+    if profile.status == volunteers.PENDING:
+        await reply(
+            update,
+            t.raw(
+                "Your registration is waiting for the committee's approval: you will see "
+                "tasks once it approves you."
+            ),
+        )
+        return
+    if profile.status != volunteers.ACTIVE:
+        await reply(update, t.raw("Only active volunteers can answer tasks: send /volunteer."))
         return
     form = services.volunteer_form
     found = await services.tasks.open_for(

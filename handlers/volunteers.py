@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot import render
+from bot import reminders, render
 from bot.buttons import VolunteerPress
 from bot.context import SanadContext
 from bot.intake import REVIEW, Draft
@@ -82,14 +82,14 @@ async def show_profile(
     t = context.t
     answers = {**profile.answers, **profile.personal}
     text = render.volunteer_profile(t, context.services.volunteer_form, answers, profile.status)
-    toggle = (
-        VolunteerPress("p").button(t.raw("⏸ Pause"))
-        if profile.status == volunteers.ACTIVE
-        else VolunteerPress("r").button(t.raw("▶️ Resume"))
-    )
+    # Pausing and resuming are the volunteer's own; pending and suspended are the committee's.
+    toggles = {
+        volunteers.ACTIVE: [VolunteerPress("p").button(t.raw("⏸ Pause"))],
+        volunteers.PAUSED: [VolunteerPress("r").button(t.raw("▶️ Resume"))],
+    }
     markup = InlineKeyboardMarkup(
         [
-            [VolunteerPress("e").button(t.raw("✏️ Edit")), toggle],
+            [VolunteerPress("e").button(t.raw("✏️ Edit")), *toggles.get(profile.status, [])],
             [VolunteerPress("l").button(t.raw("🚪 Leave and delete my data"))],
         ]
     )
@@ -159,7 +159,9 @@ def _set_status(status: str) -> Run:
     async def run(update: Update, context: SanadContext, profile: volunteers.Volunteer) -> None:
         assert update.callback_query is not None and update.effective_user is not None
         t = context.t
-        await _store_status(context, update.effective_user.id, status)
+        if not await _store_status(context, update.effective_user.id, status):
+            await stale(update.callback_query, t)
+            return
         await update.callback_query.answer()
         if status == volunteers.PAUSED:
             text = t.raw("Your profile is paused: you will receive no tasks until you resume it.")
@@ -185,10 +187,11 @@ async def _ask_leave(update: Update, context: SanadContext, profile: volunteers.
 
 async def _leave(update: Update, context: SanadContext, profile: volunteers.Volunteer) -> None:
     assert update.callback_query is not None and update.effective_user is not None
-    user_id = update.effective_user.id
-    await _delete_profile(context, user_id)
+    await context.services.vetting.leave(update.effective_user.id)
     await update.callback_query.answer()
-    log.info("Volunteer %d left", user_id)
+    log.info("A volunteer left")
+    context.services.delivery.kick()  # the creators of their tasks, the promoted volunteers
+    await reminders.sync(context.application, context.services)
     await reply(
         update,
         context.t.raw(
@@ -222,32 +225,31 @@ async def _profile(context: SanadContext, user_id: int) -> volunteers.Volunteer 
     return await context.services.volunteers.get(user_id)
 
 
-async def _store_status(context: SanadContext, user_id: int, status: str) -> None:
-    await context.services.volunteers.set_status(user_id, status)
-
-
-async def _delete_profile(context: SanadContext, user_id: int) -> None:
-    await context.services.volunteers.delete(user_id)
-
-
-async def _save_profile(
-    context: SanadContext, user_id: int, open_answers: dict[str, Any], personal: dict[str, Any]
-) -> None:
-    await context.services.volunteers.save(user_id, open_answers, personal)
+async def _store_status(context: SanadContext, user_id: int, status: str) -> bool:
+    return await context.services.volunteers.set_status(user_id, status)
 
 
 @on_submit("volunteer")
 async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
-    """Save the profile from a finished registration (or edit)."""
+    """Save the profile from a finished registration (or edit): a new one waits for the
+    committee's approval, its card on the way to the group."""
     assert update.effective_user is not None
     services = context.services
     open_answers, personal = context.services.volunteer_form.split(draft.answers)
-    await _save_profile(context, update.effective_user.id, open_answers, personal)
-    await services.intake.forget(update.effective_user.id)
-    await reply(
-        update,
-        context.t.raw(
+    user_id = update.effective_user.id
+    new = await context.services.vetting.register(user_id, open_answers, personal)
+    await services.intake.forget(user_id)
+    saved = await _profile(context, user_id)
+    if new or (saved is not None and saved.status == volunteers.PENDING):
+        text = context.t.raw(
+            "Thank you: your volunteer profile is saved. The committee will look at it and you "
+            "will be told when it is approved; then you will receive the tasks that fit you. "
+            "Send /volunteer to see or change it."
+        )
+        services.delivery.kick()
+    else:
+        text = context.t.raw(
             "Thank you: your volunteer profile is saved. The committee will send you tasks that "
             "fit you. Send /volunteer to see or change it."
-        ),
-    )
+        )
+    await reply(update, text)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.ids import Ids
 from bot.storage import Database, audit, people, volunteers
-from tests.conftest import Harness
+from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness
 
 NAME = "Fatima <b>Al-Zahra</b> & Sons *_`"
 PHONE_TYPED = "٠٧٩١٢٣٤٥٦٧"
@@ -114,4 +114,15 @@ async def add_volunteers(
         for number, uid in enumerate(ids):
             await people.add(conn, keys, uid, languages[number % len(languages)])
             await volunteers.upsert(conn, keys, uid, answers, {"name": f"V{uid}", "phone": None})
+            await volunteers.update_status(
+                conn, keys, uid, volunteers.ACTIVE, before=(volunteers.PENDING,)
+            )
             await audit.record(conn, keys, "volunteer_saved", actor_id=uid)
+
+
+async def approve_volunteer(h: Harness, member: int = MEMBER) -> str:
+    """A member presses Approve on the newest volunteer card in the committee group, as the
+    committee would; return the volunteer's reference."""
+    _, data = h.find_button(COMMITTEE_CHAT, r"^vv:a:")
+    await h.press(member, rf"^{data}$", chat_id=COMMITTEE_CHAT)
+    return data.split(":")[2]

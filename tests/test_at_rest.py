@@ -20,7 +20,7 @@ from bot.storage import cases as case_repo
 from bot.storage.db import migrations
 from tests.conftest import COMMITTEE_CHAT, Harness, make_settings, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
-from tests.flows import full_intake
+from tests.flows import approve_volunteer, full_intake
 from tests.test_volunteers import REGISTRATION
 
 FAMILY = 7_301_234_567
@@ -80,6 +80,7 @@ async def register(h: Harness, user: int) -> None:
         else:
             await h.press(user, value)
     await h.press(user, r":review:S:$")
+    await approve_volunteer(h, MEMBER)  # offers go to approved volunteers only
 
 
 async def publish(h: Harness) -> str:

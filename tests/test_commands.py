@@ -86,7 +86,17 @@ def test_chat_filters_are_those_the_commands_always_had() -> None:
         "mytasks",
     }
     anywhere = {c.name for c in COMMANDS if c.chat is None}
-    members = {"newtask", "task", "case", "note", "cases", "audit", "export", "stats"}
+    members = {
+        "newtask",
+        "task",
+        "case",
+        "note",
+        "cases",
+        "audit",
+        "export",
+        "stats",
+        "volunteers",
+    }
     assert anywhere == {"help"} | members  # they check who asks, and where, themselves
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 from bot.privacy import PrivacyService
 from bot.sessions import SessionService
 from bot.storage import outbox
-from bot.storage.volunteers import ACTIVE, PAUSED
+from bot.storage.volunteers import ACTIVE, PAUSED, PENDING
+from bot.vetting import Vetting
 from bot.volunteers import VolunteerService
 from tests.conftest import COMMITTEE_CHAT, MEMBER, OUTSIDER, Harness
 from tests.test_review import FAMILY, audit, new_case
@@ -31,29 +32,32 @@ async def test_volunteer_profile_changes_are_audited(harness: Harness) -> None:
     h = harness
     services = h.services
     volunteers = VolunteerService(services.db, services.ids)
+    vetting = Vetting(volunteers, services.tasks)
     await h.say(1400, "/start")
     await services.intake.start(1400, "en", "volunteer")
-    await volunteers.save(1400, {"skills": ["driving"]}, {"name": "Rami"})
+    assert await vetting.register(1400, {"skills": ["driving"]}, {"name": "Rami"}) is True
     profile = await volunteers.get(1400)
-    assert profile is not None and profile.status == ACTIVE and profile.personal["name"] == "Rami"
+    assert profile is not None and profile.status == PENDING and profile.personal["name"] == "Rami"
     assert (
         await services.db.fetchone(
             "SELECT 1 FROM drafts WHERE user_id = ?", (services.ids.pid(1400),)
         )
         is None
     )
+    assert await volunteers.set_status(1400, PAUSED) is False  # pending: the committee's
+    assert (await vetting.decide(profile.ref, "approve", MEMBER, "Member")).done
     assert await volunteers.set_status(1400, PAUSED) is True
     paused = await volunteers.get(1400)
     assert paused is not None and paused.status == PAUSED
-    assert await volunteers.delete(1400) is True
+    assert await vetting.leave(1400) is True
     assert await volunteers.get(1400) is None
     assert await volunteers.set_status(1400, ACTIVE) is False
-    assert [a for actor, a in await audit(h) if actor == 1400][-4:] == [
+    assert [a for actor, a in await audit(h) if actor == 1400][-3:] == [
         "volunteer_saved",
         "volunteer_paused",
         "volunteer_left",
-        "volunteer_active",
     ]
+    assert "volunteer_approved" in [a for actor, a in await audit(h) if actor == MEMBER]
 
 
 async def test_review_lookups_and_audited_views(harness: Harness) -> None:

@@ -7,7 +7,7 @@ import asyncio
 from bot.config import Settings
 from tests.conftest import MEMBER, OUTSIDER, Harness, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
-from tests.flows import act, full_intake
+from tests.flows import act, approve_volunteer, full_intake
 from tests.test_volunteers import REGISTRATION
 
 DRIVERS = [1300 + i for i in range(10)]
@@ -28,6 +28,7 @@ async def volunteer(
             continue
         await act(h, user, (kind, value))
     await h.press(user, r":review:S:$")
+    await approve_volunteer(h)  # a member approves the card: offers come from then on
 
 
 async def new_task(h: Harness, needed: int = 3, *, ref: str | None = None) -> str:

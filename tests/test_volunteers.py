@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Harness
-from tests.flows import act
+from tests.flows import act, approve_volunteer
 
 VOLUNTEER = 1201
 NAME = "Omar <i>Haddad</i>"
@@ -26,13 +26,19 @@ REGISTRATION = [
 ]
 
 
-async def register(h: Harness, user: int = VOLUNTEER, lang: str = "en") -> None:
+async def register(
+    h: Harness, user: int = VOLUNTEER, lang: str = "en", *, approved: bool = True
+) -> None:
+    """Register through /volunteer; a member then approves the card (unless ``approved`` is
+    False: the volunteer stays pending)."""
     h.languages[user] = lang
     await h.say(user, "/volunteer")
     await h.press(user, r"^vo:y$")
     for action in REGISTRATION:
         await act(h, user, action)
     await h.press(user, r":review:S:$")
+    if approved:
+        await approve_volunteer(h)
 
 
 async def stored(h: Harness, user: int = VOLUNTEER) -> dict[str, object] | None:

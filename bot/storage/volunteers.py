@@ -1,5 +1,6 @@
-"""Volunteers: their profile (matching facts in clear, name and phone encrypted), keyed by
-the pseudonym of their Telegram id, with the id itself encrypted to send them offers."""
+"""Volunteers: their profile (matching facts in clear, name and phone encrypted), its status
+and the short reference the committee knows it by; keyed by the pseudonym of their Telegram
+id, with the id itself encrypted to send them offers."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import aiosqlite
 from bot.ids import Ids
 from bot.storage.db import Database, iso, utcnow
 
+PENDING = "pending"  # registered, not approved by a member yet: receives nothing
 ACTIVE = "active"
-PAUSED = "paused"
+PAUSED = "paused"  # by the volunteer
+SUSPENDED = "suspended"  # by a member
 
 
 @dataclass(frozen=True)
@@ -24,19 +27,40 @@ class Volunteer:
     status: str
     answers: dict[str, Any]
     personal: dict[str, Any]
+    ref: str
+
+
+def _volunteer(ids: Ids, row: aiosqlite.Row) -> Volunteer:
+    return Volunteer(
+        ids.open(row["chat"]),
+        row["status"],
+        json.loads(row["answers"]),
+        dict(ids.cipher.decrypt_json(row["personal"])),
+        row["ref"] or "",
+    )
 
 
 async def get(db: Database, ids: Ids, user_id: int) -> Volunteer | None:
     """The volunteer's profile, decrypted."""
     row = await db.fetchone("SELECT * FROM volunteers WHERE user_id = ?", (ids.pid(user_id),))
-    if row is None:
-        return None
-    return Volunteer(
-        user_id,
-        row["status"],
-        json.loads(row["answers"]),
-        dict(ids.cipher.decrypt_json(row["personal"])),
+    return None if row is None else _volunteer(ids, row)
+
+
+async def by_ref(db: Database, ids: Ids, ref: str) -> Volunteer | None:
+    """The profile with this reference (as typed: any case), decrypted."""
+    row = await db.fetchone("SELECT * FROM volunteers WHERE ref = ?", (ref.strip().upper(),))
+    return None if row is None else _volunteer(ids, row)
+
+
+async def listing(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(ref, status, matching answers)`` of every volunteer, pending first, without the
+    personal data (the committee's list shows no name)."""
+    rows = await db.fetchall(
+        "SELECT ref, status, answers FROM volunteers ORDER BY CASE status WHEN ? THEN 0 "
+        "WHEN ? THEN 1 WHEN ? THEN 2 ELSE 3 END, created_at",
+        (PENDING, ACTIVE, PAUSED),
     )
+    return [(str(r["ref"]), str(r["status"]), json.loads(r["answers"])) for r in rows]
 
 
 async def active_reachable(db: Database, ids: Ids) -> list[tuple[int, dict[str, Any]]]:
@@ -49,36 +73,64 @@ async def active_reachable(db: Database, ids: Ids) -> list[tuple[int, dict[str, 
     return [(ids.open(r["chat"]), json.loads(r["answers"])) for r in rows]
 
 
+async def standing(
+    conn: aiosqlite.Connection, ids: Ids, user_id: int
+) -> tuple[str, dict[str, Any]] | None:
+    """``(status, matching answers)`` inside the caller's transaction."""
+    async with conn.execute(
+        "SELECT status, answers FROM volunteers WHERE user_id = ?", (ids.pid(user_id),)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else (str(row["status"]), json.loads(row["answers"]))
+
+
 async def upsert(
     conn: aiosqlite.Connection,
     ids: Ids,
     user_id: int,
     answers: dict[str, Any],
     personal: dict[str, Any],
-) -> None:
-    """Create or update the profile inside the caller's transaction."""
+) -> str | None:
+    """Create (pending) or update the profile inside the caller's transaction; the new
+    profile's reference, or None when an existing profile was updated (its status kept)."""
+    existed = await user_ref(conn, ids, user_id) is not None
     now = iso(utcnow())
     await conn.execute(
-        "INSERT INTO volunteers (user_id, chat, answers, personal, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
+        "INSERT INTO volunteers (user_id, chat, status, answers, personal, created_at, "
+        "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
         "answers = excluded.answers, personal = excluded.personal, "
         "updated_at = excluded.updated_at",
         (
             ids.pid(user_id),
             ids.seal(user_id),
+            PENDING,
             json.dumps(answers),
             ids.cipher.encrypt_json(personal),
             now,
             now,
         ),
     )
+    return None if existed else await user_ref(conn, ids, user_id)
 
 
-async def update_status(conn: aiosqlite.Connection, ids: Ids, user_id: int, status: str) -> bool:
-    """Pause or resume inside the caller's transaction; False if there is no such volunteer."""
+async def user_ref(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> str | None:
+    """The volunteer's reference inside the caller's transaction; None if not registered."""
+    async with conn.execute(
+        "SELECT ref FROM volunteers WHERE user_id = ?", (ids.pid(user_id),)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else str(row["ref"])
+
+
+async def update_status(
+    conn: aiosqlite.Connection, ids: Ids, user_id: int, status: str, *, before: tuple[str, ...]
+) -> bool:
+    """Move the volunteer to ``status`` from one of ``before`` inside the caller's
+    transaction; False if there is no such volunteer in such a status."""
     cursor = await conn.execute(
-        "UPDATE volunteers SET status = ?, updated_at = ? WHERE user_id = ?",
-        (status, iso(utcnow()), ids.pid(user_id)),
+        "UPDATE volunteers SET status = ?, updated_at = ? WHERE user_id = ? "
+        "AND status IN (SELECT value FROM json_each(?))",
+        (status, iso(utcnow()), ids.pid(user_id), json.dumps(before)),
     )
     return cursor.rowcount == 1
 
