@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -40,11 +41,27 @@ def _cell(t: Translator, form: Form, step_id: str, value: object) -> str:
     return str(value)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (or a DDE command).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def neutralise(cell: str) -> str:
+    """The cell as text a spreadsheet shows and never runs: ``'`` before a formula start.
+
+    What people typed (a name such as ``=HYPERLINK(...)``) reaches the full export; a plain
+    number, negative ones included, stays a number.
+    """
+    if cell.startswith(FORMULA_STARTS) and NUMBER.fullmatch(cell) is None:
+        return "'" + cell
+    return cell
+
+
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([neutralise(cell) for cell in header])
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -190,7 +190,7 @@ async def _leave(update: Update, context: SanadContext, profile: volunteers.Volu
     user_id = update.effective_user.id
     await _delete_profile(context, user_id)
     await update.callback_query.answer()
-    log.info("Volunteer %d left", user_id)
+    log.info("A volunteer left")
     await reply(
         update,
         context.t.raw(

@@ -23,7 +23,7 @@ from bot.crypto import load_or_create_key_file
 from bot.errors import ConfigError
 from bot.forms import CHILDREN, HOUSEHOLD_SIZE
 from bot.rotation import write_keys
-from bot.storage import Database
+from bot.storage import Database, people
 from bot.storage.cases import Case
 from tests.conftest import Harness, make_settings, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
@@ -204,7 +204,8 @@ async def test_database_and_backup_are_born_owner_only(
     db = Database(path)
     await db.open()
     try:
-        await db.write("INSERT INTO people (user_id, language) VALUES (?, ?)", (1, "en"))
+        async with db.transaction() as conn:
+            await people.add(conn, 1, "en")
         for file in path.parent.glob("sanad.db*"):
             assert mode(file) == 0o600, file
         target = tmp_path / "backups" / "copy.db"

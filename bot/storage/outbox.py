@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,6 +42,12 @@ async def enqueue(
     )
 
 
+def _item(r: aiosqlite.Row) -> Item:
+    return Item(
+        r["id"], r["kind"], r["chat_id"], r["case_id"], r["attempts"], r["payload"], r["task_id"]
+    )
+
+
 async def due(db: Database, now: datetime, limit: int = 50) -> list[Item]:
     """Pending messages whose time has come, oldest first."""
     rows = await db.fetchall(
@@ -48,18 +55,27 @@ async def due(db: Database, now: datetime, limit: int = 50) -> list[Item]:
         "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (iso(now), limit),
     )
-    return [
-        Item(
-            r["id"],
-            r["kind"],
-            r["chat_id"],
-            r["case_id"],
-            r["attempts"],
-            r["payload"],
-            r["task_id"],
-        )
-        for r in rows
-    ]
+    return [_item(r) for r in rows]
+
+
+async def pending_of_kinds(db: Database, kinds: Collection[str]) -> list[Item]:
+    """Every pending message of these kinds, whenever it is due, oldest first."""
+    marks = ", ".join("?" for _ in kinds)
+    rows = await db.fetchall(
+        "SELECT id, kind, chat_id, case_id, attempts, payload, task_id FROM outbox "  # noqa: S608
+        f"WHERE status = 'pending' AND kind IN ({marks}) ORDER BY id",
+        tuple(kinds),
+    )
+    return [_item(r) for r in rows]
+
+
+async def cancel(conn: aiosqlite.Connection, item_id: int, reason: str) -> None:
+    """Inside the caller's transaction: a pending message will not be sent (``reason``: a
+    short label, never personal data)."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'skipped', error = ? WHERE id = ? AND status = 'pending'",
+        (reason, item_id),
+    )
 
 
 async def mark_sent(db: Database, item_id: int, message_id: int) -> None:

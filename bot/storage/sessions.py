@@ -34,3 +34,9 @@ async def end(conn: aiosqlite.Connection, user_id: int) -> None:
     wizard whose result is lost.
     """
     await conn.execute("DELETE FROM sessions WHERE user_id = ?", (user_id,))
+
+
+async def everyone(db: Database, cipher: Cipher) -> list[tuple[int, dict[str, Any]]]:
+    """``(user_id, session)`` of every pending session (the start-up membership check)."""
+    rows = await db.fetchall("SELECT user_id, payload FROM sessions ORDER BY user_id")
+    return [(int(r["user_id"]), dict(cipher.decrypt_json(r["payload"]))) for r in rows]
