@@ -55,7 +55,8 @@ def quiet_libraries(level: str) -> None:
 
     httpx logs every request URL at INFO, and the URL contains the bot token;
     python-telegram-bot and aiosqlite log whole updates and requests at DEBUG, and those hold
-    what families type. Sanad's own DEBUG logs carry ids and events only.
+    what families type. Sanad's own DEBUG logs carry events and record numbers only, never a
+    Telegram id.
     """
     numeric = logging.getLevelName(level)
     for name in ("httpx", "httpcore"):
@@ -65,7 +66,7 @@ def quiet_libraries(level: str) -> None:
 
 
 def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
-    """Log ids and events only, never the token or what people typed."""
+    """Log events only: never the token, a Telegram id or what people typed."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()
     root.setLevel(level)

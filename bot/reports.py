@@ -3,8 +3,8 @@
 The full export carries personal data (it is audited and sent only to a member in private);
 the anonymised one carries no reference, name, phone, area or free text, only what a report
 needs. Both are CSV in UTF-8 with a byte-order mark, so spreadsheet programs show Arabic
-correctly. The chart is language-neutral (months and counts) so that it reads the same for
-every member.
+correctly, and in both a cell that a spreadsheet would run as a formula is made text. The
+chart is language-neutral (months and counts) so that it reads the same for every member.
 """
 
 from __future__ import annotations

@@ -125,8 +125,13 @@ class Database:
         """Open the database, apply its settings and any pending migrations."""
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            with contextlib.suppress(FileExistsError):
+            try:
                 create_owner_only(self.path)
+            except FileExistsError:
+                # A file copied in (a restore) may be readable by others: tightened before
+                # SQLite opens it and creates its WAL and shared-memory files with its mode.
+                if self.path.stat().st_mode & 0o077:
+                    self.path.chmod(0o600)
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
             self._conn.row_factory = aiosqlite.Row
             for pragma in PRAGMAS:
