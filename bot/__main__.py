@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings(available_languages=available_languages())
-        from bot.app import build_application, configure_logging
+        from bot.app import build_application, configure_logging, limit_webhook_bodies
 
         configure_logging(settings.log_level, (settings.bot_token, settings.webhook_secret or ""))
         if args.command == "check":
@@ -246,7 +246,9 @@ def main(argv: list[str] | None = None) -> int:
             app.run_polling(allowed_updates=ALLOWED_UPDATES)
             return 0
         # Webhook: PTB's server (tornado) answers 403 to any request whose
-        # X-Telegram-Bot-Api-Secret-Token header is missing or wrong, before it is parsed.
+        # X-Telegram-Bot-Api-Secret-Token header is missing or wrong, before it is parsed;
+        # a body over 1 MB is refused before it is even read.
+        limit_webhook_bodies()
         logging.getLogger(__name__).info(
             "Starting Sanad (webhook on %s:%d)", settings.webhook_listen, settings.port
         )

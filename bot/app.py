@@ -10,8 +10,9 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
+from tornado.httpserver import HTTPServer
 
-from bot import privacy, reminders
+from bot import membership, privacy, reminders
 from bot.config import Settings
 from bot.context import SERVICES_KEY, SanadContext
 from bot.i18n import I18n
@@ -20,12 +21,16 @@ from bot.processor import PerPersonProcessor
 from bot.services import Services, open_services
 from handlers import register
 from handlers.commands import MEMBERS, PUBLIC, Audience, menu
+from handlers.sessions import ROUTES
 
 log = logging.getLogger(__name__)
 
 SanadApp = Application[Any, SanadContext, Any, Any, Any, Any]
 
 OUTBOX_INTERVAL = 60.0
+
+# Telegram's updates are a few kilobytes; a body over this is refused before it is read.
+WEBHOOK_MAX_BODY = 1024 * 1024
 
 
 class RedactSecrets(logging.Filter):
@@ -50,7 +55,8 @@ def quiet_libraries(level: str) -> None:
 
     httpx logs every request URL at INFO, and the URL contains the bot token;
     python-telegram-bot and aiosqlite log whole updates and requests at DEBUG, and those hold
-    what families type. Sanad's own DEBUG logs carry ids and events only.
+    what families type. Sanad's own DEBUG logs carry events and record numbers only, never a
+    Telegram id.
     """
     numeric = logging.getLevelName(level)
     for name in ("httpx", "httpcore"):
@@ -60,13 +66,24 @@ def quiet_libraries(level: str) -> None:
 
 
 def configure_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
-    """Log ids and events only, never the token or what people typed."""
+    """Log events only: never the token, a Telegram id or what people typed."""
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     root = logging.getLogger()
     root.setLevel(level)
     for handler in root.handlers:
         handler.addFilter(RedactSecrets(secrets))
     quiet_libraries(level)
+
+
+def limit_webhook_bodies(max_bytes: int = WEBHOOK_MAX_BODY) -> None:
+    """Make the webhook server refuse bodies over ``max_bytes`` before reading them.
+
+    PTB's webhook server is a tornado HTTPServer, which by default buffers up to 100 MB
+    before the handler checks the secret header. HTTPServer is a tornado Configurable: the
+    limit set here applies to the server PTB builds. A larger Content-Length is answered 400
+    at once; a chunked body is cut off once it grows past the limit.
+    """
+    HTTPServer.configure(None, max_body_size=max_bytes)
 
 
 def build_application(
@@ -103,9 +120,18 @@ def build_application(
 
 
 async def _post_init(app: SanadApp) -> None:
-    """Open the services, publish the command menus, send what the outbox holds."""
+    """Open the services, forget what waits for former members, publish the command menus,
+    send what the outbox holds."""
     services = await open_services(app.bot_data["settings"], app.bot, app.bot_data["i18n"])
     app.bot_data[SERVICES_KEY] = services
+    # Before anything is sent: a member removed from the list gets nothing more.
+    await membership.forget_former_members(
+        services.db,
+        services.ids,
+        services.settings,
+        services.tasks,
+        member_sessions={kind for kind, route in ROUTES.items() if route.members_only},
+    )
     await publish_commands(app, services)
     # What the outbox holds is sent in the background: after a crash in the middle of a
     # broadcast, waiting for it here would keep everybody's replies waiting for minutes.

@@ -6,6 +6,7 @@ prints a value, so the token and the key never leave this module by accident.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import zoneinfo
@@ -177,11 +178,35 @@ def _read_region(r: _Reader) -> tuple[str, str | None]:
     return timezone, phone_region
 
 
+def _on_this_machine(host: str | None) -> bool:
+    """Whether ``host`` is this machine's loopback: localhost, 127.0.0.0/8 or ::1."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
 def _read_api_base_url(r: _Reader) -> str:
-    """Telegram: the Bot API server (a local one, or the fake one in tests)."""
+    """Telegram: the Bot API server (a local one, or the fake one in tests).
+
+    Every request carries the bot token and what people typed: plain http:// is accepted
+    only for a server on this machine, where nothing crosses a network.
+    """
     api_base_url = r.get("TELEGRAM_API_BASE_URL", DEFAULT_API_BASE_URL)
-    if not api_base_url.startswith(("http://", "https://")):
-        r.problem("TELEGRAM_API_BASE_URL must start with http:// or https://.")
+    try:
+        parts = urlsplit(api_base_url)
+        host = parts.hostname
+    except ValueError:
+        parts, host = urlsplit(""), None
+    secure = parts.scheme == "https" and bool(host)
+    local = parts.scheme == "http" and _on_this_machine(host)
+    if not (secure or local):
+        r.problem(
+            "TELEGRAM_API_BASE_URL must be an https:// address (plain http:// only for a "
+            "Bot API server on this machine: localhost, 127.0.0.1 or ::1)."
+        )
     return api_base_url
 
 

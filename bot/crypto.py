@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from bot.errors import CryptoError
+from bot.errors import ConfigError, CryptoError
 
 log = logging.getLogger(__name__)
 
@@ -38,11 +38,20 @@ def generate_key() -> str:
 
 
 def load_or_create_key_file(path: Path) -> tuple[str, ...]:
-    """Keys from ``path`` (one per line, newest first), creating the file when absent."""
+    """Keys from ``path`` (one per line, newest first), creating the file when absent.
+
+    A key file that others may read is refused (ConfigError): whoever can read it can read
+    every case, so it is not used until its owner fixes it.
+    """
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
         if mode & 0o077:
-            log.warning("Key file permissions are %o; they should be 600 (chmod 600).", mode)
+            raise ConfigError(
+                [
+                    f"The key file {path} has permissions {mode:o}: others may read it. "
+                    f"Run: chmod 600 {path}"
+                ]
+            )
         keys = tuple(line.strip() for line in path.read_text("ascii").splitlines() if line.strip())
         if not keys or not all(valid_key(k) for k in keys):
             raise CryptoError("The key file does not contain valid Fernet keys.")

@@ -23,6 +23,7 @@ from bot.delivery import Delivery, Outgoing
 from bot.forms import NAME, Form
 from bot.i18n import N_, I18n, Translator, escape
 from bot.kinds import Kind
+from bot.membership import MEMBER_KINDS
 from bot.people import PeopleService
 from bot.render import bold
 from bot.review import ReviewService
@@ -380,7 +381,22 @@ RENDERERS: dict[Kind, Renderer] = {
 }
 
 
+async def members_only(renderer: Renderer, src: Sources, item: outbox.Item) -> Outgoing | None:
+    """``renderer``'s message, or None when its recipient is not a committee member now.
+
+    Checked when the message is sent, not when it was queued: a member removed from the list
+    since gets nothing, whatever queued it.
+    """
+    if not src.settings.is_member(item.chat_id):
+        return None
+    return await renderer(src, item)
+
+
 def register(delivery: Delivery, sources: Sources) -> None:
-    """Give the delivery worker each kind's renderer, reading from ``sources``."""
+    """Give the delivery worker each kind's renderer, reading from ``sources``; the kinds
+    only members may receive are checked for membership at send time."""
     for kind, renderer in RENDERERS.items():
-        delivery.register(kind, partial(renderer, sources))
+        if kind in MEMBER_KINDS:
+            delivery.register(kind, partial(members_only, renderer, sources))
+        else:
+            delivery.register(kind, partial(renderer, sources))

@@ -3,14 +3,15 @@
 The full export carries personal data (it is audited and sent only to a member in private);
 the anonymised one carries no reference, name, phone, area or free text, only what a report
 needs. Both are CSV in UTF-8 with a byte-order mark, so spreadsheet programs show Arabic
-correctly. The chart is language-neutral (months and counts) so that it reads the same for
-every member.
+correctly, and in both a cell that a spreadsheet would run as a formula is made text. The
+chart is language-neutral (months and counts) so that it reads the same for every member.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -40,11 +41,27 @@ def _cell(t: Translator, form: Form, step_id: str, value: object) -> str:
     return str(value)
 
 
+# A spreadsheet runs a cell that starts with one of these as a formula (or a DDE command).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
+def neutralise(cell: str) -> str:
+    """The cell as text a spreadsheet shows and never runs: ``'`` before a formula start.
+
+    What people typed (a name such as ``=HYPERLINK(...)``) reaches the full export; a plain
+    number, negative ones included, stays a number.
+    """
+    if cell.startswith(FORMULA_STARTS) and NUMBER.fullmatch(cell) is None:
+        return "'" + cell
+    return cell
+
+
 def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([neutralise(cell) for cell in header])
+    writer.writerows([neutralise(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 
 

@@ -69,9 +69,14 @@ async def reencrypt(db: Database, cipher: Cipher) -> int:
 
 
 def write_keys(path: Path, keys: tuple[str, ...]) -> None:
-    """Replace the key file atomically, owner-only."""
+    """Replace the key file atomically, owner-only from the first instant.
+
+    A leftover temporary file (an interrupted run) is removed, never reused: it would keep
+    whatever mode it has.
+    """
     temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary.unlink(missing_ok=True)
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="ascii") as handle:
         handle.write("".join(f"{k}\n" for k in keys))
     temporary.replace(path)

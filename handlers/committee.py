@@ -26,7 +26,9 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     """Send the full case to the member's private chat; False if the bot cannot reach them.
 
     The family's answers, the committee's questions and answers and its internal notes, with
-    the buttons of every action the case allows. The view is audited.
+    the buttons of every action the case allows. The view is audited before anything is
+    sent: a send that fails half-way (a voice note Telegram refuses, a timeout) has shown the
+    member part of the case already, and a view must never go unrecorded.
     """
     services = context.services
     t = member_t(context, member_id)
@@ -56,6 +58,8 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
         extra.append(
             render.field(t("Note, {date}", date=t.datetime(note.at, tz)), render.escape(note.body))
         )
+    await services.review.record_viewed(member_id, case)
+    log.info("Case %d viewed by a member", case.id)
     try:
         await context.bot.send_message(member_id, text, reply_markup=render.case_keyboard(t, case))
         for chunk in render.chunks(extra):
@@ -64,8 +68,6 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
             await context.bot.send_voice(member_id, file_id, caption=caption)
     except Forbidden:
         return False
-    await services.review.record_viewed(member_id, case)
-    log.info("Case %d viewed by member %d", case.id, member_id)
     return True
 
 
@@ -83,7 +85,7 @@ async def details_button(update: Update, context: SanadContext) -> None:
     case = None if press is None else await context.services.review.find(press.case)
     if not context.services.settings.is_member(user_id):
         await context.services.review.record_view_refused(user_id, case)
-        log.warning("Details refused to non-member %d", user_id)
+        log.warning("Details refused to a non-member")
         await query.answer(
             t.raw("Only committee members can see the details of a case."), show_alert=True
         )

@@ -283,7 +283,7 @@ async def membership(update: Update, context: SanadContext) -> None:
     if change.chat.type == ChatType.PRIVATE:
         reachable = status not in (ChatMember.BANNED, ChatMember.LEFT)
         await context.services.people.set_reachable(change.chat.id, reachable)
-        log.info("Person %d %s the bot", change.chat.id, "unblocked" if reachable else "blocked")
+        log.info("A person %s the bot", "unblocked" if reachable else "blocked")
     elif change.chat.id == context.services.settings.committee_chat_id and status in (
         ChatMember.BANNED,
         ChatMember.LEFT,

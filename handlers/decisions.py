@@ -358,7 +358,7 @@ async def apply_decision(update: Update, context: SanadContext, session: Session
         case = await review.get(session["ref"])
         await reply(update, moved_on(t, context, case))
         return
-    log.info("Case %d: %s by member %d", case.id, session["kind"], member)
+    log.info("Case %d: %s by a member", case.id, session["kind"])
     await reply(
         update,
         t(

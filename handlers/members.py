@@ -70,7 +70,7 @@ async def refuse(update: Update, context: SanadContext, ref: str | None) -> None
     """A non-member pressed a committee button: nothing happens, the attempt is audited."""
     user_id = update.effective_user.id if update.effective_user else None
     await context.services.review.record_refused(user_id, ref)
-    log.warning("Committee action refused to non-member %s", user_id)
+    log.warning("Committee action refused to a non-member")
     if update.callback_query is not None:
         await update.callback_query.answer(
             context.t.raw("Only committee members can do this."), show_alert=True
@@ -129,7 +129,7 @@ async def to_member(
     """Answer a committee command in the member's private chat."""
     assert update.effective_user is not None
     if not await send_private(context, update.effective_user.id, text, markup):
-        log.info("Member %d has not started a private chat yet", update.effective_user.id)
+        log.info("A member has not started a private chat yet")
 
 
 async def send_private(

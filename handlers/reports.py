@@ -198,7 +198,7 @@ async def export_button(update: Update, context: SanadContext) -> None:
         data = reports.export_full(t, services.form, every, services.cipher, services.settings.tz)
         name = f"sanad-cases-full-{stamp}.csv"
         await services.review.record_export(member, every, full=True)
-        log.info("Full export by member %d (%d cases)", member, len(every))
+        log.info("Full export by a member (%d cases)", len(every))
     else:
         data = reports.export_anonymised(t, services.form, every, services.settings.tz)
         name = f"sanad-cases-anonymised-{stamp}.csv"

@@ -383,7 +383,7 @@ async def publish(update: Update, context: SanadContext, member: int, session: S
         session.get("case_id"),
         ends_session=True,
     )
-    log.info("Task %d published to %d volunteers by member %d", task.id, count, member)
+    log.info("Task %d published to %d volunteers", task.id, count)
     message = await reply(
         update,
         t.plural(

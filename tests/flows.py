@@ -120,9 +120,9 @@ async def add_volunteers(
             await audit.record(conn, keys, "volunteer_saved", actor_id=uid)
 
 
-async def approve_volunteer(h: Harness, member: int = MEMBER) -> str:
+async def approve_volunteer(h: Harness, member: int = MEMBER, group: int = COMMITTEE_CHAT) -> str:
     """A member presses Approve on the newest volunteer card in the committee group, as the
     committee would; return the volunteer's reference."""
-    _, data = h.find_button(COMMITTEE_CHAT, r"^vv:a:")
-    await h.press(member, rf"^{data}$", chat_id=COMMITTEE_CHAT)
+    _, data = h.find_button(group, r"^vv:a:")
+    await h.press(member, rf"^{data}$", chat_id=group)
     return data.split(":")[2]

@@ -263,3 +263,36 @@ def test_bad_webhook_and_flood_settings(env: dict[str, str], needle: str) -> Non
     [problem] = problems({**GOOD, **env})
     assert needle in problem
     assert "has space" not in problem  # values are never echoed back
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://tg.example.org/bot",
+        "http://localhost:8081/bot",
+        "http://127.0.0.1:8081/bot",
+        "http://127.10.0.3/bot",
+        "http://[::1]:8081/bot",
+    ],
+)
+def test_api_base_url_over_https_or_on_this_machine(url: str) -> None:
+    settings = load_settings(
+        {**GOOD, "TELEGRAM_API_BASE_URL": url}, env_file=None, available_languages=("ar", "en")
+    )
+    assert settings.api_base_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://api.telegram.org/bot",
+        "http://10.0.0.5:8081/bot",
+        "http://localhost.example.org/bot",
+        "http://127.0.0.1.nip.io/bot",
+        "http://[::2]/bot",
+        "https:///bot",
+    ],
+)
+def test_plain_http_api_base_url_only_on_this_machine(url: str) -> None:
+    [problem] = problems({**GOOD, "TELEGRAM_API_BASE_URL": url})
+    assert problem.startswith("TELEGRAM_API_BASE_URL") and "https://" in problem

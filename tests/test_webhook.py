@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
+import json
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -143,3 +145,34 @@ async def test_webhook_refuses_requests_without_the_secret(webhook: Webhook) -> 
     assert SECRET not in webhook.output.decode(errors="replace")
     for word in CANARY.split():  # not in the logs of a real process at DEBUG
         assert word not in webhook.output.decode(errors="replace")
+
+
+async def test_webhook_refuses_bodies_over_1_mb_before_reading_them(webhook: Webhook) -> None:
+    server = webhook.server
+    port = int(webhook.url.split(":")[2].split("/")[0])
+    path = webhook.url.split(str(port), 1)[1]
+    # Only the headers: a server that reads a body this size first would wait for it.
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        f"{HEADER}: {SECRET}\r\nContent-Length: 2000000\r\n\r\n".encode("ascii")
+    )
+    await writer.drain()
+    status = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    assert status.split()[1] in (b"400", b"413"), status
+
+    big = update(server, USER, "/start")
+    big["padding"] = "x" * 2_000_000  # a genuine update, with the secret, but 2 MB
+    async with aiohttp.ClientSession() as session:
+        body = io.BytesIO(json.dumps(big).encode())
+        headers = {HEADER: SECRET, "Content-Type": "application/json"}
+        try:
+            async with session.post(webhook.url, data=body, headers=headers) as response:
+                assert response.status in (400, 413)
+        except aiohttp.ClientError:
+            pass  # refused before the body was sent: the connection was closed
+        assert await webhook.post(session, update(server, USER, "/help"), SECRET) == 200
+        await server.wait_for(lambda fake: len(fake.texts(USER)) >= 1)
+    await asyncio.sleep(0.5)
+    assert len(server.fake.texts(USER)) == 1  # /help only: the big /start was never processed

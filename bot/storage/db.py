@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -85,19 +86,33 @@ def file_schema_version(path: Path) -> int:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
+def create_owner_only(path: Path) -> None:
+    """Create ``path`` empty and owner-only (0600) from its first instant, whatever the umask.
+
+    Raises FileExistsError if it exists. SQLite opens an empty file as an empty database and
+    gives its WAL and shared-memory files the main file's mode, so no copy of the data is
+    ever readable by others, not even between a creation and a chmod.
+    """
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
 def backup(source: Path, target: Path) -> int:
     """Copy the database with SQLite's online backup API: consistent while the bot writes.
 
-    Returns how many pages the copy has.
+    The copy is written to a fresh owner-only file beside ``target`` (a leftover one is
+    removed first), then renamed onto it. Returns how many pages the copy has.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".tmp")
+    temporary.unlink(missing_ok=True)
+    create_owner_only(temporary)
     with (
         contextlib.closing(sqlite3.connect(source)) as src,
-        contextlib.closing(sqlite3.connect(target)) as dst,
+        contextlib.closing(sqlite3.connect(temporary)) as dst,
     ):
         src.backup(dst)
         pages = int(dst.execute("PRAGMA page_count").fetchone()[0])
-    target.chmod(0o600)
+    temporary.replace(target)
     return pages
 
 
@@ -124,10 +139,14 @@ class Database:
         ones need the ``cipher``)."""
         try:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            try:
+                create_owner_only(self.path)
+            except FileExistsError:
+                # A file copied in (a restore) may be readable by others: tightened before
+                # SQLite opens it and creates its WAL and shared-memory files with its mode.
+                if self.path.stat().st_mode & 0o077:
+                    self.path.chmod(0o600)
             self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-            # Owner-only, before the WAL and shared-memory files exist: SQLite gives them
-            # the main file's permissions.
-            self.path.chmod(0o600)
             self._conn.row_factory = aiosqlite.Row
             for pragma in PRAGMAS:
                 await self._conn.execute(pragma)

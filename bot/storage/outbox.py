@@ -7,6 +7,7 @@ to a group (a negative chat id, such as the committee's) names the group in clea
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -70,6 +71,19 @@ async def _insert(
     )
 
 
+def _item(ids: Ids, r: aiosqlite.Row) -> Item:
+    """A row as an item, its private chat opened (a group's id is stored in clear)."""
+    return Item(
+        r["id"],
+        r["kind"],
+        r["chat_id"] if r["chat"] is None else ids.open(r["chat"]),
+        r["case_id"],
+        r["attempts"],
+        r["payload"],
+        r["task_id"],
+    )
+
+
 async def due(db: Database, ids: Ids, now: datetime, limit: int = 50) -> list[Item]:
     """Pending messages whose time has come, oldest first, their chats opened."""
     rows = await db.fetchall(
@@ -77,18 +91,27 @@ async def due(db: Database, ids: Ids, now: datetime, limit: int = 50) -> list[It
         "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (iso(now), limit),
     )
-    return [
-        Item(
-            r["id"],
-            r["kind"],
-            r["chat_id"] if r["chat"] is None else ids.open(r["chat"]),
-            r["case_id"],
-            r["attempts"],
-            r["payload"],
-            r["task_id"],
-        )
-        for r in rows
-    ]
+    return [_item(ids, r) for r in rows]
+
+
+async def pending_of_kinds(db: Database, ids: Ids, kinds: Collection[str]) -> list[Item]:
+    """Every pending message of these kinds, whenever it is due, oldest first."""
+    marks = ", ".join("?" for _ in kinds)
+    rows = await db.fetchall(
+        "SELECT id, kind, chat_id, chat, case_id, attempts, payload, task_id FROM outbox "  # noqa: S608
+        f"WHERE status = 'pending' AND kind IN ({marks}) ORDER BY id",
+        tuple(kinds),
+    )
+    return [_item(ids, r) for r in rows]
+
+
+async def cancel(conn: aiosqlite.Connection, item_id: int, reason: str) -> None:
+    """Inside the caller's transaction: a pending message will not be sent (``reason``: a
+    short label, never personal data)."""
+    await conn.execute(
+        "UPDATE outbox SET status = 'skipped', error = ? WHERE id = ? AND status = 'pending'",
+        (reason, item_id),
+    )
 
 
 async def mark_sent(db: Database, item_id: int, message_id: int) -> None:

@@ -34,3 +34,15 @@ async def end(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> None:
     wizard whose result is lost.
     """
     await conn.execute("DELETE FROM sessions WHERE user_id = ?", (ids.pid(user_id),))
+
+
+async def everyone(db: Database, ids: Ids) -> list[tuple[int, dict[str, Any]]]:
+    """``(pseudonym, session)`` of every pending session (the start-up membership check: a
+    session row holds no Telegram id, so members are recognised by their pseudonyms)."""
+    rows = await db.fetchall("SELECT user_id, payload FROM sessions ORDER BY user_id")
+    return [(int(r["user_id"]), dict(ids.cipher.decrypt_json(r["payload"]))) for r in rows]
+
+
+async def drop(conn: aiosqlite.Connection, pseudonym: int) -> None:
+    """Inside the caller's transaction: forget the session of the person ``pseudonym``."""
+    await conn.execute("DELETE FROM sessions WHERE user_id = ?", (pseudonym,))
