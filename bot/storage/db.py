@@ -256,7 +256,10 @@ class Database:
                 if batch is None:
                     async with self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
                         row = await cursor.fetchone()
-                    return row is not None and int(row[0]) == 0
+                    complete = row is not None and int(row[0]) == 0
+                    if not complete:
+                        log.warning("WAL checkpoint incomplete: another connection is reading")
+                    return complete
             await asyncio.gather(asyncio.shield(batch), return_exceptions=True)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
