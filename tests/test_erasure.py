@@ -112,12 +112,21 @@ async def test_delete_my_data_leaves_nothing_of_the_person(harness: Harness) -> 
     task = await new_task(h, needed=1)
     await h.press_data(FAMILY, f"tk:a:{task}", chat_id=FAMILY)
     await h.press_data(OTHER_DRIVER, f"tk:a:{task}", chat_id=OTHER_DRIVER)
+    # A second application begun: a draft.
+    await h.say(FAMILY, "/apply")
+    await h.press(FAMILY, r"^ap:n:")  # yes, another application
+    await h.press(FAMILY, r"^ic:y$")
+    await h.press(FAMILY, r":situation:o:orphans$")
+    await h.say(FAMILY, "/start")
     # A second question left unanswered: a question in the family's chat, a pending session.
     await h.press(MEMBER, rf"^cv:ask:{ref}$", chat_id=COMMITTEE_CHAT)
     await h.say(MEMBER, "And the street?")
     await h.press(FAMILY, r"^fa:\d+$")
     await approve(h, ref)  # a family notice is sent to the family's chat
-    assert await h.services.db.fetchall("SELECT * FROM sessions WHERE user_id = ?", (pid,))
+    for table in ("drafts", "sessions", "volunteers", "assignments"):
+        key = "volunteer_id" if table == "assignments" else "user_id"
+        query = f"SELECT * FROM {table} WHERE {key} = ?"  # noqa: S608
+        assert await h.services.db.fetchall(query, (pid,)), f"nothing in {table} to erase"
     old = await traces(h)
 
     await h.say(FAMILY, "/delete_my_data")
@@ -177,3 +186,10 @@ async def test_rotation_leaves_no_value_under_the_old_key_on_disk(tmp_path: Path
             assert token[16:64] not in stored, f"{where} under the old key is still on disk"
     finally:
         await stop_app(app)
+
+
+async def test_the_wal_is_cut_at_each_reset_and_deleted_content_zeroed(harness: Harness) -> None:
+    row = await harness.services.db.fetchone("PRAGMA journal_size_limit")
+    assert row is not None and row[0] == 0
+    row = await harness.services.db.fetchone("PRAGMA secure_delete")
+    assert row is not None and row[0] == 1

@@ -201,10 +201,3 @@ async def test_the_daily_job_does_the_whole_purge(harness: Harness) -> None:
     [job] = [j for j in h.app.job_queue.jobs() if j.name == "retention"]
     await job.run(h.app)
     assert await h.services.db.fetchall("SELECT * FROM drafts") == []
-
-
-async def test_the_wal_is_kept_small(harness: Harness) -> None:
-    row = await harness.services.db.fetchone("PRAGMA journal_size_limit")
-    assert row is not None and row[0] == 0
-    row = await harness.services.db.fetchone("PRAGMA secure_delete")
-    assert row is not None and row[0] == 1
