@@ -2,12 +2,12 @@
 
 Erasure keeps only what statistics need and cannot identify anyone: a case keeps its option
 ids and counts; its personal answers, the questions and answers, the notes, the member's
-message to the family, the messages to people about it and the link to the family's Telegram
-account are deleted. Every other row that names the person goes (drafts, sessions, their
-profile, task answers and reminders, every message to them, sent or not), and the audit log
-keeps the events but forgets who they were. Volunteers leave the tasks they held (the waiting
-list moves up). Retention applies the same to cases nobody touched for a long time, and
-removes what is left behind: see :func:`purge`.
+message to the family, the messages to people about it, the tasks' link to it and the link
+to the family's Telegram account are deleted. Every other row that names the person goes
+(drafts, sessions, their profile, task answers and reminders, every message to them, sent or
+not), and the audit log keeps the events but forgets who they were. Volunteers leave the
+tasks they held (the waiting list moves up). Retention applies the same to cases nobody
+touched for a long time, and removes what is left behind: see :func:`purge`.
 """
 
 from __future__ import annotations
@@ -103,7 +103,6 @@ class PrivacyService:
             case_ids = await case_repo.ids_of_user(conn, ids, user_id)
             for case_id in case_ids:
                 await _anonymise(conn, case_id, self.committee_chat_id)
-                await task_repo.unlink_case(conn, case_id)
             await _forget(conn, ids, user_id)
             for case_id in case_ids:
                 await audit.record(conn, ids, "data_erased", actor_id=None, case_id=case_id)
@@ -176,6 +175,7 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
     await requests.delete_for_case(conn, case_id)
     await notes.delete_for_case(conn, case_id)
     await outbox.forget_case(conn, case_id)
+    await task_repo.unlink_case(conn, case_id)
     if committee_chat_id is not None:
         await outbox.enqueue_group(conn, Kind.CARD_UPDATE, committee_chat_id, case_id=case_id)
 
