@@ -166,20 +166,30 @@ def _writable(path: Path) -> bool:
 
 async def _purge(settings: Settings, *, dry_run: bool) -> int:
     from bot import privacy
+    from bot.storage import meta
 
-    db = await _open(settings)
+    keep = settings.retention
+    cipher = Cipher(resolve_keys(settings))
+    db = Database(settings.database_path)
+    await db.open(cipher)
     try:
-        found = await privacy.expired(db, settings.retention_days)
-        for _, ref in found:
+        ids = await meta.load_ids(db, cipher)
+        for _, ref in await privacy.expired(db, keep.cases):
             print(f"{'would anonymise' if dry_run else 'anonymising'} case {ref}")
-        if not dry_run:
-            await privacy.purge(db, settings.retention_days, settings.committee_chat_id)
-        print(
-            f"{len(found)} closed cases older than {settings.retention_days} days"
-            f"{' would lose' if dry_run else ' lost'} their personal data."
-        )
+        counts = await privacy.purge(db, ids, keep, settings.committee_chat_id, dry_run=dry_run)
     finally:
         await db.close()
+    described = {
+        "cases": f"cases untouched for {keep.cases} days lose their personal data",
+        "drafts": f"drafts left for {keep.drafts} days",
+        "sessions": f"pending questions and wizards left for {keep.drafts} days",
+        "outbox": f"messages sent, failed or skipped over {keep.outbox} days ago",
+        "tasks": f"tasks ended over {keep.tasks} days ago lose their texts and case",
+        "people": f"people with nothing stored and nothing done for {keep.cases} days",
+    }
+    print("Retention, dry run: nothing was changed." if dry_run else "Retention: removed.")
+    for kind in privacy.KINDS:
+        print(f"  {kind:<9} {counts[kind]:>6}  {described[kind]}")
     return 0
 
 
@@ -205,8 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         help="after a restart with the new key list, while the bot runs: re-encrypt "
         "everything under the new key and drop the old ones",
     )
-    purge = sub.add_parser("purge", help="anonymise closed cases older than RETENTION_DAYS")
-    purge.add_argument("--dry-run", action="store_true", help="only show what would go")
+    purge = sub.add_parser("purge", help="remove what retention keeps no longer, now")
+    purge.add_argument("--dry-run", action="store_true", help="only count what would go")
     backup = sub.add_parser("backup", help="a consistent copy of the database, while it runs")
     backup.add_argument("path", type=Path, help="the file to write (still encrypted)")
     args = parser.parse_args(argv)

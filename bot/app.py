@@ -152,13 +152,15 @@ async def _flush_outbox(context: SanadContext) -> None:
 
 
 async def _retention(context: SanadContext) -> None:
-    """Daily: closed cases past RETENTION_DAYS lose their personal data."""
+    """Daily: everything kept longer than its retention setting goes (see privacy.purge)."""
     services = context.services
-    count = await privacy.purge(
-        services.db, services.settings.retention_days, services.settings.committee_chat_id
+    settings = services.settings
+    counts = await privacy.purge(
+        services.db, services.ids, settings.retention, settings.committee_chat_id
     )
-    if count:
-        log.info("Retention: %d closed cases anonymised", count)
+    if any(counts.values()):
+        log.info("Retention: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    if counts["cases"]:
         services.delivery.kick()
 
 

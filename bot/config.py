@@ -37,6 +37,25 @@ BOTFATHER_HELP = (
 
 
 @dataclass(frozen=True)
+class Retention:
+    """How many days each kind of data is kept once nothing happens to it any more."""
+
+    cases: int = 365  # a case without activity (any status) keeps its personal data
+    drafts: int = 30  # an abandoned draft or pending session
+    outbox: int = 7  # a message sent, failed or skipped
+    tasks: int = 3  # an ended task's texts and its link to a case
+
+
+# The variable of each retention period, in the order of :class:`Retention`'s fields.
+RETENTION_SETTINGS = (
+    ("RETENTION_DAYS", Retention.cases),
+    ("DRAFT_DAYS", Retention.drafts),
+    ("OUTBOX_DAYS", Retention.outbox),
+    ("TASK_DAYS", Retention.tasks),
+)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated configuration. Build it with :func:`load_settings`."""
 
@@ -54,7 +73,7 @@ class Settings:
     log_level: str
     database_path: Path
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=1))
-    retention_days: int = 365
+    retention: Retention = Retention()
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "127.0.0.1"
@@ -260,18 +279,21 @@ def _read_storage(r: _Reader) -> tuple[Path, Path, tuple[str, ...]]:
     return data_dir, key_file, keys
 
 
-def _read_delivery(r: _Reader) -> tuple[tuple[timedelta, ...], int]:
-    """Reminders and retention: ``(reminder offsets, days a closed case is kept)``."""
+def _read_delivery(r: _Reader) -> tuple[tuple[timedelta, ...], Retention]:
+    """Reminders and retention: ``(reminder offsets, how long data is kept)``."""
     offsets = parse_offsets(r.get("REMINDER_OFFSETS", "24h,1h"))
     if offsets is None:
         r.problem(
             "REMINDER_OFFSETS must be durations separated by commas, such as 24h,1h "
             "(units s, m, h, d)."
         )
-    retention = whole_number(r.get("RETENTION_DAYS", "365"), max_digits=6) or 0
-    if retention < 1:
-        r.problem("RETENTION_DAYS must be a whole number of days, at least 1.")
-    return offsets or (), retention
+    days = []
+    for name, default in RETENTION_SETTINGS:
+        number = whole_number(r.get(name, str(default)), max_digits=6) or 0
+        if number < 1:
+            r.problem(f"{name} must be a whole number of days, at least 1.")
+        days.append(number)
+    return offsets or (), Retention(*days)
 
 
 def _read_webhook(r: _Reader) -> tuple[str | None, str | None, str, int]:
@@ -338,7 +360,7 @@ def load_settings(
     api_base_url = _read_api_base_url(r)
     log_level = _read_log_level(r)
     data_dir, key_file, keys = _read_storage(r)
-    offsets, retention_days = _read_delivery(r)
+    offsets, retention = _read_delivery(r)
     webhook_url, webhook_secret, webhook_listen, port = _read_webhook(r)
     flood_burst, flood_per_minute = _read_flood(r)
     if r.problems:
@@ -358,7 +380,7 @@ def load_settings(
         log_level=log_level,
         database_path=data_dir / "sanad.db",
         reminder_offsets=offsets,
-        retention_days=retention_days,
+        retention=retention,
         webhook_url=webhook_url,
         webhook_secret=webhook_secret,
         webhook_listen=webhook_listen,

@@ -55,6 +55,7 @@ async def reencrypt(db: Database, cipher: Cipher) -> int:
 
     Safe while the bot runs: an update applies only if the value is unchanged since it was
     read, so a value the bot has just rewritten is never overwritten with an older one.
+    Last, the WAL is cut: it would keep the values under the old keys, which are dropped.
     """
     count = 0
     for table, key, column in encrypted.ENCRYPTED:
@@ -65,6 +66,7 @@ async def reencrypt(db: Database, cipher: Cipher) -> int:
             if changes:
                 async with db.transaction() as conn:
                     count += await encrypted.apply(conn, table, key, column, changes)
+    await db.checkpoint()
     return count
 
 

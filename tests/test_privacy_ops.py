@@ -118,6 +118,7 @@ async def test_retention_purges_closed_cases_after_retention_days(
 
     from bot import privacy
     from bot.__main__ import _purge
+    from bot.config import Retention
 
     assert isinstance(capsys, pytest.CaptureFixture)
     h = harness
@@ -126,10 +127,12 @@ async def test_retention_purges_closed_cases_after_retention_days(
     await h.press(MEMBER, rf"^cv:close:{ref}$", chat_id=COMMITTEE_CHAT)
     recent = await full_intake(h, FAMILY + 5)
     assert await privacy.expired(h.services.db, 365) == []  # closed today: kept
-    async with h.services.db.transaction() as conn:
-        await conn.execute("UPDATE cases SET updated_at = '2020-01-01T00:00:00+00:00'")
+    async with h.services.db.transaction() as conn:  # the closed one is left alone for years
+        await conn.execute(
+            "UPDATE cases SET updated_at = '2020-01-01T00:00:00+00:00' WHERE ref = ?", (ref,)
+        )
     found = await privacy.expired(h.services.db, 365)
-    assert [r for _, r in found] == [ref]  # only the closed one, not the open one
+    assert [r for _, r in found] == [ref]  # only the one untouched, not the recent one
 
     await _purge(h.services.settings, dry_run=True)
     assert f"would anonymise case {ref}" in capsys.readouterr().out
@@ -137,12 +140,13 @@ async def test_retention_purges_closed_cases_after_retention_days(
         "personal"
     ] is not None  # type: ignore[index]
 
-    assert await privacy.purge(h.services.db, 365, COMMITTEE_CHAT) == 1
+    keep, ids = Retention(cases=365), h.services.ids
+    assert (await privacy.purge(h.services.db, ids, keep, COMMITTEE_CHAT))["cases"] == 1
     row = await h.services.db.fetchone("SELECT * FROM cases WHERE ref = ?", (ref,))
     assert row is not None and row["personal"] is None and row["user_id"] is None
     kept = await h.services.db.fetchone("SELECT personal FROM cases WHERE ref = ?", (recent,))
     assert kept is not None and kept["personal"] is not None
-    assert await privacy.purge(h.services.db, 365, COMMITTEE_CHAT) == 0  # idempotent
+    assert (await privacy.purge(h.services.db, ids, keep, COMMITTEE_CHAT))["cases"] == 0
     actions = [r["action"] for r in await h.services.db.fetchall("SELECT action FROM audit")]
     assert "retention_purge" in actions
 

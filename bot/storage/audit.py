@@ -74,8 +74,13 @@ async def for_case(db: Database, ids: Ids, case_id: int) -> list[AuditEntry]:
     ]
 
 
-async def forget_actor(conn: aiosqlite.Connection, ids: Ids, actor_id: int) -> None:
-    """The log no longer says who ``actor_id`` was (erasure); the events stay."""
-    await conn.execute(
-        "UPDATE audit SET actor_id = NULL, actor = NULL WHERE actor_id = ?", (ids.pid(actor_id),)
-    )
+async def forget_actor(
+    conn: aiosqlite.Connection, ids: Ids, actor_id: int, *, case_id: int | None = None
+) -> None:
+    """The log no longer says who ``actor_id`` was (erasure; only on ``case_id`` when given:
+    retention of one case); the events stay."""
+    sql = "UPDATE audit SET actor_id = NULL, actor = NULL WHERE actor_id = ?"
+    if case_id is None:
+        await conn.execute(sql, (ids.pid(actor_id),))
+    else:
+        await conn.execute(sql + " AND case_id = ?", (ids.pid(actor_id), case_id))

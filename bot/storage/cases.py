@@ -220,9 +220,10 @@ async def ids_of_user(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> lis
 
 
 async def expired(db: Database, before: datetime) -> list[tuple[int, str]]:
-    """Closed cases untouched since ``before`` that still hold personal data: (id, ref)."""
+    """Cases untouched since ``before``, whatever their status (closed, declined, or open
+    and forgotten), that still hold personal data: (id, ref)."""
     rows = await db.fetchall(
-        "SELECT id, ref FROM cases WHERE status = 'closed' AND updated_at < ? AND "
+        "SELECT id, ref FROM cases WHERE updated_at < ? AND "
         "(personal IS NOT NULL OR user_id IS NOT NULL) ORDER BY id",
         (iso(before),),
     )
@@ -236,3 +237,10 @@ async def anonymise(conn: aiosqlite.Connection, case_id: int) -> None:
         "family = NULL WHERE id = ?",
         (case_id,),
     )
+
+
+async def family_of(conn: aiosqlite.Connection, ids: Ids, case_id: int) -> int | None:
+    """The Telegram id of the case's family (None once anonymised), inside a transaction."""
+    async with conn.execute("SELECT family FROM cases WHERE id = ?", (case_id,)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None else ids.maybe_open(row["family"])

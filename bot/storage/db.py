@@ -41,6 +41,10 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA busy_timeout=5000",
     "PRAGMA secure_delete=ON",
+    # secure_delete zeroes what is deleted in the database file, not the old copies of the
+    # pages in the WAL: with no size limit the WAL keeps them after a checkpoint until they
+    # happen to be overwritten. At 0 it is cut to nothing whenever a checkpoint resets it.
+    "PRAGMA journal_size_limit=0",
 )
 
 
@@ -257,6 +261,25 @@ class Database:
                 raise
             self.commits += 1
             batch.set_result(None)
+
+    async def checkpoint(self) -> bool:
+        """Copy the WAL into the database and cut it to nothing (after an erasure, a purge or
+        a re-encryption: the WAL would otherwise keep the old values); True if complete.
+
+        Waits for a batch still being committed: a checkpoint inside an open transaction
+        could not reset the WAL.
+        """
+        while True:
+            async with self._lock:
+                batch = self._batch
+                if batch is None:
+                    async with self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
+                        row = await cursor.fetchone()
+                    complete = row is not None and int(row[0]) == 0
+                    if not complete:
+                        log.warning("WAL checkpoint incomplete: another connection is reading")
+                    return complete
+            await asyncio.gather(asyncio.shield(batch), return_exceptions=True)
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """One row of a read-only query (one round trip to the database thread)."""

@@ -172,6 +172,42 @@ async def seconds_to_next(db: Database, now: datetime) -> float | None:
     return (datetime.fromisoformat(row[0]) - now).total_seconds()
 
 
+async def forget_chat(conn: aiosqlite.Connection, ids: Ids, chat_id: int) -> None:
+    """Delete every message to ``chat_id``, sent or not (erasure): none is left to say that
+    the bot wrote to them, or about what."""
+    await conn.execute("DELETE FROM outbox WHERE chat_id = ?", (ids.chat(chat_id),))
+
+
+async def forget_case(conn: aiosqlite.Connection, case_id: int) -> None:
+    """Delete the messages about a case to people, sent or not (anonymisation): each ties
+    someone's chat to the case. Those to the group (its card and updates) name no one."""
+    await conn.execute("DELETE FROM outbox WHERE case_id = ? AND chat_id > 0", (case_id,))
+
+
+async def unname(
+    conn: aiosqlite.Connection, ids: Ids, person: int, kinds: tuple[str, ...], nobody: int
+) -> None:
+    """Messages of ``kinds`` whose encrypted payload names ``person`` as its volunteer (a
+    task's creator is told who): those sent are deleted, those still to send name
+    ``nobody`` instead (erasure)."""
+    marks = ", ".join("?" for _ in kinds)
+    async with conn.execute(
+        f"SELECT id, status, payload FROM outbox WHERE kind IN ({marks}) "  # noqa: S608
+        "AND payload IS NOT NULL",
+        kinds,
+    ) as cursor:
+        rows = await cursor.fetchall()
+    for row in rows:
+        payload = ids.cipher.decrypt_json(row["payload"])
+        if payload.get("volunteer") != person:
+            continue
+        if row["status"] == "pending":
+            sealed = ids.cipher.encrypt_json({**payload, "volunteer": nobody})
+            await conn.execute("UPDATE outbox SET payload = ? WHERE id = ?", (sealed, row["id"]))
+        else:
+            await conn.execute("DELETE FROM outbox WHERE id = ?", (row["id"],))
+
+
 async def drop_pending_to(conn: aiosqlite.Connection, ids: Ids, chat_id: int) -> None:
     """Forget every message still waiting to be sent to ``chat_id`` (erasure)."""
     await conn.execute(

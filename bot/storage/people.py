@@ -49,3 +49,18 @@ async def set_reachable(db: Database, ids: Ids, user_id: int, reachable: bool) -
 async def delete(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> None:
     """Forget the person (erasure) inside the caller's transaction."""
     await conn.execute("DELETE FROM people WHERE user_id = ?", (ids.pid(user_id),))
+
+
+async def needed(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> bool:
+    """Whether the person still has a case, a volunteer profile, a draft or a session (their
+    row must stay), inside the caller's transaction."""
+    pid = ids.pid(user_id)
+    async with conn.execute(
+        "SELECT EXISTS (SELECT 1 FROM cases WHERE user_id = ?) OR "
+        "EXISTS (SELECT 1 FROM volunteers WHERE user_id = ?) OR "
+        "EXISTS (SELECT 1 FROM drafts WHERE user_id = ?) OR "
+        "EXISTS (SELECT 1 FROM sessions WHERE user_id = ?)",
+        (pid, pid, pid, pid),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return bool(row and row[0])

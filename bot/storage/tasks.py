@@ -16,6 +16,7 @@ from bot.storage.cases import REF_ALPHABET, REF_ATTEMPTS
 from bot.storage.db import Database, iso, parse_iso, utcnow
 
 OPEN, CANCELLED = "open", "cancelled"
+NO_WORDS = {"title": "", "description": ""}
 
 # A task with how many volunteers hold a slot in it.
 SELECT_TASK = (
@@ -62,7 +63,8 @@ class Progress:
 
 
 def _task(ids: Ids, row: aiosqlite.Row) -> Task:
-    content = ids.cipher.decrypt_json(row["content"])
+    # Empty once retention removed the words of an ended task; its facts stay.
+    content = ids.cipher.decrypt_json(row["content"]) if row["content"] else NO_WORDS
     return Task(
         row["id"],
         row["ref"],
@@ -224,6 +226,11 @@ async def free_slots(conn: aiosqlite.Connection, task_id: int) -> int:
     ) as cursor:
         row = await cursor.fetchone()
     return int(row["free"]) if row else 0
+
+
+async def unlink_case(conn: aiosqlite.Connection, case_id: int) -> None:
+    """The tasks about a case no longer say which (erasure of the family)."""
+    await conn.execute("UPDATE tasks SET case_id = NULL WHERE case_id = ?", (case_id,))
 
 
 async def track(db: Database, ids: Ids, task_id: int, chat_id: int, message_id: int) -> None:
