@@ -56,14 +56,10 @@ Renderer = Callable[[Sources, outbox.Item], Awaitable[Outgoing | None]]
 
 
 def card_text(src: Sources, case: case_repo.Case) -> str:
-    """The case's card in the committee's language, with the personal answers it shows."""
+    """The case's card in the committee's language: never a personal answer (the form refuses
+    a personal step on the card), only the steps marked ``on_card``."""
     form = src.forms["intake"]
-    personal = src.review.personal(case)
-    visible = {
-        **case.answers,
-        **{s.id: personal[s.id] for s in form.card_steps() if s.id in personal},
-    }
-    return render.card(src.committee, form, case, visible, src.settings.tz)
+    return render.card(src.committee, form, case, case.answers, src.settings.tz)
 
 
 def _payload(src: Sources, item: outbox.Item) -> dict[str, Any]:

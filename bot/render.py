@@ -266,7 +266,7 @@ def case_keyboard(t: Translator, case: Case) -> InlineKeyboardMarkup:
 
 def details(t: Translator, form: Form, case: Case, personal: Answers, tz: ZoneInfo) -> str:
     """The full case, for an authorised member's private chat."""
-    answers = {**case.answers, **personal}
+    answers = form.upgrade({**case.answers, **personal})
     lines = [bold(t("Case {ref}", ref=t.isolate(case.ref))), ""]
     for step in form.applicable(answers):
         if step.id in answers:

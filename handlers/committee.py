@@ -11,7 +11,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden
 
-from bot import render
+from bot import expiry, render
 from bot.buttons import DetailsPress
 from bot.context import SanadContext
 from bot.forms import DESCRIPTION
@@ -26,7 +26,9 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     """Send the full case to the member's private chat; False if the bot cannot reach them.
 
     The family's answers, the committee's questions and answers and its internal notes, with
-    the buttons of every action the case allows. The view is audited.
+    the buttons of every action the case allows. The view is audited. Every message is
+    protected (no forwarding or saving) and is deleted from the chat after DETAILS_TTL,
+    including those sent before a failure.
     """
     services = context.services
     t = member_t(context, member_id)
@@ -56,14 +58,26 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
         extra.append(
             render.field(t("Note, {date}", date=t.datetime(note.at, tz)), render.escape(note.body))
         )
+    bot = context.bot
+    sent: list[int] = []
     try:
-        await context.bot.send_message(member_id, text, reply_markup=render.case_keyboard(t, case))
+        first = await bot.send_message(
+            member_id, text, reply_markup=render.case_keyboard(t, case), protect_content=True
+        )
+        sent.append(first.message_id)
         for chunk in render.chunks(extra):
-            await context.bot.send_message(member_id, chunk)
+            sent.append(
+                (await bot.send_message(member_id, chunk, protect_content=True)).message_id
+            )
         for file_id, caption in voices:
-            await context.bot.send_voice(member_id, file_id, caption=caption)
+            voice = await bot.send_voice(member_id, file_id, caption=caption, protect_content=True)
+            sent.append(voice.message_id)
     except Forbidden:
         return False
+    finally:
+        if sent:
+            ttl = services.settings.details_ttl
+            await expiry.remember(services.db, services.cipher, member_id, sent, ttl)
     await services.review.record_viewed(member_id, case)
     log.info("Case %d viewed by member %d", case.id, member_id)
     return True

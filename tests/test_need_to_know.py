@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import expiry, render
+from bot import expiry
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.forms import FORMS_DIR, load_form, parse_form
 from bot.intake import Draft
-from bot.storage import drafts, utcnow
+from bot.kinds import Kind
+from bot.storage import drafts, outbox, utcnow
 from tests.conftest import (
     COMMITTEE_CHAT,
     MEMBER,
@@ -26,7 +27,7 @@ from tests.conftest import (
     stop_app,
 )
 from tests.fakes.telegram import FakeTelegram
-from tests.flows import AREA, Answers, full_intake
+from tests.flows import AREA, Answers, answer_all, apply_and_consent, full_intake, submit
 
 FAMILY = 4101
 INTAKE = load_form("intake")
@@ -66,7 +67,7 @@ async def test_the_card_leaves_out_household_call_time_and_area(english: Harness
     await h.say(MEMBER, "/start")
     calls = await h.press(MEMBER, rf"^cd:{ref}$", chat_id=COMMITTEE_CHAT)
     details = "".join(h.texts([c for c in calls if c.chat_id == MEMBER]))
-    for shown in ("Household", "Evening", AREA):
+    for shown in ("People in the household", "Evening", AREA):
         assert shown in details
 
 
@@ -149,6 +150,9 @@ async def test_a_draft_with_a_typed_area_is_resumed_and_submitted(english: Harne
     payload = {**old.__dict__}
     await drafts.save(services.db, services.cipher, FAMILY + 1, payload)
     await h.say(FAMILY + 1, "/apply")
+    await h.press(FAMILY + 1, r"^ap:c:")  # continue where it was left
+    review = h.fake.texts(FAMILY + 1)[-1]
+    assert "Another area" in review and AREA in review
     await h.press(FAMILY + 1, r":review:S:$")
     rows = await services.db.fetchall(
         "SELECT ref FROM cases WHERE user_id = ? ORDER BY id DESC LIMIT 1", (FAMILY + 1,)
@@ -164,7 +168,20 @@ def test_a_case_submitted_with_a_typed_area_shows_it_in_details() -> None:
     assert answers == {"area": "other", "area_other": AREA, "urgency": "normal"}
     assert INTAKE.upgrade(answers) == answers
     assert INTAKE.upgrade({"area": "north"}) == {"area": "north"}
-    assert render is not None
+
+
+async def test_support_end_reminders_in_the_group_are_protected(harness: Harness) -> None:
+    h = harness
+    ref = await full_intake(h, FAMILY)
+    case = await h.services.review.find(ref)
+    assert case is not None
+    async with h.services.db.transaction() as conn:
+        await outbox.enqueue(conn, Kind.SUPPORT_END, COMMITTEE_CHAT, case_id=case.id)
+    before = len(h.fake.calls)
+    await h.services.delivery.flush()
+    sent = [c for c in h.fake.calls[before:] if c.method == "sendMessage"]
+    assert len(sent) == 1 and sent[0].chat_id == COMMITTEE_CHAT
+    assert sent[0].params.get("protect_content") is True
 
 
 # --- protect_content --------------------------------------------------------------------------
@@ -172,15 +189,19 @@ def test_a_case_submitted_with_a_typed_area_shows_it_in_details() -> None:
 
 async def test_everything_sent_to_the_group_and_details_is_protected(harness: Harness) -> None:
     h = harness
-    ref = await full_intake(h, FAMILY)
+    await apply_and_consent(h, FAMILY)
+    await answer_all(h, FAMILY)
+    await h.press(FAMILY, r":review:e:description$")
+    await h.feed(h.updates.voice(FAMILY, file_id="voice-file-xyz", duration=12))
+    ref = await submit(h, FAMILY)
     await h.say(MEMBER, "/start")
     before = len(h.fake.calls)
     await h.press(MEMBER, rf"^cd:{ref}$", chat_id=COMMITTEE_CHAT)
     details = [c for c in h.fake.calls[before:] if c.chat_id == MEMBER and c.method in SENDS]
     await h.press(MEMBER, rf"^cv:take:{ref}$", chat_id=COMMITTEE_CHAT)
-    await h.say(MEMBER, "/cases", chat_id=COMMITTEE_CHAT)
+    await h.say(MEMBER, "/help", chat_id=COMMITTEE_CHAT)  # a reply in the group
     group = [c for c in h.fake.calls if c.chat_id == COMMITTEE_CHAT and c.method in SENDS]
-    assert len(group) >= 1 and details
+    assert len(group) >= 2 and {c.method for c in details} == {"sendMessage", "sendVoice"}
     for call in group + details:
         assert call.params.get("protect_content") is True, call.method
     # A family's own messages stay theirs to keep.
@@ -226,7 +247,7 @@ async def test_details_are_deleted_after_the_ttl_even_after_a_restart(
     services = h.services
     # Not yet due: nothing is deleted.
     assert await expiry.sweep(services.db, services.cipher, app.bot) == 0
-    assert not {m for c, m in fake.deleted if c == MEMBER} & shown
+    assert not {m for c, m in fake.state.deleted if c == MEMBER} & shown
     await stop_app(app)
 
     app = await start_app(settings, fake)  # a restart: the rows are still there
@@ -235,7 +256,7 @@ async def test_details_are_deleted_after_the_ttl_even_after_a_restart(
         services = app.bot_data["services"]
         later = utcnow() + settings.details_ttl + timedelta(seconds=1)
         assert await expiry.sweep(services.db, services.cipher, app.bot, now=later) == 1
-        deleted = {m for c, m in fake.deleted if c == MEMBER}
+        deleted = {m for c, m in fake.state.deleted if c == MEMBER}
         assert shown <= deleted
         assert await expiry.sweep(services.db, services.cipher, app.bot, now=later) == 0
         assert await services.db.fetchall("SELECT * FROM expiring_messages") == []

@@ -20,6 +20,7 @@ ENCRYPTED = (
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
     ("outbox", "id", "payload"),
+    ("expiring_messages", "id", "target"),
 )
 
 
