@@ -274,8 +274,9 @@ def _parse_step(spec: dict[str, Any], where: str, lists_dir: Path = LISTS_DIR) -
     if kind == "number":
         _require(step.max >= step.min, f"{step_id}: max must be at least min")
     _require(
-        not (step.personal and step.on_card),
-        f"{step_id}: a personal answer never goes on the committee card (on_card)",
+        not (step.personal and step.on_card and kind not in ("multi", "choice")),
+        f"{step_id}: a personal answer typed by the family never goes on the committee card "
+        "(on_card): only a choice among options may",
     )
     _require(0 < step.max_length <= 3000, f"{step_id}: max_length must be 1..3000")
     return step

@@ -56,10 +56,15 @@ Renderer = Callable[[Sources, outbox.Item], Awaitable[Outgoing | None]]
 
 
 def card_text(src: Sources, case: case_repo.Case) -> str:
-    """The case's card in the committee's language: never a personal answer (the form refuses
-    a personal step on the card), only the steps marked ``on_card``."""
+    """The case's card in the committee's language: the answers of the ``on_card`` steps only
+    (a personal one only if it is a choice among options, such as the area)."""
     form = src.forms["intake"]
-    return render.card(src.committee, form, case, case.answers, src.settings.tz)
+    personal = src.review.personal(case)
+    visible = {
+        **case.answers,
+        **{s.id: personal[s.id] for s in form.card_steps() if s.id in personal},
+    }
+    return render.card(src.committee, form, case, visible, src.settings.tz)
 
 
 def _payload(src: Sources, item: outbox.Item) -> dict[str, Any]:

@@ -61,7 +61,7 @@ def test_shipped_form_asks_what_the_issue_lists() -> None:
     support = FORM.step("support")
     assert support is not None and len(support.options) == 6
     personal = {s.id for s in FORM.steps if s.personal}
-    assert personal == {"situation_other", "area_other", "name", "phone", "description"}
+    assert personal == {"situation_other", "area", "area_other", "name", "phone", "description"}
     # Need-to-know: the card carries what triage needs, nothing else (not the area).
     assert {s.id for s in FORM.card_steps()} == {"situation", "support", "urgency"}
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import expiry
+from bot import expiry, notices
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.forms import FORMS_DIR, load_form, parse_form
@@ -71,7 +71,8 @@ async def test_the_card_leaves_out_household_call_time_and_area(english: Harness
         assert shown in details
 
 
-def test_a_form_may_put_the_area_choice_on_the_card() -> None:
+async def test_a_form_may_put_the_area_choice_on_the_card(english: Harness) -> None:
+    h = english
     with (FORMS_DIR / "intake.toml").open("rb") as handle:
         spec = tomllib.load(handle)
     for step in spec["steps"]:
@@ -80,6 +81,23 @@ def test_a_form_may_put_the_area_choice_on_the_card() -> None:
     form = parse_form(spec)
     assert "area" in [s.id for s in form.card_steps()]
     assert "area_other" not in [s.id for s in form.card_steps()]
+    ref = await full_intake(h, FAMILY, Answers(area_choice="north"))
+    case = await h.services.review.find(ref)
+    assert case is not None
+    services = h.services
+    sources = notices.Sources(
+        services.settings,
+        services.db,
+        services.cipher,
+        services.i18n,
+        {"intake": form},
+        services.review,
+        services.tasks,
+        services.people,
+        services.volunteers,
+    )
+    assert "Area:</b> North" in notices.card_text(sources, case)
+    assert "Area:</b>" not in (h.fake.sent(COMMITTEE_CHAT)[0].text or "")
 
 
 def test_a_personal_step_cannot_go_on_the_card() -> None:
@@ -99,7 +117,7 @@ def test_the_area_is_a_choice_among_the_committees_areas_or_other() -> None:
     with (FORMS_DIR.parent / "areas.toml").open("rb") as handle:
         areas = [a["id"] for a in tomllib.load(handle)["options"]]
     step = INTAKE.step("area")
-    assert step is not None and step.kind == "choice" and not step.personal
+    assert step is not None and step.kind == "choice" and step.personal
     assert [o.id for o in step.options] == [*areas, "other"]
     typed = INTAKE.step("area_other")
     assert typed is not None and typed.personal and typed.only_if == ("area", "other")
@@ -112,18 +130,28 @@ async def test_a_listed_area_is_tapped_and_no_area_is_typed(english: Harness) ->
     h = english
     ref = await full_intake(h, FAMILY, Answers(area_choice="north"))
     case = await h.services.review.find(ref)
-    assert case is not None and case.answers["area"] == "north"
+    assert case is not None and "area" not in case.answers  # encrypted, erased with the name
     personal = h.services.review.personal(case)
-    assert "area_other" not in personal and "area" not in personal
+    assert personal["area"] == "north" and "area_other" not in personal
     assert "North" not in (h.fake.sent(COMMITTEE_CHAT)[0].text or "")
+
+
+async def test_the_area_chosen_is_erased_with_the_familys_data(english: Harness) -> None:
+    h = english
+    ref = await full_intake(h, FAMILY, Answers(area_choice="north"))
+    await h.say(FAMILY, "/delete_my_data")
+    await h.press(FAMILY, r"^pd:y$")
+    row = await h.services.db.fetchone("SELECT answers, personal FROM cases WHERE ref = ?", (ref,))
+    assert row is not None and row["personal"] is None and "north" not in row["answers"]
 
 
 async def test_other_area_is_typed_kept_private_and_off_the_card(english: Harness) -> None:
     h = english
     ref = await full_intake(h, FAMILY)  # the flows tap Other and type AREA
     case = await h.services.review.find(ref)
-    assert case is not None and case.answers["area"] == "other"
-    assert h.services.review.personal(case)["area_other"] == AREA
+    assert case is not None and "area" not in case.answers
+    personal = h.services.review.personal(case)
+    assert personal["area"] == "other" and personal["area_other"] == AREA
     assert AREA not in "".join(h.fake.texts(COMMITTEE_CHAT))
 
 
@@ -158,9 +186,9 @@ async def test_a_draft_with_a_typed_area_is_resumed_and_submitted(english: Harne
         "SELECT ref FROM cases WHERE user_id = ? ORDER BY id DESC LIMIT 1", (FAMILY + 1,)
     )
     case = await services.review.find(str(rows[0]["ref"]))
-    assert case is not None and case.answers["area"] == "other"
-    assert AREA not in str(case.answers)
-    assert services.review.personal(case)["area_other"] == AREA
+    assert case is not None and AREA not in str(case.answers)
+    personal = services.review.personal(case)
+    assert personal["area"] == "other" and personal["area_other"] == AREA
 
 
 def test_a_case_submitted_with_a_typed_area_shows_it_in_details() -> None:
@@ -273,3 +301,22 @@ async def test_a_delete_that_fails_is_dropped_after_48_hours(harness: Harness) -
     assert await expiry.sweep(services.db, services.cipher, h.app.bot) == 1
     assert not [c for c in h.fake.calls[before:] if c.method.startswith("delete")]
     assert await services.db.fetchall("SELECT * FROM expiring_messages") == []
+
+
+async def test_details_sent_before_a_failure_are_deleted_too(harness: Harness) -> None:
+    h = harness
+    await apply_and_consent(h, FAMILY)
+    await answer_all(h, FAMILY)
+    await h.press(FAMILY, r":review:e:description$")
+    await h.feed(h.updates.voice(FAMILY, file_id="voice-file-xyz", duration=12))
+    ref = await submit(h, FAMILY)
+    await h.say(MEMBER, "/start")
+    h.fake.fail_next("sendVoice", 400, "Bad Request: wrong file identifier")
+    before = _member_messages(h.fake)
+    await h.press(MEMBER, rf"^cd:{ref}$", chat_id=COMMITTEE_CHAT)
+    shown = _member_messages(h.fake) - before
+    assert shown  # the text arrived, the voice note did not
+    services = h.services
+    later = utcnow() + services.settings.details_ttl + timedelta(seconds=1)
+    assert await expiry.sweep(services.db, services.cipher, h.app.bot, now=later) == 1
+    assert shown <= {m for c, m in h.fake.state.deleted if c == MEMBER}
