@@ -9,6 +9,9 @@ The code reads a few answers by their meaning (the household's size, the support
 volunteer's skills...). A form names the steps that hold them in its ``[form.roles]`` table, and
 :func:`parse_form` refuses a form that lacks a role the code needs, so that the ids of the steps
 stay the form's business and a missing step is found at start-up, not on a family's answer.
+
+Option lists that several forms share (the committee's areas) live once in ``data/`` and are
+named by ``options_from``. Only the steps marked ``on_card`` reach the committee group's card.
 """
 
 from __future__ import annotations
@@ -234,7 +237,7 @@ def load_options(name: str, lists_dir: Path = LISTS_DIR) -> list[dict[str, Any]]
     return list(options)
 
 
-def _parse_step(spec: dict[str, Any], where: str, lists_dir: Path = LISTS_DIR) -> Step:
+def _parse_step(spec: dict[str, Any], where: str) -> Step:
     step_id = spec.get("id", "")
     _require(isinstance(step_id, str) and bool(ID_RE.match(step_id)), f"{where}: bad id")
     kind = spec.get("kind")
@@ -242,7 +245,7 @@ def _parse_step(spec: dict[str, Any], where: str, lists_dir: Path = LISTS_DIR) -
     for key in ("prompt", "label"):
         _require(isinstance(spec.get(key), str) and spec[key].strip() != "", f"{step_id}: {key}")
     options: list[Option] = []
-    shared = load_options(str(spec["options_from"]), lists_dir) if "options_from" in spec else []
+    shared = load_options(str(spec["options_from"])) if "options_from" in spec else []
     for i, opt in enumerate([*shared, *spec.get("options", [])]):
         oid = opt.get("id", "")
         _require(bool(ID_RE.match(oid)), f"{step_id}: option {i + 1} has a bad id")
@@ -282,15 +285,13 @@ def _parse_step(spec: dict[str, Any], where: str, lists_dir: Path = LISTS_DIR) -
     return step
 
 
-def parse_form(data: dict[str, Any], lists_dir: Path = LISTS_DIR) -> Form:
-    """Validate a form definition already read from TOML (shared lists from ``lists_dir``)."""
+def parse_form(data: dict[str, Any]) -> Form:
+    """Validate a form definition already read from TOML (shared option lists from data/)."""
     form_id = data.get("form", {}).get("id", "")
     _require(bool(ID_RE.match(form_id)), "form.id is missing or invalid")
     raw_steps = data.get("steps", [])
     _require(len(raw_steps) > 0, "the form has no steps")
-    steps = tuple(
-        _parse_step(spec, f"step {i + 1}", lists_dir) for i, spec in enumerate(raw_steps)
-    )
+    steps = tuple(_parse_step(spec, f"step {i + 1}") for i, spec in enumerate(raw_steps))
     ids = [s.id for s in steps]
     _require(len(set(ids)) == len(ids), "two steps share an id")
     seen: set[str] = set()
