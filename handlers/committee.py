@@ -34,7 +34,9 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     t = member_t(context, member_id)
     personal = services.review.personal(case)
     tz = services.settings.tz
+    ttl = services.settings.details_ttl
     text = render.details(t, services.form, case, personal, tz)
+    text += "\n" + render.expires_note(t, ttl)
     extra = render.decision_lines(t, services.form, case, tz)
     requests = await services.review.requests(case.id)
     notes = await services.review.notes(case.id)
@@ -76,7 +78,6 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
         return False
     finally:
         if sent:
-            ttl = services.settings.details_ttl
             await expiry.remember(services.db, services.cipher, member_id, sent, ttl)
     await services.review.record_viewed(member_id, case)
     log.info("Case %d viewed by member %d", case.id, member_id)

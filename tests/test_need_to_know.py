@@ -69,6 +69,7 @@ async def test_the_card_leaves_out_household_call_time_and_area(english: Harness
     details = "".join(h.texts([c for c in calls if c.chat_id == MEMBER]))
     for shown in ("People in the household", "Evening", AREA):
         assert shown in details
+    assert "These messages are deleted from this chat in 60 minutes." in details
 
 
 async def test_a_form_may_put_the_area_choice_on_the_card(english: Harness) -> None:
