@@ -12,12 +12,13 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 from tornado.httpserver import HTTPServer
 
-from bot import membership, privacy, reminders
+from bot import expiry, membership, privacy, reminders
 from bot.config import Settings
 from bot.context import SERVICES_KEY, SanadContext
 from bot.i18n import I18n
 from bot.limits import FloodGate, TelegramLimiter
 from bot.processor import PerPersonProcessor
+from bot.protection import ProtectGroup
 from bot.services import Services, open_services
 from handlers import register
 from handlers.commands import MEMBERS, PUBLIC, Audience, menu
@@ -110,7 +111,8 @@ def build_application(
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
     limiter = TelegramLimiter() if rate_limit else TelegramLimiter(0, 0, 0)
-    builder = builder.rate_limiter(limiter)  # type: ignore[arg-type]
+    protected = ProtectGroup(limiter, settings.committee_chat_id)
+    builder = builder.rate_limiter(protected)  # type: ignore[arg-type]
     app: SanadApp = builder.build()
     app.bot_data["settings"] = settings
     app.bot_data["flood"] = gate
@@ -144,11 +146,21 @@ async def _post_init(app: SanadApp) -> None:
         # Retention: idempotent, so running it after every start and then daily is enough
         # for it to survive restarts.
         app.job_queue.run_repeating(_retention, interval=86_400, first=300, name="retention")
+        # Details past DETAILS_TTL, sent before a restart too: their rows are in the database.
+        app.job_queue.run_repeating(
+            _expire_details, interval=expiry.INTERVAL, first=1, name=expiry.JOB
+        )
 
 
 async def _flush_outbox(context: SanadContext) -> None:
     """Periodic retry of the outbox."""
     await context.services.delivery.flush()
+
+
+async def _expire_details(context: SanadContext) -> None:
+    """Every minute: Details messages past DETAILS_TTL are deleted from members' chats."""
+    services = context.services
+    await expiry.sweep(services.db, services.cipher, context.bot)
 
 
 async def _retention(context: SanadContext) -> None:

@@ -80,6 +80,7 @@ class Settings:
     port: int = 8443
     flood_burst: int = 10
     flood_per_minute: int = 30
+    details_ttl: timedelta = timedelta(hours=1)
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -296,6 +297,23 @@ def _read_delivery(r: _Reader) -> tuple[tuple[timedelta, ...], Retention]:
     return offsets or (), Retention(*days)
 
 
+# Telegram lets a bot delete its own messages for 48 hours: a Details message must be
+# deleted well before that, or it stays in the member's chat for good.
+DETAILS_TTL_MAX = timedelta(hours=47)
+
+
+def _read_details_ttl(r: _Reader) -> timedelta:
+    """How long a Details message stays in a member's chat before the bot deletes it."""
+    ttl = parse_offsets(r.get("DETAILS_TTL", "1h"))
+    if ttl is None or len(ttl) != 1 or not timedelta(0) < ttl[0] <= DETAILS_TTL_MAX:
+        r.problem(
+            "DETAILS_TTL must be one duration such as 1h or 30m (units s, m, h, d), "
+            "at most 47h: Telegram lets a bot delete its messages for 48 hours only."
+        )
+        return timedelta(hours=1)
+    return ttl[0]
+
+
 def _read_webhook(r: _Reader) -> tuple[str | None, str | None, str, int]:
     """Webhook: ``(public url, secret, listen address, port)``; no url means long polling."""
     url = r.get("WEBHOOK_URL") or None
@@ -363,6 +381,7 @@ def load_settings(
     offsets, retention = _read_delivery(r)
     webhook_url, webhook_secret, webhook_listen, port = _read_webhook(r)
     flood_burst, flood_per_minute = _read_flood(r)
+    details_ttl = _read_details_ttl(r)
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(
@@ -387,4 +406,5 @@ def load_settings(
         port=port,
         flood_burst=flood_burst,
         flood_per_minute=flood_per_minute,
+        details_ttl=details_ttl,
     )

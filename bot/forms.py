@@ -9,6 +9,9 @@ The code reads a few answers by their meaning (the household's size, the support
 volunteer's skills...). A form names the steps that hold them in its ``[form.roles]`` table, and
 :func:`parse_form` refuses a form that lacks a role the code needs, so that the ids of the steps
 stay the form's business and a missing step is found at start-up, not on a family's answer.
+
+Option lists that several forms share (the committee's areas) live once in ``data/`` and are
+named by ``options_from``. Only the steps marked ``on_card`` reach the committee group's card.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from typing import Any, BinaryIO
 from bot.errors import FormError
 
 FORMS_DIR = Path(__file__).resolve().parent.parent / "data" / "forms"
+# Option lists shared by several forms (``options_from = "areas"`` reads data/areas.toml).
+LISTS_DIR = FORMS_DIR.parent
 KINDS = ("multi", "choice", "number", "text", "phone", "description")
 ID_RE = re.compile(r"^[a-z0-9_]{1,20}$")
 # Telegram allows 4096 characters a message; the review lists every answer with its label,
@@ -132,7 +137,27 @@ class Form:
             return True
         source, option = step.only_if
         chosen = answers.get(source)
-        return isinstance(chosen, list) and option in chosen
+        return chosen == option or (isinstance(chosen, list) and option in chosen)
+
+    def upgrade(self, answers: Answers) -> Answers:
+        """``answers`` saved under an older version of the form, read under this one.
+
+        A choice step that used to be typed (the area) holds a text that is none of its
+        options: the text moves to the typed step its "other" option asks (kept private), or
+        is dropped so that the question is asked again. Current answers come back unchanged.
+        """
+        upgraded = dict(answers)
+        for step in self.steps:
+            value = upgraded.get(step.id)
+            if step.kind != "choice" or value is None or step.option(str(value)) is not None:
+                continue
+            del upgraded[step.id]
+            for typed in self.steps:
+                if typed.kind == "text" and typed.only_if and typed.only_if[0] == step.id:
+                    upgraded[step.id] = typed.only_if[1]
+                    upgraded.setdefault(typed.id, str(value))
+                    break
+        return upgraded
 
     def applicable(self, answers: Answers) -> list[Step]:
         """The steps asked, in order, given ``answers``."""
@@ -181,8 +206,9 @@ class Form:
         return open_answers, personal
 
     def card_steps(self) -> list[Step]:
-        """The steps whose answers the committee group may see."""
-        return [s for s in self.steps if not s.personal or s.on_card]
+        """The steps whose answers the committee group sees: those marked ``on_card`` only,
+        so that a new question stays off the card until the form says the group needs it."""
+        return [s for s in self.steps if s.on_card]
 
     def texts(self) -> Iterator[str]:
         """Every user-visible text of the form (for translation checks)."""
@@ -198,6 +224,19 @@ def _require(cond: bool, problem: str) -> None:
         raise FormError(problem)
 
 
+def load_options(name: str, lists_dir: Path = LISTS_DIR) -> list[dict[str, Any]]:
+    """The shared option list ``lists_dir/<name>.toml`` (its ``options`` array)."""
+    _require(bool(ID_RE.match(name)), f"options_from: bad list name {name!r}")
+    path = lists_dir / f"{name}.toml"
+    try:
+        with path.open("rb") as handle:
+            options = tomllib.load(handle).get("options", [])
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise FormError(f"Cannot read the option list {path}: {exc}") from exc
+    _require(isinstance(options, list), f"{path}: options must be an array")
+    return list(options)
+
+
 def _parse_step(spec: dict[str, Any], where: str) -> Step:
     step_id = spec.get("id", "")
     _require(isinstance(step_id, str) and bool(ID_RE.match(step_id)), f"{where}: bad id")
@@ -206,7 +245,8 @@ def _parse_step(spec: dict[str, Any], where: str) -> Step:
     for key in ("prompt", "label"):
         _require(isinstance(spec.get(key), str) and spec[key].strip() != "", f"{step_id}: {key}")
     options: list[Option] = []
-    for i, opt in enumerate(spec.get("options", [])):
+    shared = load_options(str(spec["options_from"])) if "options_from" in spec else []
+    for i, opt in enumerate([*shared, *spec.get("options", [])]):
         oid = opt.get("id", "")
         _require(bool(ID_RE.match(oid)), f"{step_id}: option {i + 1} has a bad id")
         _require(isinstance(opt.get("label"), str), f"{step_id}: option {oid} needs a label")
@@ -236,12 +276,17 @@ def _parse_step(spec: dict[str, Any], where: str) -> Step:
     )
     if kind == "number":
         _require(step.max >= step.min, f"{step_id}: max must be at least min")
+    _require(
+        not (step.personal and step.on_card and kind not in ("multi", "choice")),
+        f"{step_id}: a personal answer typed by the family never goes on the committee card "
+        "(on_card): only a choice among options may",
+    )
     _require(0 < step.max_length <= 3000, f"{step_id}: max_length must be 1..3000")
     return step
 
 
 def parse_form(data: dict[str, Any]) -> Form:
-    """Validate a form definition already read from TOML."""
+    """Validate a form definition already read from TOML (shared option lists from data/)."""
     form_id = data.get("form", {}).get("id", "")
     _require(bool(ID_RE.match(form_id)), "form.id is missing or invalid")
     raw_steps = data.get("steps", [])
@@ -256,9 +301,9 @@ def parse_form(data: dict[str, Any]) -> Form:
             _require(
                 source is not None
                 and source.id in seen
-                and source.kind == "multi"
+                and source.kind in ("multi", "choice")
                 and source.option(step.only_if[1]) is not None,
-                f"{step.id}: only_if must name an option of an earlier multi step",
+                f"{step.id}: only_if must name an option of an earlier multi or choice step",
             )
         if step.max_from:
             _require(step.max_from in seen, f"{step.id}: max_from must name an earlier step")
@@ -318,6 +363,8 @@ def extract_form(
     content = fileobj.read()
     form = parse_form(tomllib.loads(content.decode("utf-8")))
     lines = content.decode("utf-8").splitlines()
+    # A shared option's label is not in the file: it is placed at the options_from line.
+    shared = next((i + 1 for i, line in enumerate(lines) if "options_from" in line), 1)
     for text in form.texts():
-        lineno = next((i + 1 for i, line in enumerate(lines) if text in line), 0)
+        lineno = next((i + 1 for i, line in enumerate(lines) if text in line), shared)
         yield lineno, "_", text, [f"form {form.id}"]

@@ -59,7 +59,8 @@ Renderer = Callable[[Sources, outbox.Item], Awaitable[Outgoing | None]]
 
 
 def card_text(src: Sources, case: case_repo.Case) -> str:
-    """The case's card in the committee's language, with the personal answers it shows."""
+    """The case's card in the committee's language: the answers of the ``on_card`` steps only
+    (a personal one only if it is a choice among options, such as the area)."""
     form = src.forms["intake"]
     personal = src.review.personal(case)
     visible = {

@@ -7,7 +7,7 @@ every button carries language-neutral callback_data, typed by its family (bot/bu
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -273,7 +273,7 @@ def case_keyboard(t: Translator, case: Case) -> InlineKeyboardMarkup:
 
 def details(t: Translator, form: Form, case: Case, personal: Answers, tz: ZoneInfo) -> str:
     """The full case, for an authorised member's private chat."""
-    answers = {**case.answers, **personal}
+    answers = form.upgrade({**case.answers, **personal})
     lines = [bold(t("Case {ref}", ref=t.isolate(case.ref))), ""]
     for step in form.applicable(answers):
         if step.id in answers:
@@ -284,6 +284,18 @@ def details(t: Translator, form: Form, case: Case, personal: Answers, tz: ZoneIn
     lines.append(field(t.raw("Status"), escape(status_label(t, case.status))))
     lines += ["", t.raw("Confidential: do not forward or share this message.")]
     return "\n".join(lines)
+
+
+def expires_note(t: Translator, ttl: timedelta) -> str:
+    """The line that tells a member when the bot deletes the Details it sent them."""
+    minutes = max(1, round(ttl.total_seconds() / 60))
+    return escape(
+        t.plural(
+            "These messages are deleted from this chat in {n} minute.",
+            "These messages are deleted from this chat in {n} minutes.",
+            minutes,
+        )
+    )
 
 
 def status_list(t: Translator, cases: Sequence[Case], tz: ZoneInfo, has_draft: bool) -> str:

@@ -11,7 +11,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden
 
-from bot import render
+from bot import expiry, render
 from bot.buttons import DetailsPress
 from bot.context import SanadContext
 from bot.forms import DESCRIPTION
@@ -28,13 +28,17 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     The family's answers, the committee's questions and answers and its internal notes, with
     the buttons of every action the case allows. The view is audited before anything is
     sent: a send that fails half-way (a voice note Telegram refuses, a timeout) has shown the
-    member part of the case already, and a view must never go unrecorded.
+    member part of the case already, and a view must never go unrecorded. Every message is
+    protected (no forwarding or saving) and is deleted from the chat after DETAILS_TTL,
+    including those sent before a failure.
     """
     services = context.services
     t = member_t(context, member_id)
     personal = services.review.personal(case)
     tz = services.settings.tz
+    ttl = services.settings.details_ttl
     text = render.details(t, services.form, case, personal, tz)
+    text += "\n" + render.expires_note(t, ttl)
     extra = render.decision_lines(t, services.form, case, tz)
     requests = await services.review.requests(case.id)
     notes = await services.review.notes(case.id)
@@ -60,14 +64,25 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
         )
     await services.review.record_viewed(member_id, case)
     log.info("Case %d viewed by a member", case.id)
+    bot = context.bot
+    sent: list[int] = []
     try:
-        await context.bot.send_message(member_id, text, reply_markup=render.case_keyboard(t, case))
+        first = await bot.send_message(
+            member_id, text, reply_markup=render.case_keyboard(t, case), protect_content=True
+        )
+        sent.append(first.message_id)
         for chunk in render.chunks(extra):
-            await context.bot.send_message(member_id, chunk)
+            sent.append(
+                (await bot.send_message(member_id, chunk, protect_content=True)).message_id
+            )
         for file_id, caption in voices:
-            await context.bot.send_voice(member_id, file_id, caption=caption)
+            voice = await bot.send_voice(member_id, file_id, caption=caption, protect_content=True)
+            sent.append(voice.message_id)
     except Forbidden:
         return False
+    finally:
+        if sent:
+            await expiry.remember(services.db, services.cipher, member_id, sent, ttl)
     return True
 
 

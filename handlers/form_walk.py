@@ -63,10 +63,20 @@ def _user_id(update: Update) -> int:
     return update.effective_user.id
 
 
+async def load_draft(context: SanadContext, user_id: int) -> Draft | None:
+    """The person's draft, its answers read under the current form: a draft saved before a
+    question changed kind (the area, once typed) is walked and submitted as if new."""
+    draft = await context.services.intake.load(user_id)
+    if draft is not None:
+        draft.answers = context.services.intake.form_of(draft).upgrade(draft.answers)
+    return draft
+
+
 async def send_step(update: Update, context: SanadContext, draft: Draft) -> None:
     """Send the draft's current question, or the review."""
     services = context.services
     t = context.t
+    draft.answers = services.intake.form_of(draft).upgrade(draft.answers)
     if draft.step == REVIEW:
         text, markup = render.review(t, services.intake.form_of(draft), draft)
         await reply(update, text, reply_markup=markup)
@@ -93,7 +103,7 @@ async def form_button(update: Update, context: SanadContext, press: FormPress) -
     t = context.t
     services = context.services
     step_id, verb, arg = press.step, press.verb, press.arg
-    draft = await services.intake.load(_user_id(update))
+    draft = await load_draft(context, _user_id(update))
     if draft is None or draft.id != press.draft:
         await query.answer(t.raw("This button belongs to an application that is closed."))
         await close_buttons(query)
@@ -308,7 +318,7 @@ async def form_message(update: Update, context: SanadContext) -> None:
     assert message is not None
     t = context.t
     services = context.services
-    draft = await services.intake.load(_user_id(update))
+    draft = await load_draft(context, _user_id(update))
     if draft is None:
         await reply(
             update, t.raw("To apply for support send /apply. /help shows everything I can do.")
@@ -433,7 +443,7 @@ async def cancel_choice(update: Update, context: SanadContext, choice: CancelCho
     t = context.t
     services = context.services
     user_id = _user_id(update)
-    draft = await services.intake.load(user_id)
+    draft = await load_draft(context, user_id)
     await close_buttons(query)
     if draft is None or draft.id != choice.draft:
         await stale(query, t)

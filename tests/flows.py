@@ -23,6 +23,7 @@ class Answers:
 
     name: str = NAME
     phone: str = PHONE_TYPED
+    area_choice: str = "other"  # an id of data/areas.toml, or "other" to type ``area``
     area: str = AREA
     other: str = OTHER
     story: str = STORY
@@ -37,8 +38,14 @@ async def apply_and_consent(h: Harness, user: int) -> None:
 
 
 def script(a: Answers | None = None) -> list[tuple[str, str]]:
-    """Every action from the first question to the review: ("press", regex) or ("say", text)."""
+    """Every action from the first question to the review: ("press", regex) or ("say", text).
+
+    The area is tapped; with "other" (the default) the family then types it, kept private.
+    """
     a = a or Answers()
+    area = [("press", rf":area:o:{a.area_choice}$")]
+    if a.area_choice == "other":
+        area.append(("say", a.area))
     return [
         ("press", r":situation:o:orphans$"),
         ("press", r":situation:o:other$"),
@@ -49,7 +56,7 @@ def script(a: Answers | None = None) -> list[tuple[str, str]]:
         ("press", r":support:d:$"),
         ("say", a.household),
         ("press", rf":children:n:{a.children}$"),
-        ("say", a.area),
+        *area,
         ("say", a.name),
         ("say", a.phone),
         ("press", r":call_time:o:evening$"),

@@ -24,6 +24,7 @@ async def at_step(h: Harness, step: str, lang: str = "en") -> Draft:
         ("press", r":support:d:$"),
         ("say", "4"),
         ("press", r":children:n:2$"),
+        ("press", r":area:o:other$"),
         ("say", "Zarqa"),
         ("say", "Huda"),
         ("say", "0791234567"),
@@ -51,7 +52,7 @@ async def unchanged(h: Harness, before: Draft) -> None:
 @pytest.mark.parametrize("lang", ["en", "ar"])
 async def test_sticker_photo_location_where_text_expected(harness: Harness, lang: str) -> None:
     h = harness
-    before = await at_step(h, "area", lang)
+    before = await at_step(h, "area_other", lang)
     for update in (
         h.updates.sticker(FAMILY, language_code=lang),
         h.updates.photo(FAMILY, language_code=lang),
@@ -185,7 +186,7 @@ async def test_start_or_help_during_intake_answers_and_continues(
     harness: Harness, command: str
 ) -> None:
     h = harness
-    before = await at_step(h, "area")
+    before = await at_step(h, "area_other")
     calls = await h.say(FAMILY, command)
     texts = h.texts(calls)
     assert "/apply" in texts[0]
@@ -194,12 +195,12 @@ async def test_start_or_help_during_intake_answers_and_continues(
     await unchanged(h, before)
     await h.say(FAMILY, "Irbid")
     draft = await h.services.intake.load(FAMILY)
-    assert draft is not None and draft.answers["area"] == "Irbid"
+    assert draft is not None and draft.answers["area_other"] == "Irbid"
 
 
 async def test_unknown_command_during_intake(harness: Harness) -> None:
     h = harness
-    before = await at_step(h, "area")
+    before = await at_step(h, "area_other")
     calls = await h.say(FAMILY, "/whatever@sanad_test_bot now")
     texts = h.texts(calls)
     assert "don't know that command" in texts[0]
@@ -283,7 +284,7 @@ async def test_submit_pressed_twice_creates_one_case(harness: Harness) -> None:
 )
 async def test_forged_buttons_change_nothing(harness: Harness, data: str) -> None:
     h = harness
-    before = await at_step(h, "area")
+    before = await at_step(h, "area_other")
     calls = await h.press_data(FAMILY, data)
     assert any(c.method == "answerCallbackQuery" for c in calls)
     await unchanged(h, before)
@@ -299,7 +300,7 @@ async def test_forged_option_of_the_current_step(harness: Harness) -> None:
 
 async def test_edited_message_is_explained(harness: Harness) -> None:
     h = harness
-    before = await at_step(h, "area")
+    before = await at_step(h, "area_other")
     calls = await h.feed(h.updates.edited_text(FAMILY, "changed"))
     assert "edited messages" in h.texts(calls)[0]
     await unchanged(h, before)
@@ -322,7 +323,7 @@ async def test_an_unexpected_error_apologises_and_keeps_the_draft(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     h = harness
-    before = await at_step(h, "area")
+    before = await at_step(h, "area_other")
     original = h.services.intake.save
 
     async def broken(*args: object) -> None:
@@ -336,7 +337,7 @@ async def test_an_unexpected_error_apologises_and_keeps_the_draft(
     await unchanged(h, before)
     await h.say(FAMILY, "Irbid")
     draft = await h.services.intake.load(FAMILY)
-    assert draft is not None and draft.answers["area"] == "Irbid"
+    assert draft is not None and draft.answers["area_other"] == "Irbid"
 
 
 async def test_intake_is_private_only(harness: Harness) -> None:
@@ -356,10 +357,10 @@ async def test_full_intake_with_every_bad_input_still_submits(harness: Harness) 
 
 async def test_the_same_update_delivered_twice_is_processed_once(harness: Harness) -> None:
     h = harness
-    await at_step(h, "area")
+    await at_step(h, "area_other")
     update = h.updates.text(FAMILY, "Irbid")
     first = await h.feed(update)
     again = await h.feed(update)  # same update_id, as after a failed webhook answer
     assert first and again == []
     draft = await h.services.intake.load(FAMILY)
-    assert draft is not None and draft.answers["area"] == "Irbid" and draft.step == "name"
+    assert draft is not None and draft.answers["area_other"] == "Irbid" and draft.step == "name"

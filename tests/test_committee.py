@@ -31,7 +31,7 @@ async def test_card_in_committee_language_without_personal_data(
     assert ref in text
     for secret in PERSONAL:
         assert secret not in text
-    assert AREA in text
+    assert AREA not in text  # need-to-know: the area typed under "other" stays in Details
     assert [data for _, data in h.fake.buttons(card)] == [
         f"cd:{ref}",
         f"cv:take:{ref}",
@@ -39,9 +39,10 @@ async def test_card_in_committee_language_without_personal_data(
         f"cv:decline:{ref}",
         f"cv:ask:{ref}",
     ]
-    # COMMITTEE_LANGUAGE=ar whatever the family's language: Arabic labels and plurals.
+    # COMMITTEE_LANGUAGE=ar whatever the family's language: Arabic labels.
     assert "حالة جديدة" in text
-    assert "5 أشخاص" in text and "3 أطفال" in text
+    # Household size and children identify a family: they are in Details, not on the card.
+    assert "5 أشخاص" not in text and "3 أطفال" not in text
 
 
 async def test_card_in_english_committee(tmp_path: object, key: str) -> None:
@@ -63,7 +64,7 @@ async def test_card_in_english_committee(tmp_path: object, key: str) -> None:
     assert f"New case {ref}" in text
     assert "Situation:</b> Orphans without support, Other" in text
     assert "Support needed:</b> Moral support, Financial support" in text
-    assert "Household:</b> 5 people, including 3 children" in text
+    assert "Household" not in text and "children" not in text
     assert "Urgency:</b> Urgent: this month" in text
     assert "Submitted:</b>" in text
     fake.assert_clean()

@@ -24,8 +24,8 @@ FAMILY = 707
         (1, 0, ["orphans"], "situation"),
         (4, 2, [], "support"),
         (8, 4, [], "children"),
-        (12, 8, [], "call_time"),
-        (15, 11, [], "review"),
+        (13, 9, [], "call_time"),
+        (16, 12, [], "review"),
     ],
 )
 async def test_sigkill_mid_intake_loses_nothing(

@@ -41,6 +41,7 @@ def test_shipped_form_asks_what_the_issue_lists() -> None:
         "household_size",
         "children",
         "area",
+        "area_other",
         "name",
         "phone",
         "call_time",
@@ -60,9 +61,9 @@ def test_shipped_form_asks_what_the_issue_lists() -> None:
     support = FORM.step("support")
     assert support is not None and len(support.options) == 6
     personal = {s.id for s in FORM.steps if s.personal}
-    assert personal == {"situation_other", "area", "name", "phone", "description"}
-    assert {s.id for s in FORM.card_steps()} >= {"situation", "support", "urgency", "area"}
-    assert "name" not in {s.id for s in FORM.card_steps()}
+    assert personal == {"situation_other", "area", "area_other", "name", "phone", "description"}
+    # Need-to-know: the card carries what triage needs, nothing else (not the area).
+    assert {s.id for s in FORM.card_steps()} == {"situation", "support", "urgency"}
 
 
 def test_conditional_step_and_positions() -> None:
@@ -136,13 +137,21 @@ def test_invalid_definitions_are_refused(change: dict[str, Any], problem: str) -
         parse_form(data)
 
 
-def test_only_if_must_point_back_to_a_multi_step() -> None:
+def test_only_if_must_point_back_to_a_multi_or_choice_step() -> None:
+    # A choice may open a step too (the area's "other" asks for the area typed).
     steps = [
         BASE["steps"][0],
         {"id": "b", "kind": "text", "prompt": "P", "label": "L", "only_if": "a:x"},
     ]
-    with pytest.raises(FormError, match="only_if"):
-        parse_form({"form": {"id": "f"}, "steps": steps})
+    assert parse_form({"form": {"id": "f"}, "steps": steps}).step("b") is not None
+    for only_if in ("b:x", "a:z", "c:x"):
+        bad = [
+            BASE["steps"][0],
+            {"id": "b", "kind": "text", "prompt": "P", "label": "L", "only_if": only_if},
+            {"id": "c", "kind": "text", "prompt": "P", "label": "L"},
+        ]
+        with pytest.raises(FormError, match="only_if"):
+            parse_form({"form": {"id": "f"}, "steps": bad})
 
 
 def test_babel_extractor_yields_every_text() -> None:

@@ -15,6 +15,7 @@ import pytest
 from telegram.error import NetworkError, TimedOut
 
 from bot.limits import TelegramLimiter
+from bot.protection import ProtectGroup
 from tests.conftest import Harness
 from tests.fakes.telegram import Call
 from tests.flows import apply_and_consent
@@ -35,10 +36,10 @@ def h(harness: Harness) -> Harness:
 
 
 def limiter(h: Harness) -> TelegramLimiter:
-    """The bot's rate limiter."""
-    rate_limiter = h.app.bot.rate_limiter
-    assert isinstance(rate_limiter, TelegramLimiter)
-    return rate_limiter
+    """The bot's rate limiter (inside the wrapper that protects the group's messages)."""
+    wrapper = h.app.bot.rate_limiter
+    assert isinstance(wrapper, ProtectGroup) and isinstance(wrapper.inner, TelegramLimiter)
+    return wrapper.inner
 
 
 def statuses(calls: list[Call], method: str) -> list[int]:

@@ -31,6 +31,7 @@ ENCRYPTED = (
     ("tasks", "id", "progress_to"),
     ("info_requests", "id", "member"),
     ("meta", "name", "value"),
+    ("expiring_messages", "id", "target"),
 )
 
 
