@@ -172,6 +172,8 @@ async def _retention(context: SanadContext) -> None:
     )
     if any(counts.values()):
         log.info("Retention: %s", ", ".join(f"{n} {kind}" for kind, n in counts.items()))
+    if counts["drafts"] or counts["cases"]:
+        services.intake.forget_cached()  # no purged draft comes back from memory
     if counts["cases"]:
         services.delivery.kick()
 

@@ -147,6 +147,10 @@ class IntakeService:
         while len(self._cache) > DRAFT_CACHE_SIZE:
             self._cache.popitem(last=False)
 
+    def forget_cached(self) -> None:
+        """Forget every cached draft (retention deleted some in the database)."""
+        self._cache.clear()
+
     async def load(self, user_id: int) -> Draft | None:
         """The person's draft, if any (a fresh copy: callers may change it)."""
         if user_id in self._cache:

@@ -32,3 +32,8 @@ class Kind(StrEnum):
 
 # Sent to many people at once: paced so that interactive replies keep their room.
 BULK = frozenset({Kind.TASK_OFFER, Kind.TASK_REMINDER, Kind.TASK_FOLLOWUP})
+
+# Sent to a task's creator, their encrypted payload naming the volunteer: when a volunteer's
+# data goes, those still to send name NOBODY (read as "a volunteer") and the sent ones go.
+NAMING_A_VOLUNTEER = (Kind.TASK_DROPOUT.value, Kind.TASK_OUTCOME.value)
+NOBODY = 0

@@ -18,7 +18,7 @@ from typing import Any
 
 from bot.config import Retention
 from bot.ids import Ids
-from bot.kinds import Kind
+from bot.kinds import NAMING_A_VOLUNTEER, NOBODY, Kind
 from bot.storage import (
     Connection,
     Database,
@@ -41,12 +41,6 @@ from bot.tasks import TaskService
 
 # What retention counts and removes, in the order it does so (``purge --dry-run`` lists them).
 KINDS = ("cases", "drafts", "sessions", "outbox", "tasks", "people")
-
-# Notices to a task's creator that name the volunteer in their payload; after the
-# volunteer's erasure, those still to send name nobody: no Telegram id is 0, and the notice
-# says "A volunteer".
-NAMING_A_VOLUNTEER = (Kind.TASK_DROPOUT.value, Kind.TASK_OUTCOME.value)
-NOBODY = 0
 
 
 @dataclass

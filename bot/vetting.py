@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from bot.kinds import Kind
+from bot.kinds import NAMING_A_VOLUNTEER, NOBODY, Kind
 from bot.storage import Connection, assignments, audit, drafts, outbox
 from bot.storage import volunteers as volunteer_repo
 from bot.storage.volunteers import ACTIVE, PAUSED, PENDING, SUSPENDED, Volunteer
@@ -20,6 +20,16 @@ from bot.tasks import TaskService
 from bot.volunteers import VolunteerService
 
 APPROVE, DECLINE, SUSPEND, RESTORE = "approve", "decline", "suspend", "restore"
+
+
+# A volunteer's own events in the audit: a volunteer who leaves is no longer named on them.
+VOLUNTEERING = (
+    "volunteer_saved",
+    "volunteer_paused",
+    "volunteer_active",
+    "task_accepted",
+    "task_withdrawn",
+)
 
 
 @dataclass(frozen=True)
@@ -182,14 +192,19 @@ class Vetting:
         return found
 
     async def leave(self, user_id: int) -> bool:
-        """Leave: every slot is given back (waiting lists move up, the creators are told),
-        reminders and pending messages are dropped, the profile and its personal data and
-        the task links are deleted, audited without them."""
+        """Leave: every slot is given back (waiting lists move up, the creators are told "a
+        volunteer"), reminders, task messages (sent or not) and the task links go, messages
+        naming them to a creator name nobody, the profile and its personal data are deleted,
+        and the audit keeps their volunteering events without saying who (what the same
+        person did as a family or a member stays: /delete_my_data erases everything)."""
         held = await self.tasks.held_tasks(user_id)
         async with self.db.transaction() as conn:
             await self.tasks.release(conn, user_id, held, named=False)
             await assignments.delete_for_volunteer(conn, self.ids, user_id)
             await outbox.drop_pending_to(conn, self.ids, user_id)
+            await outbox.forget_tasks_to(conn, self.ids, user_id)
+            await outbox.unname(conn, self.ids, user_id, NAMING_A_VOLUNTEER, NOBODY)
             removed = await volunteer_repo.remove(conn, self.ids, user_id)
-            await audit.record(conn, self.ids, "volunteer_left", actor_id=user_id)
+            await audit.forget_actor_of(conn, self.ids, user_id, VOLUNTEERING)
+            await audit.record(conn, self.ids, "volunteer_left", actor_id=None)
         return removed

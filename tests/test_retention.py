@@ -201,3 +201,4 @@ async def test_the_daily_job_does_the_whole_purge(harness: Harness) -> None:
     [job] = [j for j in h.app.job_queue.jobs() if j.name == "retention"]
     await job.run(h.app)
     assert await h.services.db.fetchall("SELECT * FROM drafts") == []
+    assert await h.services.intake.load(FAMILY) is None  # nor from the bot's memory

@@ -251,6 +251,22 @@ async def leave_and_check(h: Harness, leave: list[tuple[str, str]]) -> None:
         (await h.services.tasks.get(task)).id  # type: ignore[union-attr]
     )
     assert counts.get("accepted") == 1
+    # Nothing left names the leaver: no task message to them (sent offers and reminders
+    # included), no audit row with their pseudonym, no notice naming them to the creator.
+    pid = h.services.ids.pid(PENDING_ONE)
+    assert (
+        await h.services.db.fetchall(
+            "SELECT kind FROM outbox WHERE chat_id = ? AND task_id IS NOT NULL", (pid,)
+        )
+        == []
+    )
+    assert (
+        await h.services.db.fetchall("SELECT action FROM audit WHERE actor_id = ?", (pid,)) == []
+    )
+    for row in await h.services.db.fetchall(
+        "SELECT payload FROM outbox WHERE payload IS NOT NULL"
+    ):
+        assert PENDING_ONE not in h.services.cipher.decrypt_json(row["payload"]).values()
 
 
 async def test_leaving_gives_back_the_slot_and_drops_the_reminders(harness: Harness) -> None:

@@ -84,3 +84,16 @@ async def forget_actor(
         await conn.execute(sql, (ids.pid(actor_id),))
     else:
         await conn.execute(sql + " AND case_id = ?", (ids.pid(actor_id), case_id))
+
+
+async def forget_actor_of(
+    conn: aiosqlite.Connection, ids: Ids, actor_id: int, actions: tuple[str, ...]
+) -> None:
+    """The log no longer says who ``actor_id`` was on these ``actions`` (a volunteer who
+    leaves: their own volunteering events; what they did as a family or a member stays)."""
+    marks = ", ".join("?" for _ in actions)
+    await conn.execute(
+        "UPDATE audit SET actor_id = NULL, actor = NULL "  # noqa: S608
+        f"WHERE actor_id = ? AND action IN ({marks})",
+        (ids.pid(actor_id), *actions),
+    )

@@ -178,6 +178,14 @@ async def forget_chat(conn: aiosqlite.Connection, ids: Ids, chat_id: int) -> Non
     await conn.execute("DELETE FROM outbox WHERE chat_id = ?", (ids.chat(chat_id),))
 
 
+async def forget_tasks_to(conn: aiosqlite.Connection, ids: Ids, chat_id: int) -> None:
+    """Delete every task message to ``chat_id`` (offers, reminders, changes), sent or not: a
+    volunteer who leaves is no longer tied to the tasks they were offered."""
+    await conn.execute(
+        "DELETE FROM outbox WHERE chat_id = ? AND task_id IS NOT NULL", (ids.chat(chat_id),)
+    )
+
+
 async def forget_case(conn: aiosqlite.Connection, case_id: int) -> None:
     """Delete the messages about a case to people, sent or not (anonymisation): each ties
     someone's chat to the case. Those to the group (its card and updates) name no one."""
