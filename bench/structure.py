@@ -4,7 +4,8 @@ the longest functions and the largest modules of bot/ and handlers/, and the fak
 Run from the project root: ``.venv/bin/python bench/structure.py`` (or from any checkout of
 it, to compare two commits). It reads the source (ast) and prints; it never fails. The same
 rules are enforced by tests: no SQL outside bot/storage/ (tests/test_layering.py), no import
-cycle and no hidden local import (tests/test_imports.py).
+cycle and no hidden local import (tests/test_imports.py). It keeps its own copy of the import
+graph on purpose: it must measure old checkouts, which have no such test to import.
 """
 
 from __future__ import annotations
