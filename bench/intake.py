@@ -392,21 +392,24 @@ async def bench_intake(
         requests = fake.requests - requests_before
         fake.collect()
 
+        # Ids are stored as keyed pseudonyms: each family is looked up by its own.
+        by_pseudonym = {services.ids.pid(user): user for user in users}
+        marks = ", ".join("?" for _ in users)
         rows = await services.db.fetchall(
-            "SELECT user_id, ref FROM cases WHERE user_id >= ? AND user_id < ?",
-            (FIRST_FAMILY, FIRST_FAMILY + families),
+            f"SELECT user_id, ref FROM cases WHERE user_id IN ({marks})",  # noqa: S608
+            tuple(by_pseudonym),
         )
         refs: dict[int, list[str]] = {}
         for row in rows:
-            refs.setdefault(int(row["user_id"]), []).append(str(row["ref"]))
+            refs.setdefault(by_pseudonym[int(row["user_id"])], []).append(str(row["ref"]))
         confirmed = sum(
             1
             for user in users
             if len(refs.get(user, [])) == 1 and refs[user][0] in fake.last_bot_text(user)
         )
         drafts = await services.db.fetchall(
-            "SELECT COUNT(*) AS n FROM drafts WHERE user_id >= ? AND user_id < ?",
-            (FIRST_FAMILY, FIRST_FAMILY + families),
+            f"SELECT COUNT(*) AS n FROM drafts WHERE user_id IN ({marks})",  # noqa: S608
+            tuple(by_pseudonym),
         )
         return IntakeResult(
             run=run,
