@@ -16,7 +16,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot import render
-from bot.buttons import CardPress, FamilyAnswerPress, TaskAnswer
+from bot.buttons import CardPress, FamilyAnswerPress
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery, Outgoing
@@ -216,14 +216,9 @@ async def task_reminder(src: Sources, item: outbox.Item) -> Outgoing | None:
     view = await _task(src, item)
     if view is None:
         return None
-    t, ref = view.t, view.task.ref
-    choices = InlineKeyboardMarkup(
-        [
-            [
-                TaskAnswer("c", ref).button(t.raw("✅ I'm coming")),
-                TaskAnswer("w", ref).button(t.raw("I can't make it")),
-            ]
-        ]
+    t = view.t
+    choices = render.task_choices(
+        view.task.ref, ("c", t.raw("✅ I'm coming")), ("w", t.raw("I can't make it"))
     )
     return Outgoing(view.headed(t.raw("Reminder")), choices)
 
@@ -233,14 +228,9 @@ async def task_followup(src: Sources, item: outbox.Item) -> Outgoing | None:
     view = await _task(src, item)
     if view is None:
         return None
-    t, ref = view.t, view.task.ref
-    choices = InlineKeyboardMarkup(
-        [
-            [
-                TaskAnswer("y", ref).button(t.raw("✅ Done")),
-                TaskAnswer("n", ref).button(t.raw("✖️ It did not happen")),
-            ]
-        ]
+    t = view.t
+    choices = render.task_choices(
+        view.task.ref, ("y", t.raw("✅ Done")), ("n", t.raw("✖️ It did not happen"))
     )
     return Outgoing(view.headed(t.raw("Was this task done?")), choices)
 

@@ -514,13 +514,11 @@ def task_text(t: Translator, form: Form, task: Any, tz: ZoneInfo) -> str:
     )
 
 
+def task_choices(ref: str, *choices: tuple[str, str]) -> InlineKeyboardMarkup:
+    """A volunteer's answers about task ``ref`` on one row: (verb, translated label) each."""
+    return InlineKeyboardMarkup([[TaskAnswer(verb, ref).button(label) for verb, label in choices]])
+
+
 def task_keyboard(t: Translator, ref: str) -> InlineKeyboardMarkup:
     """Accept or Decline a task."""
-    return InlineKeyboardMarkup(
-        [
-            [
-                TaskAnswer("a", ref).button(t.raw("✅ Accept")),
-                TaskAnswer("d", ref).button(t.raw("✖️ Decline")),
-            ]
-        ]
-    )
+    return task_choices(ref, ("a", t.raw("✅ Accept")), ("d", t.raw("✖️ Decline")))
