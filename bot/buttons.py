@@ -106,10 +106,11 @@ class LanguageChoice(CallbackData):
 
 @dataclasses.dataclass(frozen=True)
 class ConsentChoice(CallbackData):
-    """The family agrees to the intake's terms (y) or not now (n)."""
+    """The family agrees to the intake's terms (y), agrees but would rather be called (c), reads
+    the privacy details (p), or not now (n)."""
 
     prefix = "ic"
-    verbs = frozenset({"y", "n"})
+    verbs = frozenset({"y", "c", "p", "n"})
     choice: str
 
 
@@ -138,7 +139,8 @@ class CancelChoice(CallbackData):
 class FormPress(CallbackData):
     """A button of a form question or of its review: the draft and step it belongs to, so a
     press on an old question is recognised. Verbs: b back, k keep, o option, d done, n number,
-    s skip; on the review e edit, S submit, X cancel."""
+    s skip, p share the phone number, c call me instead, f the full form after all; on the
+    review e edit, S submit, X cancel."""
 
     prefix = "in"
     draft: str

@@ -35,6 +35,9 @@ ID_RE = re.compile(r"^[a-z0-9_]{1,20}$")
 TYPED_BUDGET = 2800
 
 Answers = dict[str, Any]
+# The answer, not a step id (ids never hold "@"), that marks a draft or a case whose family asked
+# to be called instead of answering the questions: only the form's ``call_me`` steps are asked.
+CALL_ME = "@call_me"
 
 # Roles: what the code reads from a step, whatever the step's id (see ``[form.roles]``).
 SITUATION = "situation"
@@ -90,6 +93,7 @@ class Step:
     personal: bool = False
     on_card: bool = False
     only_if: tuple[str, str] | None = None
+    voice: bool = False  # a text step that also takes a voice note (the name, for one)
 
     def option(self, option_id: str) -> Option | None:
         """The option with this id, if the step has it."""
@@ -103,6 +107,8 @@ class Form:
     id: str
     steps: tuple[Step, ...]
     roles: dict[str, str] = field(default_factory=dict)
+    # The only steps asked of a family that asked to be called instead (``call_me`` in TOML).
+    call_me: tuple[str, ...] = ()
     _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -133,6 +139,8 @@ class Form:
 
     def applies(self, step: Step, answers: Answers) -> bool:
         """Whether ``step`` is asked, given ``answers``."""
+        if answers.get(CALL_ME):
+            return step.id in self.call_me
         if step.only_if is None:
             return True
         source, option = step.only_if
@@ -163,8 +171,10 @@ class Form:
         """The steps asked, in order, given ``answers``."""
         return [s for s in self.steps if self.applies(s, answers)]
 
-    def first(self) -> Step:
-        """The first step."""
+    def first(self, answers: Answers | None = None) -> Step:
+        """The first step asked (of everybody, or given ``answers``)."""
+        if answers:
+            return self.applicable(answers)[0]
         return self.steps[0]
 
     def after(self, step_id: str, answers: Answers) -> Step | None:
@@ -196,9 +206,10 @@ class Form:
     def split(self, answers: Answers) -> tuple[Answers, Answers]:
         """``(open, personal)``: the answers to keep, divided by the steps' ``personal`` flag.
 
-        Answers to steps that no longer apply (an option was unchosen) are dropped.
+        Answers to steps that no longer apply (an option was unchosen) are dropped; the mark
+        of a family that asked to be called is kept with the open answers.
         """
-        open_answers: Answers = {}
+        open_answers: Answers = {CALL_ME: True} if answers.get(CALL_ME) else {}
         personal: Answers = {}
         for step in self.applicable(answers):
             if step.id in answers:
@@ -273,7 +284,9 @@ def _parse_step(spec: dict[str, Any], where: str) -> Step:
         personal=bool(spec.get("personal", False)),
         on_card=bool(spec.get("on_card", False)),
         only_if=only_if,
+        voice=bool(spec.get("voice", False)),
     )
+    _require(not step.voice or kind == "text", f"{step_id}: only a text step takes voice")
     if kind == "number":
         _require(step.max >= step.min, f"{step_id}: max must be at least min")
     _require(
@@ -316,7 +329,12 @@ def parse_form(data: dict[str, Any]) -> Form:
         f"{TYPED_BUDGET} so that the review and the details fit in one Telegram message",
     )
     roles = _parse_roles(form_id, data["form"].get("roles", {}), steps)
-    return Form(form_id, steps, roles)
+    call_me = data["form"].get("call_me", [])
+    _require(
+        isinstance(call_me, list) and all(i in ids for i in call_me),
+        "form.call_me must list ids of steps",
+    )
+    return Form(form_id, steps, roles, tuple(call_me))
 
 
 def _parse_roles(form_id: str, spec: Any, steps: tuple[Step, ...]) -> dict[str, str]:

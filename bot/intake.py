@@ -41,6 +41,9 @@ class Draft:
     pending: list[str] = field(default_factory=list)
     editing: bool = False
     started_at: str = ""
+    # The message that shows the current question with its buttons (0: none): the one live
+    # question, closed when the answer comes, however it comes.
+    live: int = 0
 
     @classmethod
     def new(cls, form: Form) -> Draft:

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import phonenumbers
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import workflow
@@ -22,7 +23,17 @@ from bot.buttons import (
     TaskAnswer,
     VettingPress,
 )
-from bot.forms import AREAS, CHILDREN, HOUSEHOLD_SIZE, SKILLS, SUPPORT, Answers, Form, Step
+from bot.forms import (
+    AREAS,
+    CALL_ME,
+    CHILDREN,
+    HOUSEHOLD_SIZE,
+    SKILLS,
+    SUPPORT,
+    Answers,
+    Form,
+    Step,
+)
 from bot.i18n import N_, Markup, Translator, escape
 from bot.intake import REVIEW, Draft
 from bot.storage.cases import Case
@@ -73,8 +84,17 @@ def answer_text(t: Translator, form: Form, step: Step, value: Any) -> str:
     if step.kind == "number":
         return escape(t.number(int(value)))
     if step.kind == "phone":
-        return t.isolate(value)
+        return t.isolate(readable_phone(str(value)))
     return free_answer(t, value)
+
+
+def readable_phone(e164: str) -> str:
+    """A stored (E.164) number the way people read it: +962 79 111 2233."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def free_answer(t: Translator, value: Any) -> str:
@@ -93,6 +113,10 @@ def question(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboa
     assert step is not None
     n, total = form.position(step.id, draft.answers)
     lines = [bold(t("Question {n} of {total}", n=t.number(n), total=t.number(total)))]
+    if draft.answers.get(CALL_ME) and n == 1:
+        lines.append(
+            t.raw("A member of the committee will call you and ask the questions on the phone.")
+        )
     lines.append(escape(t.raw(step.prompt)))
     if step.kind == "number":
         low, high = form.number_bounds(step, draft.answers)
@@ -123,8 +147,15 @@ def question(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboa
             [press("n", str(v)).button(t.number(v)) for v in values[i : i + 4]]
             for i in range(0, len(values), 4)
         )
+    if step.kind == "phone":
+        rows.append([press("p").button(t.raw("📱 Share this account's number"))])
+    first = form.before(step.id, draft.answers) is None and not draft.editing
+    if first and form.call_me and not draft.answers.get(CALL_ME):
+        rows.append([press("c").button(t.raw("📞 Please call me instead"))])
+    elif first and draft.answers.get(CALL_ME):
+        rows.append([press("f").button(t.raw("📝 Answer the questions instead"))])
     last: list[InlineKeyboardButton] = []
-    if form.before(step.id, draft.answers) is not None or draft.editing:
+    if not first:
         last.append(press("b").button(t.raw("« Back")))
     if step.optional:
         last.append(press("s").button(t.raw("Skip")))

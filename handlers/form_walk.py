@@ -16,17 +16,18 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import (
+    CallbackQuery,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
 )
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot import render
 from bot.buttons import CancelChoice, FormPress
 from bot.context import SanadContext
-from bot.forms import Step
+from bot.forms import CALL_ME, Step
 from bot.intake import (
     REVIEW,
     Draft,
@@ -39,7 +40,7 @@ from bot.intake import (
     validate_text,
 )
 from bot.render import confirm_keyboard
-from handlers.util import close_buttons, own_chat, reply, stale, voice_answer
+from handlers.util import close_buttons, on_text, own_chat, reply, stale, voice_answer
 
 Submit = Callable[[Update, SanadContext, Draft], Awaitable[None]]
 # What submitting a finished draft does, by form id; filled by the forms' modules.
@@ -72,25 +73,62 @@ async def load_draft(context: SanadContext, user_id: int) -> Draft | None:
     return draft
 
 
-async def send_step(update: Update, context: SanadContext, draft: Draft) -> None:
-    """Send the draft's current question, or the review."""
+async def show_step(
+    update: Update,
+    context: SanadContext,
+    draft: Draft,
+    *,
+    query: CallbackQuery | None = None,
+    lead: str | None = None,
+) -> None:
+    """Show the draft's current question (or its review) as its one live question.
+
+    With ``query`` (a press on the live question: Back, Change, Continue), the pressed message
+    becomes the question in place. Otherwise the live copy, if any, loses its buttons and the
+    question is sent anew: a chat never holds two questions with live buttons. ``lead`` is a
+    line put above the question, in the same message (where the application stands, after an
+    interruption). The message shown is remembered in the draft.
+    """
     services = context.services
     t = context.t
-    draft.answers = services.intake.form_of(draft).upgrade(draft.answers)
+    form = services.intake.form_of(draft)
+    draft.answers = form.upgrade(draft.answers)
     if draft.step == REVIEW:
-        text, markup = render.review(t, services.intake.form_of(draft), draft)
-        await reply(update, text, reply_markup=markup)
+        text, markup = render.review(t, form, draft)
+    else:
+        text, markup = render.question(t, form, draft)
+    if lead is not None:
+        text = f"{lead}\n\n{text}"
+    pressed = query.message if query is not None and on_text(query) else None
+    if query is not None and pressed is not None and own_chat(query):
+        try:
+            await query.edit_message_text(text, reply_markup=markup)
+        except BadRequest:
+            pass  # too old or gone: the question is sent anew below
+        else:
+            if draft.live != pressed.message_id:
+                await close_live(update, draft)
+            draft.live = pressed.message_id
+            await services.intake.save(_user_id(update), draft)
+            return
+    await close_live(update, draft)
+    message = await reply(update, text, reply_markup=markup)
+    draft.live = message.message_id if message is not None else 0
+    await services.intake.save(_user_id(update), draft)
+
+
+async def close_live(update: Update, draft: Draft, text: str | None = None) -> None:
+    """Take the buttons off the draft's live question, showing ``text`` instead if given (the
+    question with its answer). Best effort: the person may have deleted the message."""
+    if not draft.live or update.effective_chat is None:
         return
-    text, markup = render.question(t, services.intake.form_of(draft), draft)
-    await reply(update, text, reply_markup=markup)
-    step = services.intake.form_of(draft).step(draft.step)
-    if step is not None and step.kind == "phone":
-        share = ReplyKeyboardMarkup(
-            [[KeyboardButton(t.raw("📱 Share my phone number"), request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-        await reply(update, t.raw("Or press the button below to share it."), reply_markup=share)
+    live, draft.live = draft.live, 0
+    bot = update.get_bot()
+    with contextlib.suppress(TelegramError):
+        if text is None:
+            await bot.edit_message_reply_markup(update.effective_chat.id, live, reply_markup=None)
+        else:
+            await bot.edit_message_text(text, update.effective_chat.id, live)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -108,8 +146,9 @@ async def form_button(update: Update, context: SanadContext, press: FormPress) -
         await query.answer(t.raw("This button belongs to an application that is closed."))
         await close_buttons(query)
         return
-    if step_id != draft.step:
-        await query.answer(t.raw("This question is already answered."))
+    if step_id != draft.step or (draft.live and query_message_id(query) != draft.live):
+        await query.answer(t.raw("Please answer the last question in this chat."))
+        await close_buttons(query)
         return
     if step_id == REVIEW:
         handled = await REVIEW_PRESSES.get(verb, _stale)(update, context, draft, arg)
@@ -119,6 +158,11 @@ async def form_button(update: Update, context: SanadContext, press: FormPress) -
         handled = await STEP_PRESSES.get(verb, _stale_step)(update, context, draft, step, arg)
     if not handled:
         await stale(query, t)
+
+
+def query_message_id(query: CallbackQuery) -> int:
+    """The id of the message a button was pressed on (0 if Telegram did not say)."""
+    return query.message.message_id if query.message is not None else 0
 
 
 # A question's button; False when the question does not take it (the press is stale).
@@ -133,13 +177,12 @@ async def _stale_step(
 
 
 async def _back(update: Update, context: SanadContext, draft: Draft, step: Step, arg: str) -> bool:
-    """b: back to the previous question."""
+    """b: back to the previous question, shown in place of this one."""
     assert update.callback_query is not None
     await update.callback_query.answer()
     go_back(context.services.intake.form_of(draft), draft)
     await context.services.intake.save(_user_id(update), draft)
-    await close_buttons(update.callback_query)
-    await send_step(update, context, draft)
+    await show_step(update, context, draft, query=update.callback_query)
     return True
 
 
@@ -147,13 +190,62 @@ async def _keep(update: Update, context: SanadContext, draft: Draft, step: Step,
     """k: keep the answer given before (after going back or editing)."""
     if step.id not in draft.answers:
         return False
+    await _accept(update, context, draft, step, draft.answers[step.id])
+    return True
+
+
+async def _share(
+    update: Update, context: SanadContext, draft: Draft, step: Step, arg: str
+) -> bool:
+    """p: show the keyboard that shares the account's phone number (Telegram puts it under the
+    typing field, and only a message can bring it; the question stays where it is)."""
+    if step.kind != "phone":
+        return False
     assert update.callback_query is not None
     await update.callback_query.answer()
-    advance(context.services.intake.form_of(draft), draft, step)
-    await context.services.intake.save(_user_id(update), draft)
-    await close_buttons(update.callback_query)
-    await send_step(update, context, draft)
+    t = context.t
+    share = ReplyKeyboardMarkup(
+        [[KeyboardButton(t.raw("📱 Share my phone number"), request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )
+    await reply(
+        update,
+        t.raw("Press «📱 Share my phone number» at the bottom of your screen."),
+        reply_markup=share,
+    )
     return True
+
+
+async def _call_me(
+    update: Update, context: SanadContext, draft: Draft, step: Step, arg: str
+) -> bool:
+    """c: the family would rather be called: only the form's ``call_me`` steps are asked.
+    f: back to answering the questions (the answers given so far are kept)."""
+    form = context.services.intake.form_of(draft)
+    calling = arg != "f"
+    if not form.call_me or form.before(step.id, draft.answers) is not None or draft.editing:
+        return False
+    if calling == bool(draft.answers.get(CALL_ME)):
+        return False
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    if calling:
+        draft.answers[CALL_ME] = True
+    else:
+        draft.answers.pop(CALL_ME, None)
+    draft.pending = []
+    draft.step = form.first(draft.answers).id
+    await context.services.intake.save(_user_id(update), draft)
+    await show_step(update, context, draft, query=update.callback_query)
+    return True
+
+
+async def _full_form(
+    update: Update, context: SanadContext, draft: Draft, step: Step, arg: str
+) -> bool:
+    """f: answer the questions after all."""
+    return await _call_me(update, context, draft, step, "f")
 
 
 async def _option(
@@ -163,7 +255,7 @@ async def _option(
     if not step.option(arg):
         return False
     if step.kind == "choice":
-        await _accept(update, context, draft, step, arg, edit_question=True)
+        await _accept(update, context, draft, step, arg)
         return True
     if step.kind != "multi":
         return False
@@ -192,7 +284,7 @@ async def _done(update: Update, context: SanadContext, draft: Draft, step: Step,
             context.t.raw("Please choose at least one option, then press Done."), show_alert=True
         )
         return True
-    await _accept(update, context, draft, step, list(draft.pending), edit_question=True)
+    await _accept(update, context, draft, step, list(draft.pending))
     return True
 
 
@@ -207,7 +299,7 @@ async def _number(
         value = validate_number(form, step, draft.answers, arg)
     except Invalid:
         return False
-    await _accept(update, context, draft, step, value, edit_question=True)
+    await _accept(update, context, draft, step, value)
     return True
 
 
@@ -215,7 +307,7 @@ async def _skip(update: Update, context: SanadContext, draft: Draft, step: Step,
     """s: skip an optional question."""
     if not step.optional:
         return False
-    await _accept(update, context, draft, step, None, edit_question=True)
+    await _accept(update, context, draft, step, None)
     return True
 
 
@@ -226,6 +318,9 @@ STEP_PRESSES: dict[str, StepPress] = {
     "d": _done,
     "n": _number,
     "s": _skip,
+    "p": _share,
+    "c": _call_me,
+    "f": _full_form,
 }
 
 # A button of the review screen; False when stale.
@@ -243,8 +338,7 @@ async def _edit(update: Update, context: SanadContext, draft: Draft, arg: str) -
     assert update.callback_query is not None
     await update.callback_query.answer()
     await context.services.intake.save(_user_id(update), draft)
-    await close_buttons(update.callback_query)
-    await send_step(update, context, draft)
+    await show_step(update, context, draft, query=update.callback_query)
     return True
 
 
@@ -257,7 +351,7 @@ async def _submit(update: Update, context: SanadContext, draft: Draft, arg: str)
     if missing is not None:
         edit(context.services.intake.form_of(draft), draft, missing.id)
         await context.services.intake.save(_user_id(update), draft)
-        await send_step(update, context, draft)
+        await show_step(update, context, draft, query=query)
         return True
     await ON_SUBMIT[draft.form](update, context, draft)
     await close_buttons(query)
@@ -279,15 +373,10 @@ REVIEW_PRESSES: dict[str, ReviewPress] = {"e": _edit, "S": _submit, "X": _cancel
 
 
 async def _accept(
-    update: Update,
-    context: SanadContext,
-    draft: Draft,
-    step: Step,
-    value: Any,
-    *,
-    edit_question: bool = False,
+    update: Update, context: SanadContext, draft: Draft, step: Step, value: Any
 ) -> None:
-    """Store an answer, move on, save, and ask the next question."""
+    """Store an answer, move on and save; then close the question with its answer (the pressed
+    message, or the live one for a typed answer) and ask the next question."""
     services = context.services
     t = context.t
     draft.answers[step.id] = value
@@ -299,17 +388,19 @@ async def _accept(
             del draft.answers[dependent.id]
     advance(form, draft, step)
     await services.intake.save(_user_id(update), draft)
-    if edit_question and update.callback_query is not None:
-        await update.callback_query.answer()
-    if edit_question and own_chat(update.callback_query):
-        assert update.callback_query is not None
-        with contextlib.suppress(BadRequest):
-            await update.callback_query.edit_message_text(render.answered(t, form, step, value))
-    if step.kind == "phone":
-        await reply(
-            update, t.raw("Thank you, the number is noted."), reply_markup=ReplyKeyboardRemove()
-        )
-    await send_step(update, context, draft)
+    closed = render.answered(t, form, step, value)
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        if own_chat(query) and on_text(query):
+            with contextlib.suppress(BadRequest):
+                await query.edit_message_text(closed)
+            if draft.live == query_message_id(query):
+                draft.live = 0
+        await close_live(update, draft)
+    else:
+        await close_live(update, draft, closed)
+    await show_step(update, context, draft)
 
 
 async def form_message(update: Update, context: SanadContext) -> None:
@@ -328,18 +419,17 @@ async def form_message(update: Update, context: SanadContext) -> None:
         await reply(
             update,
             t.raw(
-                "Your answers are ready. Please use the buttons: "
+                "Your answers are ready. Please use the buttons under them: "
                 "change an answer, Submit or Cancel."
             ),
         )
-        await send_step(update, context, draft)
         return
     step = services.intake.form_of(draft).step(draft.step)
     assert step is not None
     problem = await _answer_from_message(update, context, draft, step)
     if problem is not None:
+        # One short line; the question stays where it is, with its buttons.
         await reply(update, problem)
-        await send_step(update, context, draft)
 
 
 async def _answer_from_message(
@@ -354,11 +444,8 @@ async def _answer_from_message(
         return t.raw("Please choose with the buttons under the question.")
     voice = voice_answer(message)
     if voice is not None:
-        if step.kind != "description":
-            return t.raw(
-                "Voice notes are welcome only for the question about your situation in your "
-                "own words. Please type your answer here."
-            )
+        if step.kind != "description" and not step.voice:
+            return t.raw("Please type this answer: a voice note cannot be read here.")
         await _accept(update, context, draft, step, voice)
         return None
     if message.contact is not None and step.kind == "phone":
@@ -371,8 +458,10 @@ async def _answer_from_message(
             return t.raw("This contact has no phone number I can use. Please type the number.")
         await _accept(update, context, draft, step, shared)
         return None
+    if message.contact is not None:
+        return t.raw("Thank you, but this question is not about the phone number.")
     if message.text is None:
-        if step.kind == "description":
+        if step.kind == "description" or step.voice:
             return t.raw("Please type a message or send a voice note.")
         return t.raw("I can only read typed text here. Please type your answer.")
     try:
@@ -437,20 +526,22 @@ async def ask_cancel(update: Update, context: SanadContext, draft: Draft) -> Non
 
 
 async def cancel_choice(update: Update, context: SanadContext, choice: CancelChoice) -> None:
-    """The answer to 'do you want to cancel?'."""
+    """The answer to 'do you want to cancel?': the question's message says what was done."""
     query = update.callback_query
     assert query is not None
     t = context.t
     services = context.services
     user_id = _user_id(update)
     draft = await load_draft(context, user_id)
-    await close_buttons(query)
     if draft is None or draft.id != choice.draft:
         await stale(query, t)
+        await close_buttons(query)
         return
     await query.answer()
     if choice.verb == "y":
         await services.intake.discard(user_id)
+        await close_live(update, draft)
+        await close_buttons(query)
         await reply(
             update,
             t.raw(
@@ -459,6 +550,13 @@ async def cancel_choice(update: Update, context: SanadContext, choice: CancelCho
             ),
             reply_markup=ReplyKeyboardRemove(),
         )
-    else:
-        await reply(update, t.raw("Good, nothing was lost. Let's continue."))
-        await send_step(update, context, draft)
+        return
+    if draft.live and own_chat(query) and on_text(query):
+        # The question (or the review) is still live above: nothing else to send.
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_text(
+                t.raw("Good, nothing was lost. Please continue with the question above.")
+            )
+        return
+    await close_buttons(query)
+    await show_step(update, context, draft)

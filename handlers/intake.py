@@ -7,19 +7,23 @@ creates, and the way out.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from telegram import InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.error import BadRequest
 
 from bot import render
 from bot.buttons import ApplyChoice, ConsentChoice
+from bot.config import Settings
 from bot.context import SanadContext
-from bot.i18n import Markup
+from bot.forms import CALL_ME
+from bot.i18n import Markup, Translator
 from bot.intake import Draft
 from bot.render import bold
-from handlers.form_walk import ask_cancel, on_submit, send_step
+from handlers.form_walk import ask_cancel, close_live, on_submit, show_step
 from handlers.sessions import forget_session, load_session
-from handlers.util import close_buttons, private, reply, stale
+from handlers.util import close_buttons, on_text, own_chat, private, reply, stale
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +40,8 @@ async def resume_hint(update: Update, context: SanadContext) -> None:
     draft = await context.services.intake.load(update.effective_user.id)
     if draft is None:
         return
-    await reply(
-        update, context.t.raw("Your application is saved. To continue, answer the question below.")
-    )
-    await send_step(update, context, draft)
+    lead = context.t.raw("Your application is saved. To continue, answer this question.")
+    await show_step(update, context, draft, lead=lead)
 
 
 # --- /apply ---------------------------------------------------------------------------------
@@ -89,44 +91,86 @@ async def apply_command(update: Update, context: SanadContext) -> None:
     await send_consent(update, context)
 
 
-async def send_consent(update: Update, context: SanadContext) -> None:
-    """What the program is, what is collected, who sees it; I agree / Not now."""
-    t = context.t
-    text = "\n\n".join(
-        [
-            bold(t("Before you start")),
+def consent_text(t: Translator, settings: Settings, *, details: bool = False) -> str:
+    """What the program is, that it is not debt relief, who reads the answers and how to stop,
+    short enough for one small screen; ``details`` adds what is collected and how long it is
+    kept, read when the family presses "Privacy and details"."""
+    parts = [
+        bold(t("Before you start")),
+        t.raw(
+            "The solidarity committee gives temporary support to families in critical "
+            "situations."
+        ),
+        bold(t("This is not a debt relief program.")),
+        t.raw(
+            "Only committee members read your answers. You can stop at any time, and "
+            "/delete_my_data erases everything."
+        ),
+    ]
+    if details:
+        parts += [
             t.raw(
-                "The solidarity program gives temporary support to families in the most critical "
-                "situations: chronic illness that prevents work, the death of the head of the "
-                "household, orphans, disability, widows and elderly people without support."
+                "The program is for chronic illness that prevents work, the death of the head "
+                "of the household, orphans, disability, and widows and elderly people without "
+                "support."
             ),
-            bold(t("This is not a debt relief program.")),
             t.raw(
-                "I will ask about your situation, the support you need, your household, your area "
-                "and how to contact you. Your answers are encrypted. Only the members of the "
-                "committee can read your name, phone and your own words; every time one of them "
+                "I will ask about your situation, the support you need, your household, your "
+                "area and how to contact you. Your answers are encrypted. Every time a member "
                 "opens your case it is recorded."
             ),
-            t.raw(
-                "Your data is kept while your case is handled and deleted one year after it is "
-                "closed. You can ask for it to be deleted at any time. "
-                "You can stop at any moment: your answers are kept and /apply continues "
-                "where you left off, and /cancel deletes them."
+            t(
+                "Your data is kept while your case is handled and deleted {period} after it "
+                "is closed. /mydata shows what is kept.",
+                period=period(t, settings.retention.cases),
             ),
-            t.raw("Do you agree that we store your answers for this purpose?"),
+            t.raw(
+                "If you stop halfway, your answers are kept: /apply continues where you left "
+                "off, and /cancel deletes them."
+            ),
         ]
-    )
-    markup = InlineKeyboardMarkup(
-        [
-            [ConsentChoice("y").button(t.raw("✅ I agree"))],
-            [ConsentChoice("n").button(t.raw("Not now"))],
-        ]
-    )
+    parts.append(bold(t("Do you agree that we keep your answers for this purpose?")))
+    return "\n\n".join(parts)
+
+
+def period(t: Translator, days: int) -> str:
+    """A retention period the way people say it: in years, months or days."""
+    if days % 365 == 0:
+        return t.plural("{n} year", "{n} years", days // 365)
+    if days % 30 == 0:
+        return t.plural("{n} month", "{n} months", days // 30)
+    return t.plural("{n} day", "{n} days", days)
+
+
+def consent_keyboard(t: Translator, *, details: bool = False) -> InlineKeyboardMarkup:
+    """I agree, call me instead, the privacy details (until read), not now."""
+    rows = [
+        [ConsentChoice("y").button(t.raw("✅ I agree"))],
+        [ConsentChoice("c").button(t.raw("📞 I agree, but please call me instead"))],
+    ]
+    if not details:
+        rows.append([ConsentChoice("p").button(t.raw("🔒 Privacy and details"))])
+    rows.append([ConsentChoice("n").button(t.raw("Not now"))])
+    return InlineKeyboardMarkup(rows)
+
+
+async def send_consent(
+    update: Update, context: SanadContext, query: CallbackQuery | None = None
+) -> None:
+    """The consent, in place of the pressed message when there is one."""
+    t = context.t
+    text = consent_text(t, context.services.settings)
+    markup = consent_keyboard(t)
+    if query is not None and own_chat(query) and on_text(query):
+        with contextlib.suppress(BadRequest):
+            await query.edit_message_text(text, reply_markup=markup)
+            return
     await reply(update, text, reply_markup=markup)
 
 
 async def apply_choice(update: Update, context: SanadContext, choice: ApplyChoice) -> None:
-    """The buttons of /apply: continue, start over, a new case, or not."""
+    """The buttons of /apply: continue, start over, a new case, or not; each shown in place of
+    the question's message."""
     query = update.callback_query
     assert query is not None
     t = context.t
@@ -134,35 +178,44 @@ async def apply_choice(update: Update, context: SanadContext, choice: ApplyChoic
     intake = context.services.intake
     verb = choice.verb
     draft = await intake.load(user_id)
-    await close_buttons(query)
     if verb in ("c", "r") and (draft is None or draft.id != choice.draft):
         await stale(query, t)
+        await close_buttons(query)
         return
     await query.answer()
     if verb == "c" and draft is not None:
-        await send_step(update, context, draft)
-    elif verb == "r":
+        await show_step(update, context, draft, query=query)
+    elif verb == "r" and draft is not None:
+        await close_live(update, draft)
         await intake.discard(user_id)
-        await send_consent(update, context)
+        await send_consent(update, context, query)
     elif verb == "n":
         if draft is not None:
-            await send_step(update, context, draft)
+            await show_step(update, context, draft, query=query)
         else:
-            await send_consent(update, context)
+            await send_consent(update, context, query)
     else:
+        await close_buttons(query)
         await reply(update, t.raw("All right. Send /status to follow your application."))
 
 
 async def consent_choice(update: Update, context: SanadContext, choice: ConsentChoice) -> None:
-    """I agree: create the draft and ask the first question. Not now: store nothing."""
+    """I agree (or: call me instead): create the draft and ask the first question. Privacy and
+    details: the consent shows them in place. Not now: store nothing."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     t = context.t
     services = context.services
     user_id = update.effective_user.id
     await query.answer()
+    if choice.choice == "p":
+        if own_chat(query) and on_text(query):
+            text = consent_text(t, services.settings, details=True)
+            with contextlib.suppress(BadRequest):
+                await query.edit_message_text(text, reply_markup=consent_keyboard(t, details=True))
+        return
     await close_buttons(query)
-    if choice.choice != "y":
+    if choice.choice == "n":
         await reply(
             update, t.raw("No problem: nothing was stored. Send /apply whenever you are ready.")
         )
@@ -171,7 +224,11 @@ async def consent_choice(update: Update, context: SanadContext, choice: ConsentC
     if draft is None:
         draft = await services.intake.start(user_id, context.t.lang)
         services.people.remember(user_id, context.t.lang)
-    await send_step(update, context, draft)
+        if choice.choice == "c":
+            form = services.intake.form_of(draft)
+            draft.answers[CALL_ME] = True
+            draft.step = form.first(draft.answers).id
+    await show_step(update, context, draft)
 
 
 # --- submit, cancel, status -----------------------------------------------------------------

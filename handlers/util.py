@@ -58,9 +58,17 @@ def on_text(query: CallbackQuery | None) -> bool:
     return isinstance(message, Message) and message.text is not None
 
 
+def has_buttons(query: CallbackQuery) -> bool:
+    """Whether the pressed message still shows buttons: a press carries the message as it is
+    now, so a message whose buttons are already gone is not edited again (Telegram would answer
+    400 "message is not modified")."""
+    markup = getattr(query.message, "reply_markup", None)
+    return markup is not None and any(markup.inline_keyboard)
+
+
 async def close_buttons(query: CallbackQuery) -> None:
     """Remove the buttons of the message a button was pressed on (best effort)."""
-    if own_chat(query):
+    if own_chat(query) and has_buttons(query):
         # Cosmetic, and often after the durable write: a failure must not bring an apology.
         with contextlib.suppress(TelegramError):
             await query.edit_message_reply_markup(reply_markup=None)

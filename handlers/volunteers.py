@@ -19,7 +19,7 @@ from bot.context import SanadContext
 from bot.intake import REVIEW, Draft
 from bot.render import bold, confirm_keyboard
 from bot.storage import volunteers
-from handlers.form_walk import on_submit, send_step
+from handlers.form_walk import on_submit, show_step
 from handlers.util import close_buttons, reply, stale
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,9 @@ async def volunteer_command(update: Update, context: SanadContext) -> None:
         return
     draft = await services.intake.load(user_id)
     if draft is not None and draft.form == "volunteer":
-        await reply(update, t.raw("Your registration is saved. Let's continue."))
-        await send_step(update, context, draft)
+        await show_step(
+            update, context, draft, lead=t.raw("Your registration is saved. Let's continue.")
+        )
         return
     if draft is not None:
         await reply(
@@ -133,7 +134,7 @@ async def _agree(update: Update, context: SanadContext, profile: None) -> None:
     if draft is None:
         draft = await services.intake.start(user_id, t.lang, "volunteer")
         services.people.remember(user_id, t.lang)
-    await send_step(update, context, draft)
+    await show_step(update, context, draft)
 
 
 async def _not_now(update: Update, context: SanadContext, profile: Any) -> None:
@@ -150,7 +151,7 @@ async def _edit(update: Update, context: SanadContext, profile: volunteers.Volun
     draft.answers = {**profile.answers, **profile.personal}
     draft.step = REVIEW
     await context.services.intake.save(update.effective_user.id, draft)
-    await send_step(update, context, draft)
+    await show_step(update, context, draft)
 
 
 def _set_status(status: str) -> Run:

@@ -133,3 +133,18 @@ async def approve_volunteer(h: Harness, member: int = MEMBER, group: int = COMMI
     _, data = h.find_button(group, r"^vv:a:")
     await h.press(member, rf"^{data}$", chat_id=group)
     return data.split(":")[2]
+
+
+def live_buttons(h: Harness, chat: int, prefix: str = "in:") -> list[int]:
+    """The ids of the messages in ``chat`` that still show a button of ``prefix`` (the form's
+    questions by default): a chat should hold at most one live question."""
+    return [
+        int(m["message_id"])
+        for m in h.fake.messages(chat)
+        if any(data and data.startswith(prefix) for _, data in h.fake.buttons(m))
+    ]
+
+
+def live_questions(h: Harness, chat: int = 202) -> int:
+    """How many messages of ``chat`` still show a question's buttons."""
+    return len(live_buttons(h, chat))

@@ -220,7 +220,8 @@ async def test_resume_after_rebuilding_the_application(settings: Settings) -> No
         calls = await h2.say(FAMILY, "/apply")
         assert "unfinished application" in h2.texts(calls)[-1]
         calls = await h2.press(FAMILY, r"^ap:c:")
-        question = calls[-1]
+        # The question takes the place of the "unfinished application" message.
+        question = next(c for c in calls if c.method == "editMessageText")
         assert "What kind of support" in (question.text or "")
         labels = [text for text, _ in fake2.buttons(question)]
         assert any(label.startswith("☑️") and "Logistics" in label for label in labels)
