@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import workflow
@@ -84,17 +83,8 @@ def answer_text(t: Translator, form: Form, step: Step, value: Any) -> str:
     if step.kind == "number":
         return escape(t.number(int(value)))
     if step.kind == "phone":
-        return t.isolate(readable_phone(str(value)))
+        return t.isolate(value)
     return free_answer(t, value)
-
-
-def readable_phone(e164: str) -> str:
-    """A stored (E.164) number the way people read it: +962 79 111 2233."""
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def free_answer(t: Translator, value: Any) -> str:
