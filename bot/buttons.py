@@ -34,7 +34,7 @@ import dataclasses
 import re
 from typing import Any, ClassVar, Self
 
-from telegram import InlineKeyboardButton
+from telegram import CallbackQuery, InlineKeyboardButton
 
 from bot.text import MAX_CALLBACK_DATA, whole_number
 
@@ -287,3 +287,17 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     ExportChoice,
     VettingPress,
 )
+
+
+def pressed_here(query: CallbackQuery) -> bool:
+    """Whether the pressed data is one of the message's own buttons: a real press always is;
+    data forged onto another message (the live question, say) is not, and must not close it.
+
+    The one comparison of raw callback data outside :meth:`CallbackData.unpack`: it asks
+    whether the message shows the data, not what the data means.
+    """
+    markup = getattr(query.message, "reply_markup", None)
+    if markup is None:
+        return False
+    return any(b.callback_data == query.data for row in markup.inline_keyboard for b in row)
+

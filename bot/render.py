@@ -244,6 +244,10 @@ def decision_lines(t: Translator, form: Form, case: Case, tz: ZoneInfo) -> list[
     return lines
 
 
+# On the card and the details of a family that pressed "Please call me instead".
+CALL_ME_LINE = N_("📞 The family asked to be called: please ask the questions on the phone.")
+
+
 def card(t: Translator, form: Form, case: Case, visible: Answers, tz: ZoneInfo) -> str:
     """The committee group's card, from the answers the group may see (``form.card_steps``)."""
     title = (
@@ -252,6 +256,8 @@ def card(t: Translator, form: Form, case: Case, visible: Answers, tz: ZoneInfo) 
         else t("Case {ref}", ref=t.isolate(case.ref))
     )
     lines = [bold(title), ""]
+    if visible.get(CALL_ME):
+        lines.append(escape(t.raw(CALL_ME_LINE)))
     size_line = household(t, form.by_role(visible))
     for step in form.card_steps():
         if step.id not in visible or (size_line and step.id == form.role_id(CHILDREN)):
@@ -296,6 +302,8 @@ def details(t: Translator, form: Form, case: Case, personal: Answers, tz: ZoneIn
     """The full case, for an authorised member's private chat."""
     answers = form.upgrade({**case.answers, **personal})
     lines = [bold(t("Case {ref}", ref=t.isolate(case.ref))), ""]
+    if answers.get(CALL_ME):
+        lines.append(escape(t.raw(CALL_ME_LINE)))
     for step in form.applicable(answers):
         if step.id in answers:
             value = answer_text(t, form, step, answers[step.id])

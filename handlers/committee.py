@@ -14,7 +14,6 @@ from telegram.error import Forbidden
 from bot import expiry, render
 from bot.buttons import DetailsPress
 from bot.context import SanadContext
-from bot.forms import DESCRIPTION
 from bot.storage import cases as case_repo
 from handlers.members import case_from_args, committee_gate, member_t
 from handlers.util import stale
@@ -43,11 +42,15 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     requests = await services.review.requests(case.id)
     notes = await services.review.notes(case.id)
     voices = []
-    description = personal.get(services.form.role_id(DESCRIPTION))
-    if isinstance(description, dict) and description.get("voice"):
-        voices.append(
-            (description["voice"], t("Voice note of case {ref}", ref=t.isolate(case.ref)))
-        )
+    for step in services.form.steps:
+        spoken = personal.get(step.id)
+        if isinstance(spoken, dict) and spoken.get("voice"):
+            caption = t(
+                "{question}: voice note of case {ref}",
+                question=t.raw(step.label),
+                ref=t.isolate(case.ref),
+            )
+            voices.append((spoken["voice"], caption))
     for request in requests:
         extra.append(render.field(t.raw("Question"), render.escape(request.question)))
         if request.answer is None:

@@ -21,7 +21,7 @@ from bot.limits import FloodGate, Verdict
 from bot.processor import flood_gated
 from bot.render import bold
 from handlers.intake import resume_hint
-from handlers.util import on_text, own_chat, private, reply, stale
+from handlers.util import edit_in_place, private, reply, stale
 
 log = logging.getLogger(__name__)
 
@@ -197,10 +197,9 @@ async def language_chosen(update: Update, context: SanadContext, choice: Languag
         return
     await remember_language(context, update.effective_user.id, lang)
     await query.answer()
-    if own_chat(query) and on_text(query):
-        await query.edit_message_text(
-            context.t("Language: {name}", name=context.services.i18n.native_name(lang))
-        )
+    await edit_in_place(
+        query, context.t("Language: {name}", name=context.services.i18n.native_name(lang))
+    )
     await reply(update, welcome(context))
     await resume_hint(update, context)
 

@@ -40,7 +40,15 @@ from bot.intake import (
     validate_text,
 )
 from bot.render import confirm_keyboard
-from handlers.util import close_buttons, on_text, own_chat, reply, stale, voice_answer
+from handlers.util import (
+    close_buttons,
+    edit_in_place,
+    has_buttons,
+    own_chat,
+    reply,
+    stale,
+    voice_answer,
+)
 
 Submit = Callable[[Update, SanadContext, Draft], Awaitable[None]]
 # What submitting a finished draft does, by form id; filled by the forms' modules.
@@ -99,21 +107,17 @@ async def show_step(
         text, markup = render.question(t, form, draft)
     if lead is not None:
         text = f"{lead}\n\n{text}"
-    pressed = query.message if query is not None and on_text(query) else None
-    if query is not None and pressed is not None and own_chat(query):
-        try:
-            await query.edit_message_text(text, reply_markup=markup)
-        except BadRequest:
-            pass  # too old or gone: the question is sent anew below
-        else:
-            if draft.live != pressed.message_id:
-                await close_live(update, draft)
-            draft.live = pressed.message_id
-            await services.intake.save(_user_id(update), draft)
-            return
+    if query is not None and await edit_in_place(query, text, markup):
+        pressed = query_message_id(query)
+        if draft.live != pressed:
+            await close_live(update, draft)
+        draft.live = pressed if any(markup.inline_keyboard) else 0
+        await services.intake.save(_user_id(update), draft)
+        return
     await close_live(update, draft)
     message = await reply(update, text, reply_markup=markup)
-    draft.live = message.message_id if message is not None else 0
+    live = message is not None and any(markup.inline_keyboard)
+    draft.live = message.message_id if message is not None and live else 0
     await services.intake.save(_user_id(update), draft)
 
 
@@ -146,9 +150,14 @@ async def form_button(update: Update, context: SanadContext, press: FormPress) -
         await query.answer(t.raw("This button belongs to an application that is closed."))
         await close_buttons(query)
         return
-    if step_id != draft.step or (draft.live and query_message_id(query) != draft.live):
+    not_live = bool(draft.live) and query_message_id(query) != draft.live
+    if step_id != draft.step or not_live:
         await query.answer(t.raw("Please answer the last question in this chat."))
-        await close_buttons(query)
+        if not_live:
+            await close_buttons(query)  # an old copy; the live question keeps its buttons
+        return
+    if not has_buttons(query):
+        await stale(query, t)  # the live question, but its buttons are gone: forged or old
         return
     if step_id == REVIEW:
         handled = await REVIEW_PRESSES.get(verb, _stale)(update, context, draft, arg)
@@ -392,11 +401,8 @@ async def _accept(
     query = update.callback_query
     if query is not None:
         await query.answer()
-        if own_chat(query) and on_text(query):
-            with contextlib.suppress(BadRequest):
-                await query.edit_message_text(closed)
-            if draft.live == query_message_id(query):
-                draft.live = 0
+        if await edit_in_place(query, closed) and draft.live == query_message_id(query):
+            draft.live = 0
         await close_live(update, draft)
     else:
         await close_live(update, draft, closed)
@@ -551,12 +557,8 @@ async def cancel_choice(update: Update, context: SanadContext, choice: CancelCho
             reply_markup=ReplyKeyboardRemove(),
         )
         return
-    if draft.live and own_chat(query) and on_text(query):
-        # The question (or the review) is still live above: nothing else to send.
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_text(
-                t.raw("Good, nothing was lost. Please continue with the question above.")
-            )
-        return
+    kept = t.raw("Good, nothing was lost. Please continue with the question above.")
+    if draft.live and await edit_in_place(query, kept):
+        return  # the question (or the review) is still live above: nothing else to send
     await close_buttons(query)
     await show_step(update, context, draft)

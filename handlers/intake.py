@@ -7,11 +7,9 @@ creates, and the way out.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, ReplyKeyboardRemove, Update
-from telegram.error import BadRequest
 
 from bot import render
 from bot.buttons import ApplyChoice, ConsentChoice
@@ -23,7 +21,7 @@ from bot.intake import Draft
 from bot.render import bold
 from handlers.form_walk import ask_cancel, close_live, on_submit, show_step
 from handlers.sessions import forget_session, load_session
-from handlers.util import close_buttons, on_text, own_chat, private, reply, stale
+from handlers.util import close_buttons, edit_in_place, has_buttons, private, reply, stale
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +96,7 @@ def consent_text(t: Translator, settings: Settings, *, details: bool = False) ->
     parts = [
         bold(t("Before you start")),
         t.raw(
-            "The solidarity committee gives temporary support to families in critical "
-            "situations."
+            "The solidarity committee gives temporary support to families in critical situations."
         ),
         bold(t("This is not a debt relief program.")),
         t.raw(
@@ -161,10 +158,8 @@ async def send_consent(
     t = context.t
     text = consent_text(t, context.services.settings)
     markup = consent_keyboard(t)
-    if query is not None and own_chat(query) and on_text(query):
-        with contextlib.suppress(BadRequest):
-            await query.edit_message_text(text, reply_markup=markup)
-            return
+    if query is not None and await edit_in_place(query, text, markup):
+        return
     await reply(update, text, reply_markup=markup)
 
 
@@ -207,12 +202,14 @@ async def consent_choice(update: Update, context: SanadContext, choice: ConsentC
     t = context.t
     services = context.services
     user_id = update.effective_user.id
+    if not has_buttons(query):
+        # Telegram sends the message as it is now: its buttons are gone, the choice was made.
+        await stale(query, t)
+        return
     await query.answer()
     if choice.choice == "p":
-        if own_chat(query) and on_text(query):
-            text = consent_text(t, services.settings, details=True)
-            with contextlib.suppress(BadRequest):
-                await query.edit_message_text(text, reply_markup=consent_keyboard(t, details=True))
+        text = consent_text(t, services.settings, details=True)
+        await edit_in_place(query, text, consent_keyboard(t, details=True))
         return
     await close_buttons(query)
     if choice.choice == "n":

@@ -17,7 +17,7 @@ from bot.render import bold
 from bot.storage import cases as case_repo
 from bot.workflow import STATUSES
 from handlers.members import case_from_args, committee_gate, member_press, to_member
-from handlers.util import on_text, own_chat
+from handlers.util import edit_in_place
 
 log = logging.getLogger(__name__)
 PAGE = 10
@@ -124,9 +124,8 @@ async def _send_page(
     counts = await review.counts_by_status()
     text, markup = cases_page(t, context, status, page, found, total, counts)
     query = update.callback_query
-    if edit and query is not None and own_chat(query) and on_text(query):
-        await query.edit_message_text(text, reply_markup=markup)
-    else:  # a new list, also when the button was forged on a photo, a document or a voice note
+    if not (edit and query is not None and await edit_in_place(query, text, markup)):
+        # A new list, also when the button was forged on a photo, a document or a voice note.
         await to_member(update, context, text, markup)
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import html
+import re
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
-from telegram.error import TelegramError
+from telegram.error import BadRequest, TelegramError
 
-from bot.buttons import CallbackData
+from bot.buttons import CallbackData, pressed_here
 from bot.i18n import N_, Translator
 
 # The one answer to a press the bot cannot act on: data of no family (old, foreign or
@@ -66,9 +68,48 @@ def has_buttons(query: CallbackQuery) -> bool:
     return markup is not None and any(markup.inline_keyboard)
 
 
+def shows(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None) -> bool:
+    """Whether the pressed message already shows ``text`` (HTML) with ``markup``."""
+    message = query.message
+    if not isinstance(message, Message):
+        return False
+    now = message.reply_markup if has_buttons(query) else None
+    wanted = markup if markup is not None and any(markup.inline_keyboard) else None
+    return message.text == plain(text) and now == wanted
+
+
+def plain(html_text: str) -> str:
+    """What a reader sees of a message written in Telegram's HTML: tags gone, entities read."""
+    return html.unescape(TAG.sub("", html_text))
+
+
+TAG = re.compile(r"<[^>]+>")
+
+
+async def edit_in_place(
+    query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Show ``text`` and ``markup`` on the pressed message, in the presser's own chat.
+
+    True when the message shows them now; a message that already does is not edited (Telegram
+    would answer 400 "message is not modified"). False when it cannot be edited here (another
+    chat, a photo, a message too old or gone): the caller sends a new message instead.
+    """
+    if not own_chat(query) or not on_text(query):
+        return False
+    if shows(query, text, markup):
+        return True
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest:
+        return False
+    return True
+
+
 async def close_buttons(query: CallbackQuery) -> None:
-    """Remove the buttons of the message a button was pressed on (best effort)."""
-    if own_chat(query) and has_buttons(query):
+    """Remove the buttons of the message a button was pressed on (best effort), if the press
+    came from one of them."""
+    if own_chat(query) and pressed_here(query):
         # Cosmetic, and often after the durable write: a failure must not bring an apology.
         with contextlib.suppress(TelegramError):
             await query.edit_message_reply_markup(reply_markup=None)
