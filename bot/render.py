@@ -300,17 +300,21 @@ def expires_note(t: Translator, ttl: timedelta) -> str:
 
 
 def contact_line(t: Translator, contact: Contact) -> str | None:
-    """How to reach the committee (its phone and hours, when set), or None."""
+    """How to reach the committee (its phone and hours, when set), or None.
+
+    The hours are the committee's own words, in whatever script it wrote them: isolated, so
+    that an English text keeps its order inside an Arabic line.
+    """
     if contact.phone and contact.hours:
         return t(
             "To talk to the committee, call {phone} ({hours}).",
             phone=t.isolate(contact.phone),
-            hours=contact.hours,
+            hours=t.isolate(contact.hours),
         )
     if contact.phone:
         return t("To talk to the committee, call {phone}.", phone=t.isolate(contact.phone))
     if contact.hours:
-        return t("The committee answers the phone: {hours}.", hours=contact.hours)
+        return t("The committee answers the phone: {hours}.", hours=t.isolate(contact.hours))
     return None
 
 
@@ -336,11 +340,16 @@ def next_step(t: Translator, form: Form, case: Case, contact: Contact) -> str:
         support = Markup(support_labels(t, form, facts.get("support", [])))
         if facts.get("until"):
             return t(
-                "Next: {support} until {date}. A member of the committee will contact you.",
+                "Next: your support ({support}) is planned until {date}. A member of the "
+                "committee will contact you.",
                 support=support,
                 date=t.date(date.fromisoformat(facts["until"])),
             )
-        return t("Next: {support}. A member of the committee will contact you.", support=support)
+        return t(
+            "Next: your support ({support}) is approved. A member of the committee will "
+            "contact you.",
+            support=support,
+        )
     if case.status == "declined":
         reason = DECLINE_REASONS.get(facts.get("reason", ""), DECLINE_REASONS["other"])
         line = t("Reason: {reason}.", reason=t.raw(reason))

@@ -27,7 +27,7 @@ from bot.text import MAX_MESSAGE
 from handlers.members import Press, committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, route, save_session
 from handlers.task_wizard import DESCRIPTION_LIMIT, LAST_DAY
-from handlers.util import STALE, close_buttons, own_chat, reply, stale
+from handlers.util import STALE, own_chat, reply, stale
 from handlers.validators import checked_text, typed_datetime
 
 OUTCOMES = {"c": "coming", "y": "done", "n": "not_done"}
@@ -88,8 +88,8 @@ async def task_answer(update: Update, context: SanadContext, press: TaskAnswer) 
 
 
 async def answered(query: CallbackQuery, t: Translator, status: str) -> None:
-    """The pressed message shows the answer (":data:`ANSWERED`") and loses its buttons; for a
-    closed task it only loses them.
+    """The pressed message shows the answer (:data:`ANSWERED`) and loses its buttons; with
+    ``CLOSED`` (a closed task, a confirmation answered) it only loses them.
 
     A message whose buttons are already gone (answered before, or a forged press) is left
     alone: an edit would change nothing, and Telegram answers it with "message is not
@@ -289,7 +289,7 @@ async def _ask_cancel(
 async def _cancel(
     update: Update, context: SanadContext, press: Press[TaskManagePress], task: Task
 ) -> None:
-    await close_buttons(press.query)
+    await answered(press.query, press.t, CLOSED)
     await context.services.tasks.cancel(task.ref, press.member)
     await reply(
         update, press.t("Task {ref} is cancelled; the volunteers are being told.", ref=task.ref)
@@ -300,7 +300,7 @@ async def _cancel(
 async def _keep(
     update: Update, context: SanadContext, press: Press[TaskManagePress], task: Task
 ) -> None:
-    await close_buttons(press.query)
+    await answered(press.query, press.t, CLOSED)
     await reply(update, press.t.raw("Good, nothing was changed."))
 
 

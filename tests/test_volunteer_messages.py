@@ -115,3 +115,24 @@ async def test_the_followup_shows_the_answer(harness: Harness) -> None:
     assert answered is not None and "reply_markup" not in answered
     assert "Your answer: Done" in answered["text"]
     assert "was done" in h.fake.texts(MEMBER)[-1]
+
+
+async def test_a_decision_press_on_a_message_without_buttons_edits_nothing(
+    harness: Harness,
+) -> None:
+    from tests.conftest import COMMITTEE_CHAT
+    from tests.flows import full_intake
+
+    h = harness
+    h.languages[77] = "en"
+    ref = await full_intake(h, 77)
+    await h.say(MEMBER, "/start")
+    await h.press(MEMBER, rf"^cv:decline:{ref}$", chat_id=COMMITTEE_CHAT)
+    reason, _ = h.find_button(MEMBER, r"^rv:r:debt$")
+    await h.press(MEMBER, r"^rv:r:debt$")  # the reason screen loses its buttons
+    assert "reply_markup" not in (h.fake.message(MEMBER, reason) or {})
+    forged = []
+    for data in ("rv:r:debt", "rv:skip:", "rv:x:", "rv:x:"):
+        forged += await h.press_data(MEMBER, data, message_id=reason)
+    assert [c.method for c in forged if c.method in EDITS] == []
+    assert h.fake.journal.not_modified == []
