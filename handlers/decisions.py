@@ -66,7 +66,6 @@ async def close(query: CallbackQuery) -> None:
         await close_buttons(query)
 
 
-
 def support_first(form: Form, kind: str, case: Case) -> Session:
     """Approve or renew: the support step, with what was approved or asked for preselected."""
     asked = case.answers.get(form.role_id(SUPPORT), [])
