@@ -300,4 +300,3 @@ def pressed_here(query: CallbackQuery) -> bool:
     if markup is None:
         return False
     return any(b.callback_data == query.data for row in markup.inline_keyboard for b in row)
-

@@ -56,6 +56,15 @@ RETENTION_SETTINGS = (
 
 
 @dataclass(frozen=True)
+class Contact:
+    """What families are told about when to expect news and how to reach the committee."""
+
+    review_days: int = 7  # the committee usually answers a new application within this
+    phone: str | None = None  # in international format, e.g. +962 6 555 0100
+    hours: str | None = None  # free text, shown as given: "Sunday to Thursday, 9:00 to 15:00"
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated configuration. Build it with :func:`load_settings`."""
 
@@ -81,6 +90,7 @@ class Settings:
     flood_burst: int = 10
     flood_per_minute: int = 30
     details_ttl: timedelta = timedelta(hours=1)
+    contact: Contact = Contact()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -196,6 +206,34 @@ def _read_region(r: _Reader) -> tuple[str, str | None]:
     if phone_region and phone_region not in phonenumbers.SUPPORTED_REGIONS:
         r.problem("PHONE_REGION must be a two-letter country code such as US, JO or MA.")
     return timezone, phone_region
+
+
+def _read_contact(r: _Reader, phone_region: str | None) -> Contact:
+    """What families are told: how many days a review takes, the committee's phone and hours.
+
+    The phone is read like the families' phones (local numbers in PHONE_REGION) and kept in
+    international format, so that it dials from any phone.
+    """
+    review_days = whole_number(r.get("REVIEW_DAYS", "7"), max_digits=4) or 0
+    if review_days < 1:
+        r.problem("REVIEW_DAYS must be a whole number of days, at least 1.")
+    phone = r.get("CONTACT_PHONE") or None
+    if phone is not None:
+        try:
+            number = phonenumbers.parse(phone, phone_region)
+        except phonenumbers.NumberParseException:
+            number = None
+        if number is None or not phonenumbers.is_valid_number(number):
+            r.problem(
+                "CONTACT_PHONE must be a valid phone number, international (+…) or local to "
+                "PHONE_REGION."
+            )
+            phone = None
+        else:
+            phone = phonenumbers.format_number(
+                number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
+            )
+    return Contact(review_days, phone, r.get("CONTACT_HOURS") or None)
 
 
 def _on_this_machine(host: str | None) -> bool:
@@ -375,6 +413,7 @@ def load_settings(
     committee_chat_id, members = _read_committee(r)
     default_language, committee_language = _read_languages(r, available_languages)
     timezone, phone_region = _read_region(r)
+    contact = _read_contact(r, phone_region)
     api_base_url = _read_api_base_url(r)
     log_level = _read_log_level(r)
     data_dir, key_file, keys = _read_storage(r)
@@ -407,4 +446,5 @@ def load_settings(
         flood_burst=flood_burst,
         flood_per_minute=flood_per_minute,
         details_ttl=details_ttl,
+        contact=contact,
     )

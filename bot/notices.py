@@ -112,7 +112,8 @@ async def family_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
     form = src.forms["intake"]
     if notice != "question":
         message = src.review.message_of(case)
-        return Outgoing(render.family_notice(t, form, case, notice, message))
+        contact = src.settings.contact
+        return Outgoing(render.family_notice(t, form, case, notice, message, contact=contact))
     request = await src.review.open_request(int(payload["request"]))
     if request is None:
         return None  # answered or withdrawn meanwhile
@@ -167,23 +168,29 @@ class _TaskView:
         return bold(head) + "\n\n" + self.text
 
 
-async def _task(src: Sources, item: outbox.Item, *, open_only: bool = True) -> _TaskView | None:
-    """The item's task, unless it is gone, or (``open_only``) no longer open."""
+async def _task(
+    src: Sources, item: outbox.Item, *, open_only: bool = True, places: bool = False
+) -> _TaskView | None:
+    """The item's task, unless it is gone, or (``open_only``) no longer open; ``places``:
+    with the places left, for a volunteer who may still take one."""
     if item.task_id is None:
         return None
     task = await src.tasks.by_id(item.task_id)
     if task is None or (open_only and task.status != "open"):
         return None
     t = src.i18n.get(await src.people.language(item.chat_id) or src.i18n.default)
-    return _TaskView(task, t, render.task_text(t, src.forms["volunteer"], task, src.settings.tz))
+    text = render.task_text(t, src.forms["volunteer"], task, src.settings.tz, places=places)
+    return _TaskView(task, t, text)
 
 
 async def task_offer(src: Sources, item: outbox.Item) -> Outgoing | None:
-    """A volunteer is offered a task, with Accept and Decline."""
-    view = await _task(src, item)
+    """A volunteer is offered a task, under a heading that says what it is, with Accept and
+    Decline."""
+    view = await _task(src, item, places=True)
     if view is None:
         return None
-    return Outgoing(view.text, render.task_keyboard(view.t, view.task.ref))
+    head = view.t.raw("New volunteer task in your area")
+    return Outgoing(view.headed(head), render.task_keyboard(view.t, view.task.ref))
 
 
 async def task_promoted(src: Sources, item: outbox.Item) -> Outgoing | None:
@@ -191,7 +198,9 @@ async def task_promoted(src: Sources, item: outbox.Item) -> Outgoing | None:
     view = await _task(src, item)
     if view is None:
         return None
-    return Outgoing(view.headed(view.t.raw("A place became free: you are now in this task.")))
+    t = view.t
+    text = view.headed(t.raw("A place became free: you are now in this task."))
+    return Outgoing(text + "\n\n" + render.task_next(t, src.settings.reminder_offsets))
 
 
 async def task_cancelled(src: Sources, item: outbox.Item) -> Outgoing | None:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import workflow
+from bot import when, workflow
 from bot.buttons import (
     CallbackData,
     CardPress,
@@ -22,6 +22,7 @@ from bot.buttons import (
     TaskAnswer,
     VettingPress,
 )
+from bot.config import Contact
 from bot.forms import (
     AREAS,
     CALL_ME,
@@ -327,8 +328,76 @@ def expires_note(t: Translator, ttl: timedelta) -> str:
     )
 
 
-def status_list(t: Translator, cases: Sequence[Case], tz: ZoneInfo, has_draft: bool) -> str:
-    """A family's view of its cases."""
+def contact_line(t: Translator, contact: Contact) -> str | None:
+    """How to reach the committee (its phone and hours, when set), or None.
+
+    The hours are the committee's own words, in whatever script it wrote them: isolated, so
+    that an English text keeps its order inside an Arabic line.
+    """
+    if contact.phone and contact.hours:
+        return t(
+            "To talk to the committee, call {phone} ({hours}).",
+            phone=t.isolate(contact.phone),
+            hours=t.isolate(contact.hours),
+        )
+    if contact.phone:
+        return t("To talk to the committee, call {phone}.", phone=t.isolate(contact.phone))
+    if contact.hours:
+        return t("The committee answers the phone: {hours}.", hours=t.isolate(contact.hours))
+    return None
+
+
+def next_step(t: Translator, form: Form, case: Case, contact: Contact) -> str:
+    """What happens next for a case, in one line, by its status."""
+    facts = case.decision or {}
+    if case.status == "new":
+        return t.plural(
+            "Next: the committee will look at it within {n} day.",
+            "Next: the committee will look at it within {n} days.",
+            contact.review_days,
+        )
+    if case.status == "in_review":
+        return escape(t.raw("Next: a committee member is studying it and may call you."))
+    if case.status == "info_requested":
+        return escape(
+            t.raw(
+                "Next: the committee asked you a question. Press Answer under its message, "
+                "then send your answer as a message or a voice note."
+            )
+        )
+    if case.status == "approved":
+        support = Markup(support_labels(t, form, facts.get("support", [])))
+        if facts.get("until"):
+            return t(
+                "Next: your support ({support}) is planned until {date}. A member of the "
+                "committee will contact you.",
+                support=support,
+                date=t.date(date.fromisoformat(facts["until"])),
+            )
+        return t(
+            "Next: your support ({support}) is approved. A member of the committee will "
+            "contact you.",
+            support=support,
+        )
+    if case.status == "declined":
+        reason = DECLINE_REASONS.get(facts.get("reason", ""), DECLINE_REASONS["other"])
+        line = t("Reason: {reason}.", reason=t.raw(reason))
+        contact_text = contact_line(t, contact)
+        return f"{line} {contact_text}" if contact_text else line
+    return escape(
+        t.raw("This application is closed. If your situation changes, send /apply to apply again.")
+    )
+
+
+def status_list(
+    t: Translator,
+    form: Form,
+    cases: Sequence[Case],
+    tz: ZoneInfo,
+    has_draft: bool,
+    contact: Contact,
+) -> str:
+    """A family's view of its cases, each with what happens next."""
     lines = []
     if cases:
         lines.append(
@@ -343,11 +412,36 @@ def status_list(t: Translator, cases: Sequence[Case], tz: ZoneInfo, has_draft: b
                     date=t.datetime(case.created_at, tz),
                 )
             )
+            lines.append(next_step(t, form, case, contact))
     else:
         lines.append(t.raw("You have not submitted an application yet. Send /apply to start."))
     if has_draft:
         lines += ["", t.raw("You also have an unfinished application: send /apply to continue.")]
     return "\n".join(lines)
+
+
+# What a declined family can do next, by the reason of the decline.
+DECLINE_NEXT = {
+    "information": N_(
+        "The committee did not have enough information to support your application. If the "
+        "committee asks you a question, please answer it here; you can also apply again with "
+        "/apply and tell us more about your situation."
+    ),
+    "debt": N_(
+        "This program gives temporary support to families in the most critical "
+        "situations, for a limited time. It cannot pay debts or loans. If your situation "
+        "changes, you can apply again with /apply; the committee can also tell you where "
+        "to turn for other help."
+    ),
+    "criteria": N_(
+        "If your situation changes, you can apply again with /apply. You can also ask the "
+        "committee about other help in the community."
+    ),
+    "other": N_(
+        "If your situation changes, you can apply again with /apply. You can also ask the "
+        "committee about other help in the community."
+    ),
+}
 
 
 def family_notice(
@@ -357,8 +451,13 @@ def family_notice(
     notice: str,
     message: str | None,
     question: str | None = None,
+    contact: Contact | None = None,
 ) -> str:
-    """What the family is told, in its own language, whatever the member's language."""
+    """What the family is told, in its own language, whatever the member's language.
+
+    A decline says what the family can do next for its reason, and how to reach the
+    committee (``contact``, when its phone or hours are set).
+    """
     ref = t.isolate(case.ref)
     facts = case.decision or {}
     parts: list[str] = []
@@ -396,12 +495,11 @@ def family_notice(
     if notice == "approve":
         parts.append(t.raw("A member of the committee will contact you about the next steps."))
     if notice == "decline":
-        parts.append(
-            t.raw(
-                "What you can do next: if your situation changes, you can apply again with "
-                "/apply. You can also ask the committee about other help in the community."
-            )
-        )
+        next_text = DECLINE_NEXT.get(facts.get("reason", ""), DECLINE_NEXT["other"])
+        parts.append(escape(t.raw(next_text)))
+        reach = contact_line(t, contact) if contact is not None else None
+        if reach:
+            parts.append(reach)
     return "\n\n".join(parts)
 
 
@@ -524,21 +622,51 @@ def volunteer_details(t: Translator, form: Form, ref: str, volunteer: Any) -> st
     return "\n".join(lines)
 
 
-def task_text(t: Translator, form: Form, task: Any, tz: ZoneInfo) -> str:
-    """A task as volunteers see it: what, where, when, how many; never family data."""
+def task_text(t: Translator, form: Form, task: Any, tz: ZoneInfo, *, places: bool = True) -> str:
+    """A task as volunteers see it: what, where, when, for how long, never family data.
+
+    The when is relative to now ("tomorrow, Wednesday 10:00"), the duration in hours.
+    ``places``: how many places are left, for those who may still take one (an offer, a
+    list of open tasks), not for those who hold one (a reminder, /mytasks).
+    """
     skill = form.role(SKILLS).option(task.skill)
     area = form.role(AREAS).option(task.area)
-    free = max(task.needed - task.taken, 0)
-    return "\n".join(
+    lines = [
+        bold(escape(task.title)),
+        escape(task.description),
+        "",
+        field(t.raw("Skill needed"), escape(t.raw(skill.label) if skill else task.skill)),
+        field(t.raw("Area"), escape(t.raw(area.label) if area else task.area)),
+        field(t.raw("When"), escape(when.when(t, task.starts_at, tz))),
+        field(t.raw("Duration"), escape(when.duration(t, task.duration_min))),
+    ]
+    if places:
+        free = max(task.needed - task.taken, 0)
+        lines.append(field(t.raw("Places"), t.plural("{n} place left", "{n} places left", free)))
+    return "\n".join(lines)
+
+
+def task_next(t: Translator, offsets: Sequence[timedelta]) -> str:
+    """What comes for a volunteer who holds a place: who gives the address (the committee,
+    never a family's name or phone) and when the reminders come."""
+    lines = [escape(t.raw("The committee will give you the exact address before the task."))]
+    if offsets:
+        lines.append(
+            t(
+                "You will get a reminder {when} before it starts.",
+                when=when.durations(t, offsets),
+            )
+        )
+    return "\n\n".join(lines)
+
+
+def task_joined(t: Translator, offsets: Sequence[timedelta]) -> str:
+    """A volunteer's Accept took a place: thanks, then what comes (:func:`task_next`)."""
+    return "\n\n".join(
         [
-            bold(escape(task.title)),
-            escape(task.description),
-            "",
-            field(t.raw("Skill needed"), escape(t.raw(skill.label) if skill else task.skill)),
-            field(t.raw("Area"), escape(t.raw(area.label) if area else task.area)),
-            field(t.raw("When"), escape(t.datetime(task.starts_at, tz))),
-            field(t.raw("Duration"), t.plural("{n} minute", "{n} minutes", task.duration_min)),
-            field(t.raw("Places"), t.plural("{n} place left", "{n} places left", free)),
+            bold(t("Thank you! You are in.")),
+            task_next(t, offsets),
+            escape(t.raw("/mytasks lists your tasks.")),
         ]
     )
 

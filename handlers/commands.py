@@ -37,13 +37,16 @@ class Audience(Enum):
     """Whose menu and /help a command appears in."""
 
     EVERYONE = "everyone"  # anybody in a private chat: the families first
-    VOLUNTEER = "volunteer"  # shown to everybody too: anybody may volunteer
+    JOIN = "join"  # anybody not registered as a volunteer: how to become one
+    VOLUNTEER = "volunteer"  # registered volunteers only: their profile and tasks
     MEMBER = "member"  # committee members, in their private chat
     GROUP = "group"  # the committee group
 
 
-# What a private chat shows to anybody, and in addition to a committee member.
-PUBLIC = (Audience.EVERYONE, Audience.VOLUNTEER)
+# What a private chat shows to anybody (a family), to a registered volunteer instead, and
+# to a committee member.
+PUBLIC = (Audience.EVERYONE, Audience.JOIN)
+VOLUNTEERS = (Audience.EVERYONE, Audience.VOLUNTEER)
 MEMBERS = (*PUBLIC, Audience.MEMBER)
 
 
@@ -75,8 +78,9 @@ class Command:
         return f"{t.raw(self.menu)}: /{self.name}"
 
 
-EVERYONE, VOLUNTEER, MEMBER, GROUP = (
+EVERYONE, JOIN, VOLUNTEER, MEMBER, GROUP = (
     Audience.EVERYONE,
+    Audience.JOIN,
     Audience.VOLUNTEER,
     Audience.MEMBER,
     Audience.GROUP,
@@ -107,8 +111,8 @@ COMMANDS = (
         volunteers.volunteer_command,
         VOLUNTEER,
         PRIVATE,
-        menu=N_("Volunteer with the committee"),
-        help=N_("/volunteer: volunteer with the committee"),
+        menu=N_("My volunteer profile"),
+        help=N_("/volunteer: your volunteer profile"),
     ),
     Command(
         "tasks",
@@ -159,6 +163,14 @@ COMMANDS = (
         ANY_CHAT,
         menu=N_("What this bot can do"),
         help=N_("/help: show this message"),
+    ),
+    Command(
+        "volunteer",
+        volunteers.volunteer_command,
+        JOIN,
+        PRIVATE,
+        menu=N_("Volunteer with the committee"),
+        help=N_("Want to volunteer? /volunteer"),
     ),
     Command(
         "cases",
@@ -261,7 +273,11 @@ def menu(*audiences: Audience) -> list[tuple[str, str]]:
     return [(c.name, c.menu) for c in of(*audiences) if c.menu is not None]
 
 
-def help_lines(t: Translator, committee: bool) -> list[str]:
-    """The /help lines of everybody's commands, or (``committee``) of the members' own."""
-    audiences = (Audience.MEMBER,) if committee else PUBLIC
+def help_lines(t: Translator, committee: bool, volunteer: bool = False) -> list[str]:
+    """The /help lines of everybody's commands with, for a registered ``volunteer``, theirs
+    (else how to volunteer); or (``committee``) the members' own."""
+    if committee:
+        audiences: tuple[Audience, ...] = (Audience.MEMBER,)
+    else:
+        audiences = VOLUNTEERS if volunteer else PUBLIC
     return [line for c in of(*audiences) if (line := c.help_line(t)) is not None]

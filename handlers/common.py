@@ -19,7 +19,7 @@ from bot.context import SanadContext
 from bot.i18n import Translator
 from bot.limits import FloodGate, Verdict
 from bot.processor import flood_gated
-from bot.render import bold
+from bot.render import bold, contact_line
 from handlers.intake import resume_hint
 from handlers.util import edit_in_place, private, reply, stale
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 # Where handlers.register puts the command table's /help lines (see help_lines).
 HELP_LINES = "help_lines"
-HelpLines = Callable[[Translator, bool], list[str]]
+HelpLines = Callable[[Translator, bool, bool], list[str]]
 
 
 class SeenUpdates:
@@ -139,15 +139,16 @@ def welcome(context: SanadContext) -> str:
     )
 
 
-def help_lines(context: SanadContext, *, committee: bool = False) -> str:
-    """What anybody can do here, or (``committee``) what only members can.
+def help_lines(context: SanadContext, *, committee: bool = False, volunteer: bool = False) -> str:
+    """What anybody can do here (with a registered ``volunteer``'s own commands, else how to
+    volunteer), or (``committee``) what only members can.
 
     The lines come from the command table (handlers/commands.py), which :func:`handlers.register`
     hands over in ``bot_data``: the table names this module's handlers, so this module cannot
     import it.
     """
     lines: HelpLines = context.bot_data[HELP_LINES]
-    return "\n".join(lines(context.t, committee))
+    return "\n".join(lines(context.t, committee, volunteer))
 
 
 async def help_command(update: Update, context: SanadContext) -> None:
@@ -166,7 +167,11 @@ async def help_command(update: Update, context: SanadContext) -> None:
                 ),
             )
         return
-    parts = [help_lines(context)]
+    registered = user is not None and await context.services.volunteers.get(user.id) is not None
+    parts = [help_lines(context, volunteer=registered)]
+    reach = contact_line(t, settings.contact)
+    if reach is not None:
+        parts.append(reach)
     if user is not None and settings.is_member(user.id):
         parts.append(
             t.raw(

@@ -255,6 +255,11 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
                     "A member may call you. "
                     "You will receive the committee's answer here, in this chat."
                 ),
+                t.plural(
+                    "The committee usually answers within {n} day.",
+                    "The committee usually answers within {n} days.",
+                    services.settings.contact.review_days,
+                ),
                 t.raw("Send /status at any time to see where your application is."),
             ]
         ),
@@ -285,6 +290,8 @@ async def status_command(update: Update, context: SanadContext) -> None:
     user_id = _user_id(update)
     mine = await services.intake.cases_of(user_id)
     draft = await services.intake.load(user_id)
-    await reply(
-        update, render.status_list(context.t, mine, services.settings.tz, draft is not None)
+    settings = services.settings
+    text = render.status_list(
+        context.t, services.form, mine, settings.tz, draft is not None, settings.contact
     )
+    await reply(update, text)

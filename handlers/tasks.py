@@ -7,27 +7,42 @@ value typed. A volunteer never sees a family's data: the member writes what the 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 
 from bot import reminders, render
 from bot.buttons import TaskAnswer, TaskManagePress
 from bot.context import SanadContext
 from bot.forms import AREAS, SKILLS
-from bot.i18n import N_, escape
+from bot.i18n import N_, Translator, escape
 from bot.render import bold, confirm_keyboard
 from bot.storage import utcnow, volunteers
-from bot.tasks import ACCEPTED, WAITLISTED, Answer, Task, TaskService
+from bot.tasks import ACCEPTED, DECLINED, WAITLISTED, WITHDRAWN, Answer, Task, TaskService
+from bot.text import MAX_MESSAGE
 from handlers.members import Press, committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, route, save_session
 from handlers.task_wizard import DESCRIPTION_LIMIT, LAST_DAY
-from handlers.util import STALE, close_buttons, reply, stale
+from handlers.util import STALE, own_chat, reply, stale
 from handlers.validators import checked_text, typed_datetime
 
 OUTCOMES = {"c": "coming", "y": "done", "n": "not_done"}
+# What the pressed message says once answered ("Your answer: Accepted"), by what was stored.
+ANSWERED = {
+    ACCEPTED: N_("Accepted"),
+    WAITLISTED: N_("On the waiting list"),
+    DECLINED: N_("Not available"),
+    WITHDRAWN: N_("I can't make it"),
+    "coming": N_("I'm coming"),
+    "done": N_("Done"),
+    "not_done": N_("It did not happen"),
+}
+# Answers after which the pressed message's buttons can do nothing any more.
+CLOSED = "closed"
 ANSWERS: dict[str, Callable[[TaskService, str, int], Awaitable[Answer]]] = {
     "a": TaskService.accept,
     "d": TaskService.decline,
@@ -66,9 +81,37 @@ async def task_answer(update: Update, context: SanadContext, press: TaskAnswer) 
         return
     answer = await answering(services.tasks, ref, user_id)
     await query.answer()
+    await answered(query, t, answer.status)
     await reply(update, _answer_text(context, answer))
     services.delivery.kick()
     await reminders.sync(context.application, services)
+
+
+async def answered(query: CallbackQuery, t: Translator, status: str) -> None:
+    """The pressed message shows the answer (:data:`ANSWERED`) and loses its buttons; with
+    ``CLOSED`` (a closed task, a confirmation answered) it only loses them.
+
+    A message whose buttons are already gone (answered before, or a forged press) is left
+    alone: an edit would change nothing, and Telegram answers it with "message is not
+    modified". The press carries the message as it is now, so this costs no call.
+    """
+    message = query.message
+    if not own_chat(query) or not isinstance(message, Message) or message.reply_markup is None:
+        return
+    label = ANSWERED.get(status)
+    if status != CLOSED and label is None:
+        return  # nothing was answered (already answered, unfit): the buttons stay
+    # Cosmetic, after the durable write: a failure must not bring an apology.
+    with contextlib.suppress(TelegramError):
+        if label is None or message.text is None:
+            await query.edit_message_reply_markup(reply_markup=None)
+            return
+        line = t("Your answer: {answer}", answer=t.raw(label))
+        text = f"{message.text_html}\n\n{bold(line)}"
+        if len(text) > MAX_MESSAGE:
+            await query.edit_message_reply_markup(reply_markup=None)
+            return
+        await query.edit_message_text(text, reply_markup=None)
 
 
 def _answer_text(context: SanadContext, answer: Answer) -> str:
@@ -80,8 +123,9 @@ def _answer_text(context: SanadContext, answer: Answer) -> str:
             "if a place becomes free.",
             n=t.number(answer.position),
         )
+    if answer.status == ACCEPTED:
+        return render.task_joined(t, context.services.settings.reminder_offsets)
     messages = {
-        ACCEPTED: t.raw("Thank you! You are in. /mytasks lists your tasks."),
         "declined": t.raw("Noted, thank you. Other tasks will come."),
         "withdrawn": t.raw("You are out of this task. Thank you for telling us."),
         "closed": t.raw("This task is closed: it was cancelled, has started or is over."),
@@ -99,7 +143,7 @@ async def _outcome(update: Update, context: SanadContext, ref: str, outcome: str
     t = context.t
     recorded = await context.services.tasks.outcome(ref, update.effective_user.id, outcome)
     await query.answer()
-    await close_buttons(query)
+    await answered(query, t, outcome if recorded else CLOSED)
     await reply(
         update,
         t.raw("Thank you, noted.")
@@ -158,11 +202,8 @@ async def mytasks_command(update: Update, context: SanadContext) -> None:
         return
     for task, status in mine[:20]:
         label = t.raw("You are in") if status == ACCEPTED else t.raw("On the waiting list")
-        text = (
-            bold(escape(label))
-            + "\n\n"
-            + render.task_text(t, context.services.volunteer_form, task, services.settings.tz)
-        )
+        form, tz = context.services.volunteer_form, services.settings.tz
+        text = bold(escape(label)) + "\n\n" + render.task_text(t, form, task, tz, places=False)
         markup = InlineKeyboardMarkup(
             [[TaskAnswer("w", task.ref).button(t.raw("I can't make it"))]]
         )
@@ -248,7 +289,7 @@ async def _ask_cancel(
 async def _cancel(
     update: Update, context: SanadContext, press: Press[TaskManagePress], task: Task
 ) -> None:
-    await close_buttons(press.query)
+    await answered(press.query, press.t, CLOSED)
     await context.services.tasks.cancel(task.ref, press.member)
     await reply(
         update, press.t("Task {ref} is cancelled; the volunteers are being told.", ref=task.ref)
@@ -259,7 +300,7 @@ async def _cancel(
 async def _keep(
     update: Update, context: SanadContext, press: Press[TaskManagePress], task: Task
 ) -> None:
-    await close_buttons(press.query)
+    await answered(press.query, press.t, CLOSED)
     await reply(update, press.t.raw("Good, nothing was changed."))
 
 

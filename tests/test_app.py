@@ -24,14 +24,12 @@ async def test_command_menus_per_language_and_for_the_committee(harness: Harness
         == [
             "apply",
             "status",
-            "volunteer",
-            "tasks",
-            "mytasks",
             "mydata",
             "delete_my_data",
             "language",
             "cancel",
             "help",
+            "volunteer",  # how to volunteer; the volunteers' own commands are theirs only
         ]
     )
     assert english[0]["description"] == "Apply for support"
