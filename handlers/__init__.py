@@ -33,6 +33,7 @@ from handlers import (
     decisions,
     form_walk,
     intake,
+    menus,
     privacy,
     questions,
     reports,
@@ -72,6 +73,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(TypeHandler(Update, common.load_person), group=-2)
     app.add_handler(TypeHandler(Update, common.flood_gate), group=-1)
     app.bot_data[common.HELP_LINES] = commands.help_lines
+    app.bot_data[menus.MENUS] = commands.personal_menu
     handlers = [
         *commands.handlers(),
         private_press(b.LanguageChoice, common.language_chosen),

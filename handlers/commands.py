@@ -273,6 +273,12 @@ def menu(*audiences: Audience) -> list[tuple[str, str]]:
     return [(c.name, c.menu) for c in of(*audiences) if c.menu is not None]
 
 
+def personal_menu(member: bool, volunteer: bool) -> list[tuple[str, str]]:
+    """The menu of one person's chat: everybody's, a registered volunteer's, a member's."""
+    audiences = VOLUNTEERS if volunteer else PUBLIC
+    return menu(*audiences, *((Audience.MEMBER,) if member else ()))
+
+
 def help_lines(t: Translator, committee: bool, volunteer: bool = False) -> list[str]:
     """The /help lines of everybody's commands with, for a registered ``volunteer``, theirs
     (else how to volunteer); or (``committee``) the members' own."""

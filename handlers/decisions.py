@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 
 from bot import reminders, render, workflow
@@ -33,7 +33,7 @@ from handlers.members import (
 )
 from handlers.questions import MESSAGE_LIMIT
 from handlers.sessions import Session, forget_session, load_session, route, save_session
-from handlers.util import close_buttons, own_chat, reply, stale
+from handlers.util import close_buttons, has_buttons, own_chat, reply, stale
 from handlers.validators import checked_text, typed_date
 from handlers.wizard import Outcome, Parts, Wizard, WizardStep, cancel_button
 
@@ -48,22 +48,6 @@ TITLES: dict[str, Callable[[Translator, str], str]] = {
 
 
 # --- the wizard's first step and screen ----------------------------------------------------
-
-
-def has_buttons(query: CallbackQuery) -> bool:
-    """Whether the pressed message still has buttons, as the press shows it now.
-
-    A press on a message whose buttons are gone (an old client, a forged press) has nothing
-    to remove or update: an edit would change nothing, and Telegram answers it with "message
-    is not modified".
-    """
-    return isinstance(query.message, Message) and query.message.reply_markup is not None
-
-
-async def close(query: CallbackQuery) -> None:
-    """The pressed message loses its buttons, unless they are already gone."""
-    if has_buttons(query):
-        await close_buttons(query)
 
 
 def support_first(form: Form, kind: str, case: Case) -> Session:
@@ -253,7 +237,7 @@ async def _confirm(update: Update, context: SanadContext, session: Session, arg:
     assert update.callback_query is not None
     await update.callback_query.answer()
     await apply_decision(update, context, session)  # durable first: the edit may wait
-    await close(update.callback_query)
+    await close_buttons(update.callback_query)
     return Outcome.DONE
 
 
@@ -288,14 +272,14 @@ async def wizard_button(update: Update, context: SanadContext) -> None:
         if verb == "x" and session is not None:
             await forget_session(context, member)
             await query.answer(t.raw("Cancelled."))
-            await close(query)
+            await close_buttons(query)
             return
         await stale(query, t)
         return
     if verb == "x":
         await forget_session(context, member)
         await query.answer(t.raw("Cancelled: nothing was changed."))
-        await close(query)
+        await close_buttons(query)
         return
     step = session["step"]
     outcome = await DECISIONS.press(update, context, session, verb, arg)
@@ -340,7 +324,7 @@ async def _show(update: Update, context: SanadContext, session: Session, *, edit
                 await update.callback_query.edit_message_reply_markup(reply_markup=markup)
         return
     if update.callback_query is not None:
-        await close(update.callback_query)
+        await close_buttons(update.callback_query)
     await reply(update, text, reply_markup=markup)
 
 

@@ -263,6 +263,7 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
                 t.raw("Send /status at any time to see where your application is."),
             ]
         ),
+        reply_markup=ReplyKeyboardRemove(),  # the phone's share keyboard, if it was shown
     )
     services.delivery.kick()
 

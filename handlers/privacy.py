@@ -11,6 +11,7 @@ from bot.buttons import EraseChoice
 from bot.context import SanadContext
 from bot.i18n import escape
 from bot.render import bold, confirm_keyboard, field
+from handlers import menus
 from handlers.util import close_buttons, reply
 
 log = logging.getLogger(__name__)
@@ -97,5 +98,6 @@ async def delete_button(update: Update, context: SanadContext, choice: EraseChoi
     services.intake.drop_cached(user_id)
     services.people.forget(user_id)
     log.info("A person's data was erased")
+    await menus.refresh(context, user_id, volunteer=False)
     await reply(update, t.raw("Your personal data was erased. Thank you for your trust."))
     services.delivery.kick()

@@ -7,9 +7,11 @@ presses Answer under the question and replies with a text or a voice note, store
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from telegram import InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 
 from bot import workflow
 from bot.buttons import DecisionPress, FamilyAnswerPress
@@ -19,7 +21,7 @@ from bot.i18n import N_, Translator
 from bot.storage.cases import Case
 from handlers.members import case_from_args, committee_gate, member_t, moved_on, to_member
 from handlers.sessions import Session, forget_session, route, save_session
-from handlers.util import reply, voice_answer
+from handlers.util import close_buttons, reply, voice_answer
 from handlers.validators import checked_text
 from handlers.wizard import Outcome, Parts, Rows, Wizard, WizardStep, cancel_button
 
@@ -176,11 +178,14 @@ async def answer_button(update: Update, context: SanadContext, press: FamilyAnsw
     request = await context.services.review.open_request_of(press.request, family)
     if request is None:
         await query.answer(t.raw("This question is already answered or closed."))
+        await close_buttons(query)
         return
+    # The question's message loses its Answer button once the answer is in.
+    question = query.message.message_id if query.message is not None else 0
     await save_session(
         context,
         update.effective_user.id,
-        {"kind": "answer", "request": request.id, "step": "answer"},
+        {"kind": "answer", "request": request.id, "step": "answer", "message": question},
     )
     await query.answer()
     await reply(update, t.raw("Please send your answer now, as a message or a voice note."))
@@ -210,5 +215,10 @@ async def family_answer(update: Update, context: SanadContext, session: Session)
         await forget_session(context, family)
         await reply(update, t.raw("This question is already answered or closed."))
         return
+    if session.get("message"):
+        with contextlib.suppress(TelegramError):
+            await context.bot.edit_message_reply_markup(
+                family, int(session["message"]), reply_markup=None
+            )
     await reply(update, t.raw("Thank you. The committee has your answer."))
     context.services.delivery.kick()

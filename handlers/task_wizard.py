@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot import render
+from bot import render, when
 from bot.buttons import TaskWizardPress
 from bot.context import SanadContext
 from bot.errors import CaseNotFound
@@ -133,10 +133,7 @@ def _time_screen(t: Translator, context: SanadContext, session: Session) -> Part
 
 
 def _duration_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [
-        TaskWizardPress("u", str(m)).button(t.plural("{n} minute", "{n} minutes", m))
-        for m in DURATIONS
-    ]
+    row = [TaskWizardPress("u", str(m)).button(when.duration(t, m)) for m in DURATIONS]
     return [t.raw("How long will it take?")], [row]
 
 

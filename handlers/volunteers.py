@@ -19,6 +19,7 @@ from bot.context import SanadContext
 from bot.intake import REVIEW, Draft
 from bot.render import bold, confirm_keyboard
 from bot.storage import volunteers
+from handlers import menus
 from handlers.form_walk import on_submit, show_step
 from handlers.util import close_buttons, reply, stale
 
@@ -191,6 +192,7 @@ async def _leave(update: Update, context: SanadContext, profile: volunteers.Volu
     await context.services.vetting.leave(update.effective_user.id)
     await update.callback_query.answer()
     log.info("A volunteer left")
+    await menus.refresh(context, update.effective_user.id, volunteer=False)
     context.services.delivery.kick()  # the creators of their tasks, the promoted volunteers
     await reminders.sync(context.application, context.services)
     await reply(
@@ -240,6 +242,7 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
     user_id = update.effective_user.id
     new = await context.services.vetting.register(user_id, open_answers, personal)
     await services.intake.forget(user_id)
+    await menus.refresh(context, user_id, volunteer=True)
     saved = await _profile(context, user_id)
     if new or (saved is not None and saved.status == volunteers.PENDING):
         text = context.t.raw(

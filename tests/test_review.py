@@ -138,6 +138,8 @@ async def test_ask_and_the_family_answers_by_text(harness: Harness) -> None:
     await h.press(FAMILY, r"^fa:\d+$")
     await h.say(FAMILY, "Al-Bashir hospital, every Tuesday")
     assert await status(h, ref) == "in_review"
+    asked = h.fake.message(FAMILY, int(question.result["message_id"]))
+    assert asked is not None and not h.fake.buttons(asked)  # answered: no Answer button left
     told = h.fake.texts(MEMBER)[-1]
     assert "Al-Bashir hospital" in told
     assert "Al-Bashir" not in card_text(h)

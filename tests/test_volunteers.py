@@ -141,3 +141,25 @@ async def test_arabic_volunteer_screens_have_no_english(harness: Harness) -> Non
         cleaned = ALLOWED_LATIN.sub("", screen.replace("Omar &lt;i&gt;Haddad&lt;/i&gt;", ""))
         leftover = re.findall(r"[A-Za-z]{2,}", cleaned)
         assert not leftover, f"English on an Arabic screen: {leftover} in {screen[:80]!r}"
+
+
+async def test_a_volunteer_menu_comes_with_registration_and_goes_with_leaving(
+    harness: Harness,
+) -> None:
+    h = harness
+    scope = {"type": "chat", "chat_id": VOLUNTEER}
+
+    def names(lang: str = "") -> list[str]:
+        return [c["command"] for c in h.fake.commands(scope, lang)]
+
+    assert names() == []
+    await register(h, lang="ar")
+    for lang in ("", "ar", "en"):
+        assert "tasks" in names(lang) and "mytasks" in names(lang), lang
+        assert "apply" in names(lang) and "help" in names(lang)
+    arabic = {c["command"]: c["description"] for c in h.fake.commands(scope, "")}
+    assert arabic["mytasks"] != "My tasks"  # in the volunteer's language
+    await h.say(VOLUNTEER, "/volunteer")
+    await h.press(VOLUNTEER, r"^vo:l$")
+    await h.press(VOLUNTEER, r"^vo:L$")
+    assert names() == [] and names("ar") == []
