@@ -114,25 +114,36 @@ async def show_step(
         draft.live = pressed if any(markup.inline_keyboard) else 0
         await services.intake.save(_user_id(update), draft)
         return
-    await close_live(update, draft)
+    # The new question goes first and its old copy closes after: a private chat takes about
+    # one message a second, and the person is reading the new one meanwhile.
+    old, draft.live = draft.live, 0
     message = await reply(update, text, reply_markup=markup)
     live = message is not None and any(markup.inline_keyboard)
     draft.live = message.message_id if message is not None and live else 0
     await services.intake.save(_user_id(update), draft)
+    await close_message(update, old)
 
 
 async def close_live(update: Update, draft: Draft, text: str | None = None) -> None:
     """Take the buttons off the draft's live question, showing ``text`` instead if given (the
-    question with its answer). Best effort: the person may have deleted the message."""
-    if not draft.live or update.effective_chat is None:
-        return
+    question with its answer)."""
     live, draft.live = draft.live, 0
+    await close_message(update, live, text)
+
+
+async def close_message(update: Update, message_id: int, text: str | None = None) -> None:
+    """Take the buttons off one of the bot's messages in the update's chat (with ``text``
+    instead, if given). Best effort: the person may have deleted the message."""
+    if not message_id or update.effective_chat is None:
+        return
     bot = update.get_bot()
     with contextlib.suppress(TelegramError):
         if text is None:
-            await bot.edit_message_reply_markup(update.effective_chat.id, live, reply_markup=None)
+            await bot.edit_message_reply_markup(
+                update.effective_chat.id, message_id, reply_markup=None
+            )
         else:
-            await bot.edit_message_text(text, update.effective_chat.id, live)
+            await bot.edit_message_text(text, update.effective_chat.id, message_id)
 
 
 # --- buttons --------------------------------------------------------------------------------
@@ -401,12 +412,15 @@ async def _accept(
     query = update.callback_query
     if query is not None:
         await query.answer()
-        if await edit_in_place(query, closed) and draft.live == query_message_id(query):
-            draft.live = 0
-        await close_live(update, draft)
-    else:
-        await close_live(update, draft, closed)
+    # The next question first (the person reads it while the chat's pace lets the answered
+    # one close), then the answered question shows its answer, buttons gone.
+    answered_on, draft.live = draft.live, 0
     await show_step(update, context, draft)
+    if query is not None and await edit_in_place(query, closed):
+        if answered_on != query_message_id(query):
+            await close_message(update, answered_on)
+    else:
+        await close_message(update, answered_on, closed)
 
 
 async def form_message(update: Update, context: SanadContext) -> None:

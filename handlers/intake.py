@@ -211,8 +211,8 @@ async def consent_choice(update: Update, context: SanadContext, choice: ConsentC
         text = consent_text(t, services.settings, details=True)
         await edit_in_place(query, text, consent_keyboard(t, details=True))
         return
-    await close_buttons(query)
     if choice.choice == "n":
+        await close_buttons(query)
         await reply(
             update, t.raw("No problem: nothing was stored. Send /apply whenever you are ready.")
         )
@@ -226,6 +226,7 @@ async def consent_choice(update: Update, context: SanadContext, choice: ConsentC
             draft.answers[CALL_ME] = True
             draft.step = form.first(draft.answers).id
     await show_step(update, context, draft)
+    await close_buttons(query)  # after the first question: the person reads it meanwhile
 
 
 # --- submit, cancel, status -----------------------------------------------------------------

@@ -112,6 +112,12 @@ class Harness:
         )
         return await self.feed(update)
 
+    def newest(self, chat_id: int) -> str:
+        """The text of the newest message in the chat, as it shows now (after edits): the
+        question asked last, even when an older one was closed after it was sent."""
+        messages = self.fake.messages(chat_id)
+        return str(messages[-1].get("text", "")) if messages else ""
+
     def texts(self, calls: list[Call]) -> list[str]:
         """The texts sent or edited in ``calls``."""
         return [c.text for c in calls if c.text is not None and c.ok]

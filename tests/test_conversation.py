@@ -190,11 +190,11 @@ async def test_please_call_me_instead(harness: Harness) -> None:
     await h.press(FAMILY, r"^ic:c$")
     draft = await h.services.intake.load(FAMILY)
     assert draft is not None and draft.step == "phone" and draft.answers[CALL_ME]
-    question = h.fake.last(FAMILY).text or ""
+    question = h.newest(FAMILY)
     assert "Question 1 of 2" in question and "will call you" in question
     await h.say(FAMILY, "0791112233")
     await h.press(FAMILY, r":call_time:o:evening$")
-    review = h.fake.last(FAMILY).text or ""
+    review = h.newest(FAMILY)
     assert "Situation" not in review and "Best time to call" in review
     await h.press(FAMILY, r":review:S:$")
     card = h.fake.last(COMMITTEE_CHAT).text or ""
