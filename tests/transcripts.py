@@ -21,6 +21,7 @@ import argparse
 import asyncio
 import html
 import logging
+import re
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable, Mapping
@@ -52,6 +53,11 @@ STORY = {
     "en": "We need help with the rent for a few months",
 }
 ANSWER = {"ar": "نعم، في مستشفى البشير كل ثلاثاء", "en": "Yes, at the hospital every Tuesday"}
+MEMBER_MESSAGE = {"ar": "سنتصل بكم صباح الأحد.", "en": "We will call you on Sunday morning."}
+MEMBER_QUESTION = {
+    "ar": "هل يُعالَج المرض في مستشفى؟",
+    "en": "Is the illness treated at a hospital?",
+}
 VOLUNTEER_NAME = {"ar": "عمر المثال", "en": "Omar Example"}
 
 
@@ -80,7 +86,6 @@ class Note:
     """What happened elsewhere (a member decided...), in English."""
 
     text: str
-    error: bool = False
 
 
 Event = Action | Note | Call
@@ -111,33 +116,33 @@ class Chat:
                 self.events.append(call)
         self._mark = len(calls)
 
-    async def _feed(self, update: Update) -> None:
+    async def _feed(self, action: Action, update: Update) -> None:
         self.collect()
+        self.events.append(action)
         await self.h.feed(update)
         self.collect()
 
     async def say(self, text: str) -> None:
         """The person sends a text."""
-        self.events.append(Action(text))
-        await self._feed(self.h.updates.text(self.user, text, language_code=self.lang))
+        update = self.h.updates.text(self.user, text, language_code=self.lang)
+        await self._feed(Action(text), update)
 
     async def sticker(self) -> None:
         """The person sends a sticker."""
-        self.events.append(Action("👍", kind="sticker"))
-        await self._feed(self.h.updates.sticker(self.user, language_code=self.lang))
+        update = self.h.updates.sticker(self.user, language_code=self.lang)
+        await self._feed(Action("👍", kind="sticker"), update)
 
     async def press(self, pattern: str) -> None:
         """The person taps the newest button on screen whose callback_data matches."""
         message_id, data = self.h.find_button(self.user, pattern)
         message = self.h.fake.message(self.user, message_id) or {}
         label = next((t for t, d in self.h.fake.buttons(message) if d == data), data)
-        self.events.append(Action(label, kind="press", message_id=message_id, data=data))
         update = self.h.updates.callback(
             self.user, data, message_id=message_id, language_code=self.lang
         )
         assert update.callback_query is not None
         self._queries.add(update.callback_query.id)
-        await self._feed(update)
+        await self._feed(Action(label, kind="press", message_id=message_id, data=data), update)
 
     async def act(self, step: tuple[str, str]) -> None:
         """One step of a script of ``tests.flows``: ("press", regex) or ("say", text)."""
@@ -160,20 +165,26 @@ class Chat:
 
 @dataclass
 class Ids:
-    """A fresh user id for each walk."""
+    """A fresh user id for each walk, and the chat recorded last (shown if a walk stops)."""
 
     next_id: int = 70_000
+    latest: Chat | None = None
 
     def take(self) -> int:
         """The next id."""
         self.next_id += 1
         return self.next_id
 
+    def chat(self, h: Harness, lang: str, user: int | None = None) -> Chat:
+        """A new recorded chat, of a new person unless ``user`` is given."""
+        self.latest = Chat(h, self.take() if user is None else user, lang)
+        return self.latest
+
 
 async def intake(h: Harness, lang: str, ids: Ids) -> Chat:
     """A family applies and makes the usual mistakes: a sticker where a text is expected, a
     text where buttons are, a number out of range; and goes back once."""
-    chat = Chat(h, ids.take(), lang)
+    chat = ids.chat(h, lang)
     answers = Answers(
         name=said(NAMES, lang),
         area_choice="north",
@@ -183,13 +194,13 @@ async def intake(h: Harness, lang: str, ids: Ids) -> Chat:
     await chat.say("/start")
     await chat.say("/apply")
     await chat.press(r"^ic:y$")
+    typed_instead = False
     for kind, value in script(answers):
         if kind == "say" and value == answers.other:
             await chat.sticker()
-        if value.startswith(":support:o:") and not any(
-            isinstance(e, Action) and e.text == "?" for e in chat.events
-        ):
+        if value.startswith(":support:o:") and not typed_instead:
             await chat.say("?")  # typed where buttons are expected
+            typed_instead = True
         if kind == "say" and value == answers.household:
             await chat.say("99")  # more people than the question allows
         if value.startswith(":children:n:"):
@@ -206,7 +217,7 @@ async def applied(h: Harness, lang: str, ids: Ids) -> tuple[Chat, str]:
     h.languages[user] = lang
     ref = await full_intake(h, user, Answers(name=said(NAMES, lang), area_choice="north"))
     await h.say(MEMBER, "/start")
-    return Chat(h, user, lang), ref
+    return ids.chat(h, lang, user), ref
 
 
 async def approved(h: Harness, lang: str, ids: Ids) -> Chat:
@@ -215,7 +226,7 @@ async def approved(h: Harness, lang: str, ids: Ids) -> Chat:
     await chat.elsewhere(
         "A committee member approves the case: the support asked, for 3 months, with a "
         "message to the family.",
-        approve(h, ref, message="We will call you on Sunday morning."),
+        approve(h, ref, message=said(MEMBER_MESSAGE, lang)),
     )
     return chat
 
@@ -242,7 +253,7 @@ async def more_information(h: Harness, lang: str, ids: Ids) -> Chat:
 
     async def ask() -> None:
         await h.press(MEMBER, rf"^cv:ask:{ref}$", chat_id=COMMITTEE_CHAT)
-        await h.say(MEMBER, "Is the illness treated at a hospital?")
+        await h.say(MEMBER, said(MEMBER_QUESTION, lang))
 
     await chat.elsewhere("A committee member asks the family a question.", ask())
     await chat.press(r"^fa:\d+$")
@@ -252,7 +263,7 @@ async def more_information(h: Harness, lang: str, ids: Ids) -> Chat:
 
 async def registration(h: Harness, lang: str, ids: Ids) -> Chat:
     """A volunteer registers; a member approves them."""
-    chat = Chat(h, ids.take(), lang)
+    chat = ids.chat(h, lang)
     await chat.say("/volunteer")
     await chat.press(r"^vo:y$")
     steps = list(REGISTRATION)
@@ -273,7 +284,7 @@ async def offered(h: Harness, lang: str, ids: Ids) -> tuple[Chat, str]:
     """A registered volunteer (not recorded) is offered a task and accepts it."""
     user = ids.take()
     await volunteer(h, user, lang)
-    chat = Chat(h, user, lang)
+    chat = ids.chat(h, lang, user)
     published: list[str] = []
 
     async def publish() -> None:
@@ -296,7 +307,7 @@ async def offer(h: Harness, lang: str, ids: Ids) -> Chat:
 async def reminder(h: Harness, lang: str, ids: Ids) -> Chat:
     """The reminder before an accepted task; the volunteer says they are coming."""
     first, ref = await offered(h, lang, ids)
-    chat = Chat(h, first.user, lang)
+    chat = ids.chat(h, lang, first.user)
 
     async def remind() -> None:
         due = await reminder_ids(h, "task_reminder", chat.user)
@@ -345,11 +356,12 @@ async def record(data_dir: Path, languages: tuple[str, ...]) -> list[Section]:
         for flow, title, walk in FLOWS:
             for lang in languages:
                 section = Section(flow, title, lang)
+                ids.latest = None
                 try:
-                    chat = await walk(h, lang, ids)
-                    section.events = chat.events
-                except AssertionError as error:
-                    section.failed = str(error)
+                    section.events = (await walk(h, lang, ids)).events
+                except Exception as error:  # shown on the page; the exit status is 1
+                    section.failed = f"{type(error).__name__}: {error}"
+                    section.events = ids.latest.events if ids.latest is not None else []
                 sections.append(section)
     finally:
         await stop_app(app)
@@ -369,12 +381,6 @@ def message_id(call: Call) -> int | None:
     return None if value is None else int(value)
 
 
-def markup_of(call: Call) -> dict[str, Any] | None:
-    """The reply_markup a call gives its message (None: none, which removes inline buttons)."""
-    markup = call.reply_markup
-    return markup if markup else None
-
-
 def direction(lang: str) -> str:
     """``rtl`` or ``ltr``, from the language's locale data."""
     try:
@@ -392,8 +398,21 @@ def native_name(lang: str) -> str:
         return lang
 
 
-def keyboard_html(markup: Mapping[str, Any] | None, state: str, pressed: set[str]) -> str:
-    """The buttons of one version of a message; ``state`` live, removed or kept."""
+def button_key(button: Mapping[str, Any]) -> str:
+    """What identifies a button across edits: its callback_data, else its label."""
+    data = button.get("callback_data")
+    return f"data:{data}" if data is not None else f"text:{button.get('text')}"
+
+
+def inline_buttons(markup: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+    """The inline buttons of a reply_markup, row by row."""
+    if not markup:
+        return []
+    return [button for row in markup.get("inline_keyboard") or [] for button in row]
+
+
+def keyboard_html(markup: Mapping[str, Any] | None, gone: set[str], pressed: set[str]) -> str:
+    """The buttons of one version of a message; those in ``gone`` were removed later."""
     if not markup:
         return ""
     rows_html = []
@@ -401,28 +420,46 @@ def keyboard_html(markup: Mapping[str, Any] | None, state: str, pressed: set[str
         for row in markup["inline_keyboard"]:
             cells = []
             for button in row:
-                data = button.get("callback_data")
-                classes = "button" + (" pressed" if data is not None and data in pressed else "")
-                kind = "" if data is not None else " ↗"
-                cells.append(
-                    f'<span class="{classes}">{html.escape(str(button.get("text")))}{kind}</span>'
-                )
+                key = button_key(button)
+                classes = "button"
+                classes += " removed" if key in gone else ""
+                classes += " pressed" if key in pressed else ""
+                link = "" if button.get("callback_data") is not None else " ↗"
+                label = html.escape(str(button.get("text")))
+                cells.append(f'<span class="{classes}">{label}{link}</span>')
             rows_html.append(f'<div class="row">{"".join(cells)}</div>')
-        return f'<div class="keyboard {state}">{"".join(rows_html)}</div>'
+        return f'<div class="keyboard">{"".join(rows_html)}</div>'
     if "keyboard" in markup:
         for row in markup["keyboard"]:
             cells = [
                 f'<span class="button">{html.escape(str(b.get("text", b)))}</span>'
                 for b in (row if isinstance(row, list) else [])
+                if isinstance(b, Mapping)
             ]
             rows_html.append(f'<div class="row">{"".join(cells)}</div>')
         return (
-            f'<div class="keyboard reply {state}"><small lang="en" dir="ltr">keyboard</small>'
-            f"{''.join(rows_html)}</div>"
+            f'<div class="keyboard reply"><small lang="en" dir="ltr">keyboard under the '
+            f"typing field</small>{''.join(rows_html)}</div>"
         )
     if markup.get("remove_keyboard"):
         return '<div class="keyboard-note" lang="en" dir="ltr">(keyboard removed)</div>'
     return ""
+
+
+def relabelled(before: Mapping[str, Any] | None, after: Mapping[str, Any] | None) -> str | None:
+    """For an edit that keeps the same buttons, the labels it changed (HTML); else None."""
+    old, new = inline_buttons(before), inline_buttons(after)
+    if not old or [button_key(b) for b in old] != [button_key(b) for b in new]:
+        return None
+    changes = [
+        f'<span class="button">{html.escape(str(a.get("text")))}</span> → '
+        f'<span class="button">{html.escape(str(b.get("text")))}</span>'
+        for a, b in zip(old, new, strict=True)
+        if a.get("text") != b.get("text")
+    ]
+    if not changes:
+        return '<span lang="en" dir="ltr">no visible change</span>'
+    return "<br>".join(changes)
 
 
 def body_html(call: Call) -> str:
@@ -439,110 +476,121 @@ def body_html(call: Call) -> str:
     return f'{media}<div class="text" dir="auto">{text}</div>'
 
 
-def preview(call: Call) -> str:
-    """The first words of a message, plain, for "edits the message …"."""
-    text = call.text or ""
-    plain = " ".join(html.unescape(_strip_tags(text)).split())
-    return plain[:60] + ("…" if len(plain) > 60 else "")
+TAGS = re.compile(r"<[^>]*>")
 
 
-def _strip_tags(text: str) -> str:
-    out, inside = [], False
-    for char in text:
-        if char == "<":
-            inside = True
-        elif char == ">" and inside:
-            inside = False
-        elif not inside:
-            out.append(char)
-    return "".join(out)
+def preview(call: Call | None) -> str:
+    """The first words of a message, plain, for "edits «…»"."""
+    plain = " ".join(html.unescape(TAGS.sub("", (call.text or "") if call else "")).split())
+    return plain[:50] + ("…" if len(plain) > 50 else "")
 
 
-def chat_html(events: list[Event]) -> str:
-    """The bubbles of one chat."""
-    versions: dict[int, list[int]] = {}  # message id -> event indexes showing it
-    for index, event in enumerate(events):
-        if isinstance(event, Call):
-            mid = message_id(event)
-            if mid is not None and event.method != "answerCallbackQuery":
-                versions.setdefault(mid, []).append(index)
-    pressed: dict[tuple[int, int], set[str]] = {}  # (message id, version index) -> data
-    current: dict[int, int] = {}
-    originals: dict[int, Call] = {}
+@dataclass
+class Versions:
+    """What the chat shows of each message along the way."""
+
+    markup: dict[int, dict[str, Any] | None] = field(default_factory=dict)  # so far
+    final: dict[int, set[str]] = field(default_factory=dict)  # buttons left at the end
+    pressed: dict[int, set[str]] = field(default_factory=dict)  # event index -> pressed keys
+    first: dict[int, Call] = field(default_factory=dict)  # message id -> the send
+
+
+def survey(events: list[Event]) -> Versions:
+    """The buttons each message keeps at the end, and which version each tap was made on."""
+    seen = Versions()
+    latest: dict[int, int] = {}  # message id -> index of its current version
     for index, event in enumerate(events):
         if isinstance(event, Call) and event.method != "answerCallbackQuery":
             mid = message_id(event)
-            if mid is not None:
-                current[mid] = index
+            if mid is None:
+                continue
+            latest[mid] = index
+            if event.method == "deleteMessage":
+                seen.final[mid] = set()
+            else:
+                seen.final[mid] = {button_key(b) for b in inline_buttons(event.reply_markup)}
         elif isinstance(event, Action) and event.message_id is not None and event.data:
-            version = current.get(event.message_id, -1)
-            pressed.setdefault((event.message_id, version), set()).add(event.data)
+            version = latest.get(event.message_id)
+            if version is not None:
+                seen.pressed.setdefault(version, set()).add(f"data:{event.data}")
+    return seen
 
+
+def chat_html(events: list[Event]) -> str:
+    """The bubbles of one chat, in order."""
+    seen = survey(events)
     out = []
-    last_bot: int | None = None
+    last_sent: int | None = None
     for index, event in enumerate(events):
         if isinstance(event, Note):
-            cls = "note error" if event.error else "note"
-            out.append(f'<p class="{cls}" lang="en" dir="ltr">{html.escape(event.text)}</p>')
-            continue
-        if isinstance(event, Action):
-            if event.kind == "press":
-                inner = f'<span class="tap">{html.escape(event.text)}</span>'
-            elif event.kind == "sticker":
-                inner = f'<span class="sticker">{event.text}</span> <small>sticker</small>'
-            else:
-                inner = html.escape(event.text)
-            out.append(f'<div class="bubble person"><span dir="auto">{inner}</span></div>')
-            continue
-        call = event
-        if call.method == "answerCallbackQuery":
-            text = str(call.params.get("text") or "")
-            if text:
-                kind = "alert" if call.params.get("show_alert") else "popup"
-                out.append(
-                    f'<div class="popup"><small lang="en" dir="ltr">{kind}</small>'
-                    f'<span dir="auto">{html.escape(text)}</span></div>'
-                )
-            continue
-        mid = message_id(call)
-        shown = versions.get(mid, []) if mid is not None else []
-        later = [i for i in shown if i > index]
-        markup = markup_of(call)
-        if not later:
-            state = "live"
+            out.append(f'<p class="note" lang="en" dir="ltr">{html.escape(event.text)}</p>')
+        elif isinstance(event, Action):
+            out.append(person_html(event))
+        elif event.method == "answerCallbackQuery":
+            out.append(popup_html(event))
         else:
-            following = events[later[0]]
-            assert isinstance(following, Call)
-            same = following.method != "deleteMessage" and markup_of(following) == markup
-            state = "kept" if same else "removed"
-        if call.method == "deleteMessage":
-            original = originals.get(mid) if mid is not None else None
-            what = f" «{html.escape(preview(original))}»" if original else ""
-            out.append(f'<div class="edit-note" lang="en" dir="ltr">deletes a message{what}</div>')
-            continue
-        label = ""
-        if call.method.startswith("edit"):
-            original = originals.get(mid) if mid is not None else None
-            where = (
-                "the message above"
-                if mid is not None and mid == last_bot
-                else f"«{html.escape(preview(original))}»"
-                if original
-                else "an earlier message"
-            )
-            change = "buttons of" if call.method == "editMessageReplyMarkup" else "edits"
-            label = f'<div class="edited" lang="en" dir="ltr">✎ {change} {where}</div>'
-        else:
+            mid = message_id(event)
+            out.append(bot_html(event, mid, index, seen, mid is not None and mid == last_sent))
+            if event.method.startswith("send") and mid is not None:
+                seen.first[mid] = event
+                last_sent = mid
             if mid is not None:
-                originals[mid] = call
-            last_bot = mid
-        body = "" if call.method == "editMessageReplyMarkup" else body_html(call)
-        keys = keyboard_html(markup, state, pressed.get((mid or 0, index), set()))
-        if call.method == "editMessageReplyMarkup" and not keys:
-            keys = '<div class="keyboard-note" lang="en" dir="ltr">(buttons removed)</div>'
-        classes = "bubble bot" + (" edit" if call.method.startswith("edit") else "")
-        out.append(f'<div class="{classes}">{label}{body}{keys}</div>')
-    return "\n".join(out)
+                seen.markup[mid] = event.reply_markup
+    return "\n".join(part for part in out if part)
+
+
+def person_html(action: Action) -> str:
+    """What the person sent or tapped."""
+    if action.kind == "press":
+        inner = f'<span class="tap">{html.escape(action.text)}</span>'
+    elif action.kind == "sticker":
+        inner = f'<span class="sticker">{action.text}</span> <small>sticker</small>'
+    else:
+        inner = html.escape(action.text)
+    return f'<div class="bubble person"><span dir="auto">{inner}</span></div>'
+
+
+def popup_html(call: Call) -> str:
+    """A tap's answer, when it shows a popup."""
+    text = str(call.params.get("text") or "")
+    if not text:
+        return ""
+    kind = "alert" if call.params.get("show_alert") else "popup"
+    return (
+        f'<div class="popup"><small lang="en" dir="ltr">{kind}</small>'
+        f'<span dir="auto">{html.escape(text)}</span></div>'
+    )
+
+
+def bot_html(call: Call, mid: int | None, index: int, seen: Versions, above: bool) -> str:
+    """A message the bot sent, or what it changed in one."""
+    gone = {button_key(b) for b in inline_buttons(call.reply_markup)} - seen.final.get(
+        mid or 0, set()
+    )
+    keys = keyboard_html(call.reply_markup, gone, seen.pressed.get(index, set()))
+    if call.method.startswith("send"):
+        return f'<div class="bubble bot">{body_html(call)}{keys}</div>'
+    original = seen.first.get(mid) if mid is not None else None
+    where = "the message above" if above else f"«<bdi>{html.escape(preview(original))}</bdi>»"
+    if call.method == "deleteMessage":
+        return f'<div class="edit-note" lang="en" dir="ltr">✖ deletes {where}</div>'
+    if call.method == "editMessageReplyMarkup":
+        before = seen.markup.get(mid) if mid is not None else None
+        changes = relabelled(before, call.reply_markup)
+        if changes is not None:
+            return (
+                f'<div class="bubble bot edit small"><div class="edited" lang="en" dir="ltr">'
+                f"✎ buttons of {where}</div>{changes}</div>"
+            )
+        if not keys:
+            return (
+                f'<div class="edit-note" lang="en" dir="ltr">✎ removes the buttons of '
+                f"{where}</div>"
+            )
+        label = f'<div class="edited" lang="en" dir="ltr">✎ new buttons for {where}</div>'
+        return f'<div class="bubble bot edit">{label}{keys}</div>'
+    label = f'<div class="edited" lang="en" dir="ltr">✎ edits {where}</div>'
+    return f'<div class="bubble bot edit">{label}{body_html(call)}{keys}</div>'
 
 
 STYLE = """
@@ -575,8 +623,10 @@ section.chat h2 small { font-weight: normal; color: #456; }
 .keyboard .button { flex: 1; text-align: center; background: #e3edf7; color: #2b5278;
   border-radius: 6px; padding: 5px 6px; font-size: 14px; }
 .keyboard .button.pressed { outline: 2px solid #2b5278; }
-.keyboard.removed .button { background: #eee; color: #999; text-decoration: line-through; }
-.keyboard.kept .button { opacity: .55; }
+.keyboard .button.removed { background: #eee; color: #999; text-decoration: line-through; }
+.bubble.small { font-size: 13px; }
+.bubble.small .button { display: inline-block; background: #e3edf7; color: #2b5278;
+  border-radius: 6px; padding: 1px 6px; margin: 1px 0; }
 .keyboard.reply .button { background: #dfe6e9; color: #333; }
 .keyboard small { color: #777; }
 .tap { display: inline-block; border: 1px solid #2b5278; border-radius: 6px;
@@ -647,10 +697,10 @@ them, the tapped one outlined), edits and popups marked. Names and numbers are m
 """
 
 
-async def write(out: Path, data_dir: Path) -> list[Section]:
+def write(out: Path, data_dir: Path) -> list[Section]:
     """Record every flow in every language and write the page to ``out``."""
     languages = available_languages()
-    sections = await record(data_dir, languages)
+    sections = asyncio.run(record(data_dir, languages))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page(sections, languages), encoding="utf-8")
     return sections
@@ -662,7 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"({DEFAULT_OUT})")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sanad-transcripts-") as tmp:
-        sections = asyncio.run(write(args.out, Path(tmp) / "data"))
+        sections = write(args.out, Path(tmp) / "data")
     failed = [s for s in sections if s.failed is not None]
     for section in failed:
         print(f"{section.flow} ({section.lang}): {section.failed}", file=sys.stderr)
