@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 BABEL_KEYWORDS := -k _ -k t -k raw -k N_ -k plural:1,2 --no-default-keywords
 
-.PHONY: setup run test lint typecheck pytest catalogs compile bench clean
+.PHONY: setup run test lint typecheck pytest catalogs compile bench bench-pace transcripts clean
 
 setup: $(STAMP) compile
 
@@ -45,6 +45,14 @@ catalogs: $(STAMP)
 
 bench: setup
 	$(BIN)/python bench/intake.py
+
+# Families at one action a second (and a flooder at five) against Telegram's pacing.
+bench-pace: setup
+	$(BIN)/python bench/pace.py
+
+# The main conversations in every language, as one page to review: build/transcripts.html.
+transcripts: setup
+	$(BIN)/python -m tests.transcripts
 
 clean:
 	rm -rf $(VENV) locales/*/LC_MESSAGES/*.mo

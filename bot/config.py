@@ -87,8 +87,8 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "127.0.0.1"
     port: int = 8443
-    flood_burst: int = 10
-    flood_per_minute: int = 30
+    flood_burst: int = 20
+    flood_per_minute: int = 120
     details_ttl: timedelta = timedelta(hours=1)
     contact: Contact = Contact()
 
@@ -375,9 +375,14 @@ def _read_webhook(r: _Reader) -> tuple[str | None, str | None, str, int]:
 
 
 def _read_flood(r: _Reader) -> tuple[int, int]:
-    """Flood limit: ``(burst, per minute)``; 0 turns a limit off."""
+    """Flood limit: ``(burst, per minute)``; 0 turns a limit off.
+
+    The defaults catch only what no human does: a person tapping through a form once a second
+    (or in quick bursts of a few taps) never reaches them; several updates a second, sustained,
+    do (see ``bot.limits.FloodGate``).
+    """
     limits = []
-    for name, default in (("FLOOD_BURST", "10"), ("FLOOD_PER_MINUTE", "30")):
+    for name, default in (("FLOOD_BURST", "20"), ("FLOOD_PER_MINUTE", "120")):
         number = whole_number(r.get(name, default), max_digits=6)
         if number is None:
             r.problem(f"{name} must be a whole number (0 turns the flood limit off).")

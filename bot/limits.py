@@ -29,6 +29,12 @@ leaves to Telegram's 429s. And PTB's limiter holds *every* request while one cha
 :class:`FloodGate` protects the bot from one person sending faster than anybody could read:
 a token bucket per person (a burst of ``burst`` updates, then ``per_minute``). Updates over
 the limit are not processed; the person is told so, at most once per ``notice_every`` seconds.
+As shipped (a burst of 20, then 2 a second) it only catches what no human does: a person
+acting once a second, or tapping several options of a question in a quick burst, never
+reaches it; several updates a second for more than a few seconds do. A button tap weighs as
+much as a message: it costs the bot as much (a durable write and an edit, which Telegram paces
+like a message), the burst already absorbs a quick run of taps, and a lighter tap would let a
+script press twice as fast.
 The check is made when an update arrives (:meth:`FloodGate.admit`, from the update
 processor), before it queues behind the person's earlier updates: what counts is how fast the
 person sends, not how fast the bot answers. Only what a person sends is judged (messages,
@@ -252,7 +258,7 @@ class FloodGate:
     def __init__(
         self,
         burst: int = 20,
-        per_minute: float = 60,
+        per_minute: float = 120,
         *,
         notice_every: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
