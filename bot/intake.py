@@ -44,6 +44,9 @@ class Draft:
     # The message that shows the current question with its buttons (0: none): the one live
     # question, closed when the answer comes, however it comes.
     live: int = 0
+    # The steps answered by a tap on the live message, shown above its current question: a tap
+    # edits the one message (Telegram paces a private chat to about a message a second).
+    answered_here: list[str] = field(default_factory=list)
 
     @classmethod
     def new(cls, form: Form) -> Draft:

@@ -103,7 +103,8 @@ def question(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboa
     step = form.step(draft.step)
     assert step is not None
     n, total = form.position(step.id, draft.answers)
-    lines = [bold(t("Question {n} of {total}", n=t.number(n), total=t.number(total)))]
+    lines = [line for line in (recap(t, form, draft),) if line]
+    lines.append(bold(t("Question {n} of {total}", n=t.number(n), total=t.number(total))))
     if draft.answers.get(CALL_ME) and n == 1:
         lines.append(
             t.raw("A member of the committee will call you and ask the questions on the phone.")
@@ -159,14 +160,26 @@ def question(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboa
     return "\n\n".join(lines), InlineKeyboardMarkup(rows)
 
 
-def answered(t: Translator, form: Form, step: Step, value: Any) -> str:
-    """A question with its answer, for editing a question message once it is answered."""
-    return "\n\n".join(
-        [
-            escape(t.raw(step.prompt)),
-            t("Your answer: {answer}", answer=Markup(answer_text(t, form, step, value))),
-        ]
-    )
+def recap(t: Translator, form: Form, draft: Draft) -> str | None:
+    """The answers tapped on the live message, one line each (None if there are none)."""
+    rows = []
+    for step_id in draft.answered_here:
+        step = form.step(step_id)
+        if step is not None and step_id in draft.answers:
+            value = answer_text(t, form, step, draft.answers[step_id])
+            rows.append("✅ " + field(t.raw(step.label), value))
+    return "\n".join(rows) or None
+
+
+def answered(t: Translator, form: Form, step: Step, value: Any, draft: Draft | None = None) -> str:
+    """A question with its answer, for editing a question message once it is answered (below
+    the answers tapped on it before, if ``draft`` says there were some)."""
+    parts = [recap(t, form, draft) if draft is not None else None]
+    parts += [
+        escape(t.raw(step.prompt)),
+        t("Your answer: {answer}", answer=Markup(answer_text(t, form, step, value))),
+    ]
+    return "\n\n".join(p for p in parts if p)
 
 
 def review(t: Translator, form: Form, draft: Draft) -> tuple[str, InlineKeyboardMarkup]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from telegram import (
     CallbackQuery,
+    InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -27,7 +28,7 @@ from telegram.error import BadRequest, TelegramError
 from bot import render
 from bot.buttons import CancelChoice, FormPress
 from bot.context import SanadContext
-from bot.forms import CALL_ME, Step
+from bot.forms import CALL_ME, Form, Step
 from bot.intake import (
     REVIEW,
     Draft,
@@ -98,15 +99,11 @@ async def show_step(
     interruption). The message shown is remembered in the draft.
     """
     services = context.services
-    t = context.t
     form = services.intake.form_of(draft)
     draft.answers = form.upgrade(draft.answers)
-    if draft.step == REVIEW:
-        text, markup = render.review(t, form, draft)
-    else:
-        text, markup = render.question(t, form, draft)
-    if lead is not None:
-        text = f"{lead}\n\n{text}"
+    on_live = query is not None and bool(draft.live) and query_message_id(query) == draft.live
+    keep_recap(form, draft, on_live)
+    text, markup = _screen(context, draft, lead)
     if query is not None and await edit_in_place(query, text, markup):
         pressed = query_message_id(query)
         if draft.live != pressed:
@@ -114,6 +111,9 @@ async def show_step(
         draft.live = pressed if any(markup.inline_keyboard) else 0
         await services.intake.save(_user_id(update), draft)
         return
+    if draft.answered_here:  # the message could not be edited: a new one, without the recap
+        draft.answered_here = []
+        text, markup = _screen(context, draft, lead)
     # The new question goes first and its old copy closes after: a private chat takes about
     # one message a second, and the person is reading the new one meanwhile.
     old, draft.live = draft.live, 0
@@ -122,6 +122,33 @@ async def show_step(
     draft.live = message.message_id if message is not None and live else 0
     await services.intake.save(_user_id(update), draft)
     await close_message(update, old)
+
+
+def _screen(
+    context: SanadContext, draft: Draft, lead: str | None
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The current question or the review, with ``lead`` above it."""
+    form = context.services.intake.form_of(draft)
+    if draft.step == REVIEW:
+        text, markup = render.review(context.t, form, draft)
+    else:
+        text, markup = render.question(context.t, form, draft)
+    return (text if lead is None else f"{lead}\n\n{text}"), markup
+
+
+def keep_recap(form: Form, draft: Draft, on_live: bool) -> None:
+    """Which tapped answers the live message keeps showing above its question: those of the
+    steps before the current one (after Back, the later ones go), none on the review (it
+    lists them all) nor on a new message."""
+    if not on_live or draft.step == REVIEW:
+        draft.answered_here = []
+        return
+    asked = [s.id for s in form.applicable(draft.answers)]
+    if draft.step not in asked:
+        draft.answered_here = []
+        return
+    before = set(asked[: asked.index(draft.step)])
+    draft.answered_here = [i for i in draft.answered_here if i in before and i in draft.answers]
 
 
 async def close_live(update: Update, draft: Draft, text: str | None = None) -> None:
@@ -408,19 +435,22 @@ async def _accept(
             del draft.answers[dependent.id]
     advance(form, draft, step)
     await services.intake.save(_user_id(update), draft)
-    closed = render.answered(t, form, step, value)
     query = update.callback_query
     if query is not None:
         await query.answer()
-    # The next question first (the person reads it while the chat's pace lets the answered
-    # one close), then the answered question shows its answer, buttons gone.
+        if draft.live and query_message_id(query) == draft.live:
+            # A tap: the one message shows the answer and becomes the next question, one edit
+            # (a private chat takes about a message a second: a person tapping once a second
+            # is never kept waiting).
+            draft.answered_here.append(step.id)
+            await show_step(update, context, draft, query=query)
+            return
+    # A typed answer (or a spoken one, a shared contact): the next question first, then the
+    # answered one shows its answer, buttons gone, while the person reads the new one.
+    closed = render.answered(t, form, step, value, draft)
     answered_on, draft.live = draft.live, 0
     await show_step(update, context, draft)
-    if query is not None and await edit_in_place(query, closed):
-        if answered_on != query_message_id(query):
-            await close_message(update, answered_on)
-    else:
-        await close_message(update, answered_on, closed)
+    await close_message(update, answered_on, closed)
 
 
 async def form_message(update: Update, context: SanadContext) -> None:

@@ -118,6 +118,19 @@ class Harness:
         messages = self.fake.messages(chat_id)
         return str(messages[-1].get("text", "")) if messages else ""
 
+    def newest_html(self, chat_id: int) -> str:
+        """The HTML the bot last wrote into the newest message of the chat (sent or edited)."""
+        messages = self.fake.messages(chat_id)
+        if not messages:
+            return ""
+        newest = int(messages[-1]["message_id"])
+        for call in reversed(self.fake.sent(chat_id)):
+            result = call.result if isinstance(call.result, dict) else {}
+            shown = result.get("message_id", call.params.get("message_id"))
+            if shown is not None and int(shown) == newest and call.text is not None:
+                return call.text
+        return ""
+
     def texts(self, calls: list[Call]) -> list[str]:
         """The texts sent or edited in ``calls``."""
         return [c.text for c in calls if c.text is not None and c.ok]
