@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import phonenumbers
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, localedata
 from dotenv import dotenv_values
 
 from bot.crypto import valid_key
@@ -81,6 +81,7 @@ class Settings:
     flood_burst: int = 10
     flood_per_minute: int = 30
     details_ttl: timedelta = timedelta(hours=1)
+    locale: str | None = None
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -196,6 +197,21 @@ def _read_region(r: _Reader) -> tuple[str, str | None]:
     if phone_region and phone_region not in phonenumbers.SUPPORTED_REGIONS:
         r.problem("PHONE_REGION must be a two-letter country code such as US, JO or MA.")
     return timezone, phone_region
+
+
+def _read_locale(r: _Reader) -> str | None:
+    """``LOCALE``: how dates are written (``ar_JO`` says «كانون الأول», ``ar_EG`` «ديسمبر»).
+
+    Without it the formatting locale comes from ``PHONE_REGION`` (see
+    :func:`bot.i18n.formatting_locale`); the catalogs stay the languages' own.
+    """
+    value = r.get("LOCALE").replace("-", "_") or None
+    if value is None:
+        return None
+    if not localedata.exists(value):
+        r.problem("LOCALE must be a locale Babel knows, such as ar_JO or en_GB.")
+        return None
+    return value
 
 
 def _on_this_machine(host: str | None) -> bool:
@@ -375,6 +391,7 @@ def load_settings(
     committee_chat_id, members = _read_committee(r)
     default_language, committee_language = _read_languages(r, available_languages)
     timezone, phone_region = _read_region(r)
+    locale = _read_locale(r)
     api_base_url = _read_api_base_url(r)
     log_level = _read_log_level(r)
     data_dir, key_file, keys = _read_storage(r)
@@ -407,4 +424,5 @@ def load_settings(
         flood_burst=flood_burst,
         flood_per_minute=flood_per_minute,
         details_ttl=details_ttl,
+        locale=locale,
     )
