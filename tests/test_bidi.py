@@ -14,6 +14,7 @@ import html
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from string import Formatter
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -36,7 +37,9 @@ WHOLE = re.compile(
     rf"|{REFERENCE}"
     r"|[A-Za-z][A-Za-z0-9]*(?:[ -][A-Za-z0-9]+)*"  # a Latin run: a name, a title, CSV
     r"|\d{4}-\d{2}-\d{2}(?: \d{1,2}:\d{2})?|\d{1,2}:\d{2}"  # a date or a time as an example
+    r"|\+\d[\d ]*\d"  # a phone number
 )
+PHONE = "+962 6 555 0100"
 
 
 def arabic_catalog() -> list[Message]:
@@ -53,8 +56,15 @@ def ref_for(msgid: str) -> str:
     return CASE_REF
 
 
-def values_for(t: Translator, msgid: str) -> dict[str, object]:
-    """Realistic values for every placeholder, built the way the bot builds them."""
+def values_for(t: Translator, msgid: str, translation: str) -> dict[str, object]:
+    """Realistic values for every placeholder, built the way the bot builds them; a Latin
+    word for a placeholder this test does not know yet."""
+    names = {name for _, name, _, _ in Formatter().parse(msgid + translation) if name}
+    known = known_values(t, msgid)
+    return {name: known.get(name, "Sanad") for name in names | set(known)}
+
+
+def known_values(t: Translator, msgid: str) -> dict[str, object]:
     tz = ZoneInfo("Asia/Amman")
     moment = datetime(2026, 12, 1, 8, 30, tzinfo=UTC)
     return {
@@ -73,6 +83,8 @@ def values_for(t: Translator, msgid: str) -> dict[str, object]:
         "event": t.raw("approved"),
         "who": "Fatima",
         "example": "0791234567",
+        "phone": PHONE,
+        "hours": "9:00-15:00",
         "id": 12,
         "days": 4,
         "n": 3,
@@ -93,7 +105,9 @@ def screens() -> Iterator[tuple[str, str]]:
     t = I18n("ar").get("ar")
     for message in arabic_catalog():
         msgid = message.id if isinstance(message.id, str) else message.id[0]
-        values = values_for(t, msgid if isinstance(message.id, str) else message.id[1])
+        english = msgid if isinstance(message.id, str) else message.id[1]
+        forms = [message.string] if isinstance(message.id, str) else list(message.string)
+        values = values_for(t, english, "".join(forms))
         if isinstance(message.id, str):
             if message.context:
                 yield msgid, t.pgettext(message.context, msgid, **values)
