@@ -44,11 +44,11 @@ _OPAQUE = re.compile(r"<[^>]*>|&#?\w+;|\u2068[^\u2068\u2069]*\u2069")
 # A left-to-right run inside a translation: commands, references, Latin words, dates and times
 # written as examples, and the placeholders between them ("/case {ref}" stays one run, so the
 # command and its argument are displayed together, in that order).
-_WORD = r"(?:/[A-Za-z_]+|[A-Za-z0-9](?:[A-Za-z0-9_\-.:/]*[A-Za-z0-9])?|\{\w*\})"
+_WORD = r"(?:/[A-Za-z_]+|[A-Za-z0-9](?:[A-Za-z0-9_\-.:/]*[A-Za-z0-9])?|\{[^{}]*\})"
 _RUN = re.compile(rf"{_WORD}(?: {_WORD})*")
 # A run that reads the same in both directions needs no isolate: placeholders (their values
 # are isolated when they are filled) and plain numbers.
-_NEUTRAL_RUN = re.compile(r"(?:\{\w*\}|[0-9]+)(?: (?:\{\w*\}|[0-9]+))*")
+_NEUTRAL_RUN = re.compile(r"(?:\{[^{}]*\}|[0-9]+)(?: (?:\{[^{}]*\}|[0-9]+))*")
 # A value that is only a number (a count, an amount) reads the same in both directions.
 _NUMBER = re.compile(r"[0-9٠-٩]+(?:[.,٫٬][0-9٠-٩]+)*")
 _TAG = re.compile(r"<[^>]*>")

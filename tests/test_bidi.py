@@ -106,8 +106,8 @@ def screens() -> Iterator[tuple[str, str]]:
     for message in arabic_catalog():
         msgid = message.id if isinstance(message.id, str) else message.id[0]
         english = msgid if isinstance(message.id, str) else message.id[1]
-        forms = [message.string] if isinstance(message.id, str) else list(message.string)
-        values = values_for(t, english, "".join(forms))
+        forms = [message.string] if isinstance(message.string, str) else message.string or ()
+        values = values_for(t, english, "".join(str(form) for form in forms))
         if isinstance(message.id, str):
             if message.context:
                 yield msgid, t.pgettext(message.context, msgid, **values)
