@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-BABEL_KEYWORDS := -k _ -k t -k raw -k N_ -k plural:1,2 --no-default-keywords
+BABEL_KEYWORDS := -k _ -k t -k raw -k N_ -k plural:1,2 -k pgettext:1c,2 --no-default-keywords
 
 .PHONY: setup run test lint typecheck pytest catalogs compile bench bench-pace transcripts clean
 

@@ -95,7 +95,7 @@ def build_application(
     ``rate_limit=False`` (tests) keeps the limiter's retries and error handling but not its
     pacing, so that tests run at full speed.
     """
-    i18n = I18n(settings.default_language)
+    i18n = I18n(settings.default_language, locale=settings.locale, region=settings.phone_region)
     gate = FloodGate(settings.flood_burst, settings.flood_per_minute)
     builder = (
         ApplicationBuilder()

@@ -17,7 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import phonenumbers
-from babel import Locale, UnknownLocaleError
+from babel import Locale, UnknownLocaleError, localedata
 from dotenv import dotenv_values
 
 from bot.crypto import valid_key
@@ -91,6 +91,7 @@ class Settings:
     flood_per_minute: int = 120
     details_ttl: timedelta = timedelta(hours=1)
     contact: Contact = Contact()
+    locale: str | None = None
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -234,6 +235,21 @@ def _read_contact(r: _Reader, phone_region: str | None) -> Contact:
                 number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
             )
     return Contact(review_days, phone, r.get("CONTACT_HOURS") or None)
+
+
+def _read_locale(r: _Reader) -> str | None:
+    """``LOCALE``: how dates are written (``ar_JO`` says «كانون الأول», ``ar_EG`` «ديسمبر»).
+
+    Without it the formatting locale comes from ``PHONE_REGION`` (see
+    :func:`bot.i18n.formatting_locale`); the catalogs stay the languages' own.
+    """
+    value = r.get("LOCALE").replace("-", "_") or None
+    if value is None:
+        return None
+    if not localedata.exists(value):
+        r.problem("LOCALE must be a locale Babel knows, such as ar_JO or en_GB.")
+        return None
+    return value
 
 
 def _on_this_machine(host: str | None) -> bool:
@@ -419,6 +435,7 @@ def load_settings(
     default_language, committee_language = _read_languages(r, available_languages)
     timezone, phone_region = _read_region(r)
     contact = _read_contact(r, phone_region)
+    locale = _read_locale(r)
     api_base_url = _read_api_base_url(r)
     log_level = _read_log_level(r)
     data_dir, key_file, keys = _read_storage(r)
@@ -452,4 +469,5 @@ def load_settings(
         flood_per_minute=flood_per_minute,
         details_ttl=details_ttl,
         contact=contact,
+        locale=locale,
     )

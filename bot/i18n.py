@@ -4,6 +4,12 @@ Each person gets a :class:`Translator` for their language; nothing is installed 
 (gettext ``install()`` would make the last language win for everyone). Source strings are
 English msgids; placeholders are named and filled *after* translation, with every value
 HTML-escaped unless it is wrapped in :class:`Markup` by code that built it safely.
+
+Right-to-left languages are isolated by construction: the translator wraps in Unicode
+isolates (FSI … PDI) every value it puts into the text and every command, reference and
+Latin run the translation itself contains, so that no caller has to remember it. Without
+them the bidi algorithm displays "أرسل /apply" as "apply/" and "/case K7P-4RD" as
+"case K7P-4RD/". English output is left exactly as it is.
 """
 
 from __future__ import annotations
@@ -11,7 +17,8 @@ from __future__ import annotations
 import gettext
 import html
 import io
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -19,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel import Locale
+from babel import Locale, localedata
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -30,6 +37,22 @@ DOMAIN = "messages"
 
 # Unicode isolates: a Latin fragment inside right-to-left text keeps its own order.
 FSI, PDI = "\u2068", "\u2069"
+
+# What the isolation of a translation leaves as it is: HTML tags and entities (messages are
+# sent in Telegram's HTML mode) and text that is isolated already.
+_OPAQUE = re.compile(r"<[^>]*>|&#?\w+;|\u2068[^\u2068\u2069]*\u2069")
+# A left-to-right run inside a translation: commands, references, Latin words, dates and times
+# written as examples, and the placeholders between them ("/case {ref}" stays one run, so the
+# command and its argument are displayed together, in that order).
+_WORD = r"(?:/[A-Za-z_]+|[A-Za-z0-9](?:[A-Za-z0-9_\-.:/]*[A-Za-z0-9])?|\{[^{}]*\})"
+_RUN = re.compile(rf"{_WORD}(?: {_WORD})*")
+# A run that reads the same in both directions needs no isolate: placeholders (their values
+# are isolated when they are filled) and plain numbers.
+_NEUTRAL_RUN = re.compile(r"(?:\{[^{}]*\}|[0-9]+)(?: (?:\{[^{}]*\}|[0-9]+))*")
+# A value that is only a number (a count, an amount) reads the same in both directions.
+_NUMBER = re.compile(r"[0-9٠-٩]+(?:[.,٫٬][0-9٠-٩]+)*")
+_TAG = re.compile(r"<[^>]*>")
+_ISOLATED = re.compile("\u2068[^\u2068\u2069]*\u2069")
 
 
 def N_(message: str) -> str:
@@ -48,6 +71,46 @@ def escape(value: object) -> str:
     if isinstance(value, Markup):
         return value
     return html.escape(str(value), quote=False)
+
+
+def _isolate_runs(text: str) -> str:
+    """``text`` with each left-to-right run wrapped in isolates, outside tags and entities."""
+    pieces: list[str] = []
+    start = 0
+    for opaque in _OPAQUE.finditer(text):
+        pieces.append(_RUN.sub(_wrap_run, text[start : opaque.start()]))
+        pieces.append(opaque.group())
+        start = opaque.end()
+    pieces.append(_RUN.sub(_wrap_run, text[start:]))
+    return "".join(pieces)
+
+
+def _wrap_run(match: re.Match[str]) -> str:
+    run = match.group()
+    return run if _NEUTRAL_RUN.fullmatch(run) else f"{FSI}{run}{PDI}"
+
+
+def _needs_isolate(text: str) -> bool:
+    """Whether a value must be isolated: not when it is one number (a count reads the same
+    both ways) nor when all it shows is isolated already (an isolated reference, a list of
+    them joined by commas), so that nothing is isolated twice."""
+    if _NUMBER.fullmatch(text):
+        return False
+    outside = _TAG.sub("", text)
+    while True:
+        inner = _ISOLATED.sub("", outside)
+        if inner == outside:
+            break
+        outside = inner
+    return any(char.isalnum() for char in outside)
+
+
+def _isolate_value(value: object) -> str:
+    """An escaped value, each of its lines isolated (an isolate ends with its line anyway)."""
+    text = escape(value)
+    if isinstance(value, int) or not _needs_isolate(text):
+        return text
+    return "\n".join(f"{FSI}{line}{PDI}" if line else line for line in text.split("\n"))
 
 
 def available_languages(locales_dir: Path = LOCALES_DIR) -> tuple[str, ...]:
@@ -88,17 +151,43 @@ class Translator:
 
     def __call__(self, message: str, **values: Any) -> str:
         """Translate ``message`` and fill its named placeholders with escaped values."""
-        text = self.translations.gettext(message)
-        return text.format(**{k: escape(v) for k, v in values.items()}) if values else text
+        return self._fill(self.translations.gettext(message), values)
+
+    def pgettext(self, context: str, message: str, **values: Any) -> str:
+        """Like calling the translator, for a msgid that needs ``context`` to be translated.
+
+        One English text may need two translations: "No, keep it" is "لا، احتفظ به" for an
+        application and "لا، احتفظ بها" for personal data.
+        """
+        return self._fill(self.translations.pgettext(context, message), values)
 
     def plural(self, singular: str, plural: str, n: int, **values: Any) -> str:
         """Translate with the language's plural rule; ``{n}`` is the formatted count."""
         text = self.translations.ngettext(singular, plural, n)
-        return text.format(n=self.number(n), **{k: escape(v) for k, v in values.items()})
+        return self._fill(text, values, n=self.number(n))
 
     def raw(self, message: str) -> str:
         """The translation with no placeholder filled (for button labels and plain text)."""
-        return self.translations.gettext(message)
+        return self._fill(self.translations.gettext(message), {})
+
+    def _fill(self, text: str, values: Mapping[str, Any], **numbers: str) -> str:
+        """The translation ``text`` with its placeholders filled by escaped ``values``.
+
+        In a right-to-left language every value is isolated (unless it is a number, or
+        isolated already), and so is every left-to-right run of the translation itself: a
+        command, a reference, a Latin word, a date written as an example. Telegram still
+        recognises ``/apply`` inside an isolate as a command a person can tap: its entity
+        parser takes a bot command after any character that is not a letter, a digit or
+        ``_`` (U+2068 is none of them), and the command ends at U+2069 the same way.
+        """
+        if not self.rtl:
+            if not values and not numbers:
+                return text
+            return text.format(**numbers, **{k: escape(v) for k, v in values.items()})
+        text = _isolate_runs(text)
+        if not values and not numbers:
+            return text
+        return text.format(**numbers, **{k: _isolate_value(v) for k, v in values.items()})
 
     def isolate(self, fragment: object) -> Markup:
         """An escaped fragment, wrapped in Unicode isolates inside right-to-left text."""
@@ -110,16 +199,20 @@ class Translator:
         return format_decimal(n, locale=self.locale)
 
     def datetime(self, moment: datetime, tz: ZoneInfo) -> str:
-        """A date and time in the organisation's time zone, written the language's way."""
+        """A date with its weekday and a time, in the organisation's time zone.
+
+        "Tuesday, December 1, 2026, 10:00 AM"; in Jordan «الثلاثاء، 1 كانون الأول 2026، 10:00 ص».
+        """
         local = moment.astimezone(tz)
-        pattern = str(self.locale.datetime_formats["medium"])
-        date = format_date(local, format="medium", locale=self.locale)
+        pattern = str(self.locale.datetime_formats["full"])
         time = format_time(local, format="short", locale=self.locale)
-        return pattern.replace("{1}", date).replace("{0}", time)
+        return pattern.replace("{1}", self.date(local.date())).replace("{0}", time)
 
     def date(self, day: date) -> str:
-        """A date written the language's way (e.g. 5 March 2026)."""
-        return format_date(day, format="long", locale=self.locale)
+        """A date with its weekday, the one long form used everywhere (no 01/12 to puzzle
+        over: day or month first?), with the month names of the region: «كانون الأول» in
+        Jordan, «ديسمبر» in Egypt."""
+        return format_date(day, format="full", locale=self.locale)
 
     def language_name(self, code: str) -> str:
         """A language's name in this language (``ar`` → Arabic, or العربية in Arabic)."""
@@ -134,17 +227,45 @@ class Translator:
         return separator.join(items)
 
 
+def formatting_locale(lang: str, locale: str | None = None, region: str | None = None) -> Locale:
+    """The locale that writes dates and numbers for the catalog ``lang``.
+
+    ``locale`` (the ``LOCALE`` setting, e.g. ``ar_JO``) wins for its own language; otherwise
+    its country, or else ``region`` (``PHONE_REGION``), gives the regional variant of ``lang``
+    when Babel has one (ar + JO → ar_JO, whose months are «كانون الثاني، شباط…»; en + JO has
+    none, so plain en). The catalog stays the language's own: only formatting changes.
+    """
+    territory = region
+    if locale:
+        chosen = Locale.parse(locale)
+        if chosen.language == lang:
+            return chosen
+        territory = chosen.territory or region
+    if territory and localedata.exists(f"{lang}_{territory.upper()}"):
+        return Locale.parse(f"{lang}_{territory.upper()}")
+    return Locale.parse(lang)
+
+
 class I18n:
     """The catalogs available to the bot, and a translator for each."""
 
-    def __init__(self, default_language: str, locales_dir: Path = LOCALES_DIR) -> None:
+    def __init__(
+        self,
+        default_language: str,
+        locales_dir: Path = LOCALES_DIR,
+        *,
+        locale: str | None = None,
+        region: str | None = None,
+    ) -> None:
         self.locales_dir = locales_dir
         self.languages = available_languages(locales_dir)
         self.default = default_language if default_language in self.languages else "en"
-        self._translators = {lang: self._build(lang) for lang in self.languages}
+        self._translators = {lang: self._build(lang, locale, region) for lang in self.languages}
 
-    def _build(self, lang: str) -> Translator:
-        return Translator(lang, _load(lang, self.locales_dir), Locale.parse(lang))
+    def _build(self, lang: str, locale: str | None, region: str | None) -> Translator:
+        return Translator(
+            lang, _load(lang, self.locales_dir), formatting_locale(lang, locale, region)
+        )
 
     def get(self, lang: str | None) -> Translator:
         """The translator for ``lang``, or for the default language."""

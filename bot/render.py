@@ -691,4 +691,6 @@ def task_choices(ref: str, *choices: tuple[str, str]) -> InlineKeyboardMarkup:
 
 def task_keyboard(t: Translator, ref: str) -> InlineKeyboardMarkup:
     """Accept or Decline a task."""
-    return task_choices(ref, ("a", t.raw("✅ Accept")), ("d", t.raw("✖️ Decline")))
+    return task_choices(
+        ref, ("a", t.raw("✅ Accept")), ("d", t.pgettext("task offer", "✖️ Decline"))
+    )

@@ -76,7 +76,10 @@ async def delete_command(update: Update, context: SanadContext) -> None:
             "so is your volunteer profile. This cannot be undone."
         ),
         reply_markup=confirm_keyboard(
-            t.raw("Yes, erase my data"), EraseChoice("y"), t.raw("No, keep it"), EraseChoice("n")
+            t.raw("Yes, erase my data"),
+            EraseChoice("y"),
+            t.pgettext("personal data", "No, keep it"),
+            EraseChoice("n"),
         ),
     )
 

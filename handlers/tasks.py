@@ -280,7 +280,7 @@ async def _ask_cancel(
         reply_markup=confirm_keyboard(
             t.raw("Yes, cancel it"),
             TaskManagePress("X", task.ref),
-            t.raw("No, keep it"),
+            t.pgettext("task", "No, keep it"),
             TaskManagePress("k", task.ref),
         ),
     )

@@ -40,7 +40,7 @@ async def test_card_in_committee_language_without_personal_data(
         f"cv:ask:{ref}",
     ]
     # COMMITTEE_LANGUAGE=ar whatever the family's language: Arabic labels.
-    assert "حالة جديدة" in text
+    assert "طلب جديد" in text
     # Household size and children identify a family: they are in Details, not on the card.
     assert "5 أشخاص" not in text and "3 أطفال" not in text
 

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import re
 import string
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel import Locale
 from babel.messages.pofile import read_po
 
+from bot.config import ConfigError, load_settings
 from bot.forms import load_form
-from bot.i18n import FSI, LOCALES_DIR, PDI, I18n, available_languages
+from bot.i18n import (
+    FSI,
+    LOCALES_DIR,
+    PDI,
+    I18n,
+    Markup,
+    available_languages,
+    formatting_locale,
+)
 from bot.render import household
 from tests.conftest import COMMITTEE_CHAT, Harness
 from tests.flows import Answers, full_intake
@@ -83,12 +93,39 @@ def test_household_line_uses_plurals_in_both_languages() -> None:
 
 
 def test_dates_through_babel_in_the_org_time_zone() -> None:
+    """One long form with the weekday, for dates and for dates with a time."""
     moment = datetime(2026, 3, 5, 21, 30, tzinfo=UTC)
     tz = ZoneInfo("Asia/Amman")
     i18n = I18n("ar")
-    assert i18n.get("en").datetime(moment, tz) == "Mar 6, 2026, 12:30\u202fAM"
+    assert i18n.get("en").datetime(moment, tz) == "Friday, March 6, 2026, 12:30\u202fAM"
+    assert i18n.get("en").date(date(2026, 12, 1)) == "Tuesday, December 1, 2026"
     arabic = i18n.get("ar").datetime(moment, tz)
-    assert "2026" in arabic and "12:30" in arabic and "ص" in arabic
+    assert arabic == "الجمعة، 6 مارس 2026، 12:30 ص"
+    assert "/" not in i18n.get("ar").date(date(2026, 12, 1))
+
+
+def test_regional_month_names_from_the_phone_region_or_the_locale() -> None:
+    jordan = I18n("ar", region="JO")
+    assert jordan.get("ar").date(date(2026, 12, 1)) == "الثلاثاء، 1 كانون الأول 2026"
+    assert jordan.get("ar").lang == "ar"  # the catalog stays Arabic's own
+    assert jordan.get("en").date(date(2026, 12, 1)) == "Tuesday, December 1, 2026"  # no en_JO
+    assert formatting_locale("ar", region="MA") == Locale.parse("ar_MA")
+    assert formatting_locale("ar", "ar_JO", "EG") == Locale.parse("ar_JO")  # LOCALE wins
+    assert formatting_locale("en", "ar_JO") == Locale.parse("en")
+    assert formatting_locale("en", "en_GB", "JO") == Locale.parse("en_GB")
+    british = I18n("ar", locale="en_GB").get("en")
+    assert british.date(date(2026, 12, 1)) == "Tuesday, 1 December 2026"
+
+
+def test_the_locale_setting_is_validated_with_babel() -> None:
+    base = {"BOT_TOKEN": "123:abc"}
+    assert load_settings(base, env_file=None).locale is None
+    assert load_settings({**base, "LOCALE": "ar-JO"}, env_file=None).locale == "ar_JO"
+    with pytest.raises(ConfigError) as failure:
+        load_settings({**base, "LOCALE": "klingon"}, env_file=None)
+    assert failure.value.problems == [
+        "LOCALE must be a locale Babel knows, such as ar_JO or en_GB."
+    ]
 
 
 def test_latin_fragments_are_isolated_in_arabic_only() -> None:
@@ -96,6 +133,63 @@ def test_latin_fragments_are_isolated_in_arabic_only() -> None:
     assert i18n.get("ar").isolate("K7P-4RD") == f"{FSI}K7P-4RD{PDI}"
     assert i18n.get("en").isolate("K7P-4RD") == "K7P-4RD"
     assert i18n.get("ar").isolate("<b>") == f"{FSI}&lt;b&gt;{PDI}"
+
+
+def test_values_and_latin_runs_are_isolated_by_construction() -> None:
+    t = I18n("ar").get("ar")
+    assert t("Send /case {ref} to receive it.", ref="K7P-4RD") == (
+        f"لاستلامها أرسل {FSI}/case {FSI}K7P-4RD{PDI}{PDI}."
+    )
+    # An isolated value is not isolated again; a bold one neither.
+    ref = Markup(f"<b>{t.isolate('K7P-4RD')}</b>")
+    assert t("Case {ref}", ref=ref) == f"الطلب <b>{FSI}K7P-4RD{PDI}</b>"
+    # A name, escaped then isolated; a count is left as it is.
+    assert t("{name}: task {ref} ({title}) was done.", name="A&B", ref="TK7P4R", title="x") == (
+        f"{FSI}A&amp;B{PDI}: أُنجزت المهمة {FSI}TK7P4R{PDI} ({FSI}x{PDI})."
+    )
+    assert t.plural("{n} person", "{n} people", 3) == "3 أشخاص"
+    assert t.raw("/tasks and /mytasks: tasks for volunteers") == (
+        f"مهام المتطوعين: {FSI}/tasks{PDI} و {FSI}/mytasks{PDI}"
+    )
+
+
+def test_isolation_never_enters_tags_or_entities() -> None:
+    t = I18n("ar").get("ar")
+    text = t._fill('<a href="https://x.org/apply">أرسل /apply &amp; CSV</a>', {})
+    assert text == f'<a href="https://x.org/apply">أرسل {FSI}/apply{PDI} &amp; {FSI}CSV{PDI}</a>'
+
+
+def test_english_is_never_isolated() -> None:
+    t = I18n("ar").get("en")
+    assert (
+        t("Send /case {ref} to receive it.", ref="K7P-4RD") == "Send /case K7P-4RD to receive it."
+    )
+    assert t.raw("« Back") == "« Back"
+    assert t.pgettext("task", "No, keep it") == "No, keep it"
+
+
+def test_one_english_text_two_arabic_ones_by_context() -> None:
+    t = I18n("ar").get("ar")
+    assert t.raw("No, keep it") == "لا، احتفظ به"  # an application, a volunteer profile
+    assert t.pgettext("personal data", "No, keep it") == "لا، احتفظ بها"
+    assert t.pgettext("task", "No, keep it") == "لا، أبقِها"
+    assert t.raw("✖️ Decline") == "✖️ رفض"  # the committee's card
+    assert t.pgettext("task offer", "✖️ Decline") == "✖️ أعتذر"  # the volunteer's answer
+
+
+def test_arabic_catalog_reviewed() -> None:
+    """Status and case are different words; one tanween spelling; zero forms are sentences."""
+    t = I18n("ar").get("ar")
+    assert t.raw("Status") != t.raw("Case {ref}").split()[0]
+    entries = [m for m in catalog("ar") if m.id]
+    texts = [s for m in entries for s in ([m.string] if isinstance(m.id, str) else m.string)]
+    assert not [s for s in texts if re.search(r"اً", s)], "write tanween «ًا»"
+    for word in ("رب الأسرة", "بما فيهم", "القناة السرية", "المهمة مكتملة", "كمتطوع"):
+        assert not [s for s in texts if word in s], word
+    for message in entries:
+        if not isinstance(message.id, str):
+            assert "{n}" not in message.string[0] and "0" not in message.string[0], message.id
+    assert not catalog("ar").obsolete
 
 
 def test_language_codes_are_matched() -> None:
@@ -166,6 +260,8 @@ def test_template_is_up_to_date_with_the_code(tmp_path: object) -> None:
             "N_",
             "-k",
             "plural:1,2",
+            "-k",
+            "pgettext:1c,2",
             "--no-default-keywords",
             "-o",
             str(out),
@@ -176,9 +272,11 @@ def test_template_is_up_to_date_with_the_code(tmp_path: object) -> None:
         capture_output=True,
     )
     with out.open("rb") as handle:
-        fresh = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+        fresh = {(m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle)}
     with (LOCALES_DIR / "messages.pot").open("rb") as handle:
-        shipped = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(handle) if m.id}
+        shipped = {
+            (m.context, m.id if isinstance(m.id, str) else m.id[0]) for m in read_po(handle)
+        }
     assert fresh == shipped, f"run `make catalogs`: new {sorted(fresh - shipped)[:5]}"
 
 
