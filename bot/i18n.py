@@ -18,6 +18,7 @@ import gettext
 import html
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -102,7 +103,12 @@ def _needs_isolate(text: str) -> bool:
         if inner == outside:
             break
         outside = inner
-    return any(char.isalnum() for char in outside)
+    if not any(char.isalnum() for char in outside):
+        return False
+    # Right-to-left words with no left-to-right letter (a weekday, «ساعتان», «6:30 م») are
+    # displayed in order as they are; anything else (Latin, a phone's groups of digits) is not.
+    kinds = {unicodedata.bidirectional(char) for char in outside}
+    return "L" in kinds or not kinds & {"AL", "R"}
 
 
 def _isolate_value(value: object) -> str:
