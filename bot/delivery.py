@@ -8,6 +8,7 @@ nothing: the worker sends pending items at start-up, after each change, and ever
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.ids import Ids
 from bot.kinds import BULK, Kind
+from bot.limits import COSMETIC
 from bot.storage import Database, outbox, people, utcnow
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,7 @@ class Delivery:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._again = False
+        self._tidying: set[asyncio.Task[None]] = set()
 
     def register(self, kind: Kind, renderer: Renderer) -> None:
         """Say how to render items of one kind; a second renderer for it is a mistake."""
@@ -98,6 +101,20 @@ class Delivery:
             return Edited(type(exc).__name__, final=False)
         return Edited()
 
+    def tidy(self, work: Awaitable[None]) -> None:
+        """Make a cosmetic call in the background (an answered question losing its buttons):
+        the person's next update does not wait for it, and in a busy chat it gives way to the
+        replies (:data:`bot.limits.COSMETIC`). Failures are ignored: it is tidying."""
+
+        async def run() -> None:
+            COSMETIC.set(True)  # in this task only
+            with contextlib.suppress(TelegramError):
+                await work
+
+        task = asyncio.create_task(run())
+        self._tidying.add(task)
+        task.add_done_callback(self._tidying.discard)
+
     def kick(self) -> None:
         """Send what is due in the background, so that nobody's reply waits for it."""
         self._again = True
@@ -113,9 +130,12 @@ class Delivery:
                 log.error("Outbox flush failed: %s", type(exc).__name__)
 
     async def wait_idle(self) -> None:
-        """Wait until the background sending started by :meth:`kick` is over."""
+        """Wait until the background sending started by :meth:`kick`, and the tidying, is
+        over."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
+        while self._tidying:
+            await asyncio.gather(*self._tidying, return_exceptions=True)
 
     async def flush(self) -> int:
         """Send every due item (waiting for retries due within 30 s); return how many."""

@@ -23,8 +23,11 @@ timeout, connection lost mid-call          the same for calls safe to repeat (an
 ========================================  ================================================
 
 It also paces each private chat (a burst of 3, then one message a second), which PTB's limiter
-leaves to Telegram's 429s. And PTB's limiter holds *every* request while one chat waits out a
-429; here only the call that got the 429 waits, so one slow chat never delays everyone else.
+leaves to Telegram's 429s. A cosmetic call (:data:`COSMETIC`: an answered question losing its
+buttons) gives way in a busy chat: it waits until the chat's bucket could still take the
+person's next reply, so that tidying never delays an answer. And PTB's limiter holds *every*
+request while one chat waits out a 429; here only the call that got the 429 waits, so one slow
+chat never delays everyone else.
 
 :class:`FloodGate` protects the bot from one person sending faster than anybody could read:
 a token bucket per person (a burst of ``burst`` updates, then ``per_minute``). Updates over
@@ -45,6 +48,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections import OrderedDict
@@ -60,6 +64,12 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
+
+# Set (in the task that makes them) for calls nobody waits for: they give way in a busy chat.
+COSMETIC: contextvars.ContextVar[bool] = contextvars.ContextVar("cosmetic", default=False)
+# How long a cosmetic call gives way at most before it takes its turn like any other.
+COSMETIC_PATIENCE = 30.0
+GIVE_WAY_STEP = 0.25
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
 
@@ -194,10 +204,23 @@ class TelegramLimiter(BaseRateLimiter[int]):
             ):
                 await stack.enter_async_context(self._group(chat))
             elif self._chat_burst and isinstance(chat, int) and chat > 0:
-                await stack.enter_async_context(self._chat(chat))
+                limiter = self._chat(chat)
+                if COSMETIC.get():
+                    await self._give_way(limiter)
+                await stack.enter_async_context(limiter)
             if chat is not None and self._overall is not None:
                 await stack.enter_async_context(self._overall)
             return await callback(*args, **kwargs)
+
+    async def _give_way(self, limiter: AsyncLimiter) -> None:
+        """Wait until the chat's bucket could take this call and still one more (the person's
+        next reply), or until :data:`COSMETIC_PATIENCE` has passed."""
+        spare = min(2.0, limiter.max_rate)
+        # The bucket drains with time: nothing to wait on but the clock.
+        for _ in range(int(COSMETIC_PATIENCE / GIVE_WAY_STEP)):
+            if limiter.has_capacity(spare):
+                return
+            await asyncio.sleep(GIVE_WAY_STEP)
 
     async def process_request(
         self,

@@ -121,7 +121,8 @@ async def show_step(
     live = message is not None and any(markup.inline_keyboard)
     draft.live = message.message_id if message is not None and live else 0
     await services.intake.save(_user_id(update), draft)
-    await close_message(update, old)
+    if old:
+        services.delivery.tidy(close_message(update, old))
 
 
 def _screen(
@@ -450,7 +451,8 @@ async def _accept(
     closed = render.answered(t, form, step, value, draft)
     answered_on, draft.live = draft.live, 0
     await show_step(update, context, draft)
-    await close_message(update, answered_on, closed)
+    if answered_on:
+        context.services.delivery.tidy(close_message(update, answered_on, closed))
 
 
 async def form_message(update: Update, context: SanadContext) -> None:

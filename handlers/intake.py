@@ -226,7 +226,7 @@ async def consent_choice(update: Update, context: SanadContext, choice: ConsentC
             draft.answers[CALL_ME] = True
             draft.step = form.first(draft.answers).id
     await show_step(update, context, draft)
-    await close_buttons(query)  # after the first question: the person reads it meanwhile
+    services.delivery.tidy(close_buttons(query))  # the person reads the first question
 
 
 # --- submit, cancel, status -----------------------------------------------------------------
