@@ -117,10 +117,11 @@ class ConsentChoice(CallbackData):
 @dataclasses.dataclass(frozen=True)
 class ApplyChoice(CallbackData):
     """/apply with an application under way: continue (c), restart (r); or with an open case:
-    a new application (n), or not (x). ``draft`` is '' when there is none."""
+    a new application (n), or not (x); or the welcome's "Apply for support" (a). ``draft`` is
+    '' when there is none."""
 
     prefix = "ap"
-    verbs = frozenset({"c", "r", "n", "x"})
+    verbs = frozenset({"c", "r", "n", "x", "a"})
     verb: str
     draft: str
 

@@ -14,7 +14,7 @@ from telegram.constants import ChatType
 from telegram.error import Conflict, Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop
 
-from bot.buttons import LanguageChoice
+from bot.buttons import ApplyChoice, LanguageChoice
 from bot.context import SanadContext
 from bot.i18n import Translator
 from bot.limits import FloodGate, Verdict
@@ -119,12 +119,12 @@ async def start(update: Update, context: SanadContext) -> None:
             )
             return
         await remember_language(context, user.id, matched)
-    await reply(update, welcome(context))
-    await resume_hint(update, context)
+    await send_welcome(update, context)
 
 
 def welcome(context: SanadContext) -> str:
-    """The greeting and what the bot does."""
+    """The greeting, what the bot does, and the way in for volunteers: short, the Apply button
+    under it does the rest (/help lists every command)."""
     t = context.t
     return "\n\n".join(
         [
@@ -134,9 +134,23 @@ def welcome(context: SanadContext) -> str:
                 "committee. It gives temporary support to families in the most critical "
                 "situations. This is not a debt relief program."
             ),
-            help_lines(context),
+            t.raw("Want to volunteer? /volunteer"),
+            t.raw("/help shows everything I can do."),
         ]
     )
+
+
+async def send_welcome(update: Update, context: SanadContext) -> None:
+    """The welcome, with an "Apply for support" button; with an application under way, the
+    question it stopped at comes instead (one live question in the chat)."""
+    assert update.effective_user is not None
+    draft = await context.services.intake.load(update.effective_user.id)
+    if draft is not None:
+        await reply(update, welcome(context))
+        await resume_hint(update, context)
+        return
+    apply = ApplyChoice("a", "").button(context.t.raw("📝 Apply for support"))
+    await reply(update, welcome(context), reply_markup=InlineKeyboardMarkup([[apply]]))
 
 
 def help_lines(context: SanadContext, *, committee: bool = False, volunteer: bool = False) -> str:
@@ -205,8 +219,7 @@ async def language_chosen(update: Update, context: SanadContext, choice: Languag
     await edit_in_place(
         query, context.t("Language: {name}", name=context.services.i18n.native_name(lang))
     )
-    await reply(update, welcome(context))
-    await resume_hint(update, context)
+    await send_welcome(update, context)
 
 
 async def unknown_command(update: Update, context: SanadContext) -> None:

@@ -178,7 +178,10 @@ async def apply_choice(update: Update, context: SanadContext, choice: ApplyChoic
         await close_buttons(query)
         return
     await query.answer()
-    if verb == "c" and draft is not None:
+    if verb == "a":  # the welcome's button: as /apply, the welcome stays as it is
+        context.services.delivery.tidy(close_buttons(query))
+        await apply_command(update, context)
+    elif verb == "c" and draft is not None:
         await show_step(update, context, draft, query=query)
     elif verb == "r" and draft is not None:
         await close_live(update, draft)

@@ -246,3 +246,21 @@ async def test_consent_is_short_and_its_details_follow_the_settings(half_year: H
     ]
     await h.press(FAMILY, r"^ic:y$")
     assert live_questions(h) == 1
+
+
+async def test_the_welcome_has_an_apply_button_and_a_line_for_volunteers(
+    harness: Harness,
+) -> None:
+    h = harness
+    calls = await h.say(FAMILY, "/start")
+    (welcome,) = sent(calls)
+    assert "/volunteer" in (welcome.text or "")
+    assert [data for _, data in h.fake.buttons(welcome)] == ["ap:a:"]
+    calls = await h.press(FAMILY, r"^ap:a:$")
+    (consent,) = sent(calls)
+    assert "Before you start" in (consent.text or "")
+    assert not h.fake.buttons(h.fake.message(FAMILY, int(welcome.result["message_id"])) or {})
+    await h.press(FAMILY, r"^ic:y$")
+    calls = await h.say(FAMILY, "/start")  # with an application under way: its question
+    assert not any(data == "ap:a:" for c in sent(calls) for _, data in h.fake.buttons(c))
+    assert live_questions(h) == 1
