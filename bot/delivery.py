@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import json
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +30,8 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
 BATCH = 200
+# How many messages the outbox remembers the look of (to skip an edit that changes nothing).
+SHOWN_CACHE = 10_000
 CONCURRENCY = 16
 # Broadcasts (task offers and reminders) are paced below Telegram's ~30 messages/s so that
 # interactive replies, which are not paced here, always find room. The pace is smooth (one
@@ -57,6 +62,12 @@ class Edited:
     final: bool = True  # False: the error may pass, so the edit is worth trying again
 
 
+def _digest(text: str, markup: InlineKeyboardMarkup | None) -> bytes:
+    """A short fingerprint of a message's text and buttons (no text is kept in memory)."""
+    buttons = json.dumps(markup.to_dict() if markup is not None else None, sort_keys=True)
+    return hashlib.blake2b(f"{text}\0{buttons}".encode(), digest_size=16).digest()
+
+
 def backoff(attempts: int) -> timedelta:
     """Exponential backoff: 5 s, 10 s, 20 s … capped at one hour."""
     return timedelta(seconds=min(5 * 2**attempts, 3600))
@@ -78,6 +89,8 @@ class Delivery:
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self._tidying: set[asyncio.Task[None]] = set()
+        # A digest of what the outbox's recent messages show (cards, notices), by message.
+        self._shown: OrderedDict[tuple[int, int], bytes] = OrderedDict()
 
     def register(self, kind: Kind, renderer: Renderer) -> None:
         """Say how to render items of one kind; a second renderer for it is a mistake."""
@@ -187,6 +200,11 @@ class Delivery:
         if out is None:
             await outbox.skip(self.db, item.id, "nothing to send")
             return 0
+        shown = _digest(out.text, out.markup)
+        if out.edit is not None and self._shown.get((item.chat_id, out.edit)) == shown:
+            # The message shows this already: Telegram would answer "message is not modified".
+            await outbox.mark_sent(self.db, item.id, out.edit)
+            return 0
         try:
             if out.edit is None:
                 message = await self.bot.send_message(
@@ -227,7 +245,15 @@ class Delivery:
                     self.db, item.id, backoff(item.attempts), type(exc).__name__
                 )
         else:
+            self._remember(item.chat_id, message_id, shown)
             await outbox.mark_sent(self.db, item.id, message_id)
             log.info("Outbox item %d (%s) sent", item.id, item.kind)
             return 1
         return 0
+
+    def _remember(self, chat_id: int, message_id: int, shown: bytes) -> None:
+        """What a message shows now, so that an edit to the same is not made (bounded)."""
+        self._shown[(chat_id, message_id)] = shown
+        self._shown.move_to_end((chat_id, message_id))
+        while len(self._shown) > SHOWN_CACHE:
+            self._shown.popitem(last=False)

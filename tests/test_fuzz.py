@@ -773,6 +773,9 @@ async def test_fuzz(
         )
     assert not outcome.problems, "\n".join(outcome.problems[:40])
     assert h.fake.violations == []
+    # A press carries the message as it is now, and the outbox remembers what it showed: no
+    # call is made that changes nothing (Telegram answers those 400 "message is not modified").
+    assert outcome.not_modified == 0
     # The valid half of the inputs walks people deep into the conversations: a fuzz that
     # bounced at the first screens would prove little (runs reach 31 to 36 states).
     assert len(fuzz.reached) >= 25, sorted(fuzz.reached)
