@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 # Set (in the task that makes them) for calls nobody waits for: they give way in a busy chat.
 COSMETIC: contextvars.ContextVar[bool] = contextvars.ContextVar("cosmetic", default=False)
 # How long a cosmetic call gives way at most before it takes its turn like any other.
-COSMETIC_PATIENCE = 30.0
+COSMETIC_PATIENCE = 10.0
 GIVE_WAY_STEP = 0.25
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]

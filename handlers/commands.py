@@ -75,7 +75,7 @@ class Command:
             return None
         if self.help is not None:
             return t.raw(self.help)
-        return f"{t.raw(self.menu)}: /{self.name}"
+        return f"{t.raw(self.menu)}: {t.isolate('/' + self.name)}"
 
 
 EVERYONE, JOIN, VOLUNTEER, MEMBER, GROUP = (
