@@ -189,15 +189,21 @@ async def form_button(update: Update, context: SanadContext, press: FormPress) -
         await query.answer(t.raw("This button belongs to an application that is closed."))
         await close_buttons(query)
         return
-    not_live = bool(draft.live) and query_message_id(query) != draft.live
-    if step_id != draft.step or not_live:
+    pressed = query_message_id(query)
+    old_copy = bool(draft.live) and pressed < draft.live  # message ids grow in a chat
+    if step_id != draft.step or old_copy:
         await query.answer(t.raw("Please answer the last question in this chat."))
-        if not_live:
+        if old_copy:
             await close_buttons(query)  # an old copy; the live question keeps its buttons
         return
     if not has_buttons(query):
         await stale(query, t)  # the live question, but its buttons are gone: forged or old
         return
+    if pressed != draft.live:
+        # A newer message of the current question than the one remembered (the bot stopped
+        # between sending it and saving which it was): it is the live one.
+        services.delivery.tidy(close_message(update, draft.live))
+        draft.live = pressed
     if step_id == REVIEW:
         handled = await REVIEW_PRESSES.get(verb, _stale)(update, context, draft, arg)
     else:

@@ -264,3 +264,21 @@ async def test_the_welcome_has_an_apply_button_and_a_line_for_volunteers(
     calls = await h.say(FAMILY, "/start")  # with an application under way: its question
     assert not any(data == "ap:a:" for c in sent(calls) for _, data in h.fake.buttons(c))
     assert live_questions(h) == 1
+
+
+async def test_a_question_sent_but_not_remembered_still_answers(harness: Harness) -> None:
+    # The bot stopped between sending a question and saving which message shows it.
+    h = harness
+    await apply_and_consent(h, FAMILY)
+    await h.press(FAMILY, r":situation:o:orphans$")
+    (first,) = live_buttons(h, FAMILY)
+    await h.say(FAMILY, "/help")  # the question again, in a new message
+    (asked,) = live_buttons(h, FAMILY)
+    draft = await h.services.intake.load(FAMILY)
+    assert draft is not None and draft.live == asked > first
+    draft.live = first  # as if the save after sending had been lost
+    await h.services.intake.save(FAMILY, draft)
+    calls = await h.press(FAMILY, r":situation:d:$")
+    assert not [a for a in h.alerts(calls) if a]
+    draft = await h.services.intake.load(FAMILY)
+    assert draft is not None and draft.step == "support" and draft.live == asked
