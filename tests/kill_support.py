@@ -346,8 +346,14 @@ class Rig:
         ]
 
     def with_button(self, chat: int, since: int, pattern: str) -> Call | None:
-        """The first message to ``chat`` after ``since`` with a button matching."""
-        for call in self.sends(chat, since):
+        """The first message to ``chat`` after ``since`` with a button matching, sent or
+        edited (a tap on a question turns that message into the next one)."""
+        shown = [
+            c
+            for c in self.fake.calls[since:]
+            if c.method in ("sendMessage", "editMessageText") and c.delivered and c.chat_id == chat
+        ]
+        for call in shown:
             if any(d is not None and re.search(pattern, d) for _, d in self.fake.buttons(call)):
                 return call
         return None
