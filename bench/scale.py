@@ -861,15 +861,16 @@ def counted_logging() -> Iterator[CountLines]:
     printer = logging.StreamHandler(sys.stderr)
     printer.setLevel(logging.WARNING)
     root = logging.getLogger()
+    level = root.level
     root.setLevel(logging.INFO)
     root.addHandler(counter)
     root.addHandler(printer)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         yield counter
     finally:
         root.removeHandler(counter)
         root.removeHandler(printer)
+        root.setLevel(level)
 
 
 class Bench:
