@@ -15,6 +15,7 @@ from bench import scale
 ROWS = (
     "build",
     "start-up",
+    "start-up log",
     "jobs scheduled",
     "peak RSS after start-up",
     "/cases first page",
@@ -31,6 +32,8 @@ ROWS = (
     "Take on a card",
     "outbox progress after a batch",
     "a family's /status during /stats",
+    "a family's /status during /export full",
+    "event loop blocked during /stats and /export",
 )
 
 
