@@ -230,6 +230,13 @@ class Writer:
             self._tokens[key] = self.cipher.encrypt_json(value)
         return self._tokens[key]
 
+    def text(self, words: str) -> bytes:
+        """A repeated text (a question, a note), encrypted once."""
+        key = "text:" + words
+        if key not in self._tokens:
+            self._tokens[key] = self.cipher.encrypt(words)
+        return self._tokens[key]
+
     def add(self, table: str, row: tuple[Any, ...]) -> None:
         """Queue a row for the table's bulk INSERT."""
         self.rows.setdefault(table, []).append(row)
@@ -421,7 +428,7 @@ class CaseMaker:
                     case_id,
                     w.pid(member),
                     w.seal(member),
-                    w.token({"q": "Do you have a medical report?"}),
+                    w.text("Do you have a medical report?"),
                     w.token({"text": "Yes, from the hospital"}) if answered else None,
                     iso(t),
                     iso(step(rng.uniform(2, 96))) if answered else None,
@@ -438,7 +445,7 @@ class CaseMaker:
                 w.outbox(Kind.MEMBER_NOTICE, member, t, case_id=case_id)
                 card_update()
         if rng.random() < 0.1 and status != "new":
-            w.add("notes", (case_id, w.pid(member), iso(t), w.token({"note": "Visited"})))
+            w.add("notes", (case_id, w.pid(member), iso(t), w.text("Visited the family at home")))
             w.audit(t, member, case_id, "note_added")
         approved = status == "approved" or (status == "closed" and rng.random() < 0.55)
         if status in ("approved", "declined", "closed"):
@@ -448,7 +455,7 @@ class CaseMaker:
             step(rng.uniform(2, 240))
             decided_by, decided_at = member, t
             version += 1
-            message = w.token({"m": "We will call you this week."}) if rng.random() < 0.3 else None
+            message = w.text("We will call you this week.") if rng.random() < 0.3 else None
             if approved:
                 end = (
                     (now + timedelta(days=rng.uniform(1, 365))).date()
@@ -870,8 +877,8 @@ class LoopLag:
 class CountLines(logging.Handler):
     """Counts the log lines the bot would write (without writing them)."""
 
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
+    def __init__(self, level: int = logging.INFO) -> None:
+        super().__init__(level)
         self.lines = 0
         self.bytes = 0
 
@@ -910,6 +917,12 @@ class Bench:
         self.samples = samples
         self.rows: list[Row] = []
         self.blocked = 0.0  # the longest the event loop was blocked by a report
+        self.violations: list[str] = []  # calls Telegram would have rejected
+
+    def clear(self) -> None:
+        """Forget the fake's records (they grow with every call), the violations kept."""
+        self.violations += self.h.fake.violations
+        self.h.fake.clear()
 
     def row(self, name: str, value: str, target: str = "—", ok: bool | None = None) -> None:
         """Add a row, and show it at once (a long run shows its progress)."""
@@ -919,7 +932,7 @@ class Bench:
     async def command(self, user: int, text: str) -> float:
         """Seconds for a command, from the update until everything it caused is sent."""
         seconds, _ = await timed(self.h.say(user, text))
-        self.h.fake.clear()
+        self.clear()
         return seconds
 
     async def press(
@@ -929,7 +942,7 @@ class Bench:
         seconds, _ = await timed(
             self.h.press_data(user, data, message_id=message_id, chat_id=chat_id)
         )
-        self.h.fake.clear()
+        self.clear()
         return seconds
 
     def member_message(self) -> int:
@@ -1047,7 +1060,7 @@ class Bench:
             seconds, waited, blocked = await self.with_family_waiting(
                 self.h.say(MEMBER, "/stats"), "sendPhoto"
             )
-        self.h.fake.clear()
+        self.clear()
         self.row(
             "/stats",
             f"{seconds:.2f} s, {peak.describe()}, loop blocked up to {ms(blocked)}",
@@ -1067,7 +1080,7 @@ class Bench:
         for kind, name in (("anon", "/export anonymised"), ("full", "/export full")):
             await h.say(MEMBER, "/export")
             message_id = self.member_message()
-            h.fake.clear()
+            self.clear()
             press = h.press_data(MEMBER, ExportChoice(kind).pack(), message_id=message_id)
             with Peak() as peak:
                 seconds, waited, blocked = await self.with_family_waiting(press, "sendDocument")
@@ -1102,7 +1115,7 @@ class Bench:
             if call.method == "sendDocument"
             for upload in call.files.values()
         )
-        self.h.fake.clear()
+        self.clear()
         return size
 
     async def publish(self) -> None:
@@ -1173,6 +1186,8 @@ async def measure(settings: Settings, plan: Plan, built: Built, samples: int) ->
     rows.append(
         Row("peak RSS after start-up", f"{peak:.0f} MB", f"≤ {RSS_MB:.0f} MB", peak <= RSS_MB)
     )
+    errors = CountLines(logging.ERROR)  # what the bot logs as an error while measured
+    logging.getLogger().addHandler(errors)
     h = Harness(app, fake)
     await h.services.delivery.wait_idle()  # the fresh cards, sent at start-up
     bench = Bench(h, plan, built, samples)
@@ -1187,7 +1202,20 @@ async def measure(settings: Settings, plan: Plan, built: Built, samples: int) ->
     finally:
         await app.stop()
         await stop_app(app)
+        logging.getLogger().removeHandler(errors)
+    bench.clear()
     rows += bench.rows
+    wrong = len(bench.violations) + errors.lines
+    rows.append(
+        Row(
+            "calls Telegram would reject, errors logged",
+            f"{len(bench.violations)}, {errors.lines}",
+            "0",
+            wrong == 0,
+        )
+    )
+    for violation in bench.violations[:5]:
+        print(f"Telegram would reject: {violation}", file=sys.stderr)
     rows += await maintenance(settings)
     return rows
 
