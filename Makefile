@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 BABEL_KEYWORDS := -k _ -k t -k raw -k N_ -k plural:1,2 -k pgettext:1c,2 --no-default-keywords
 
-.PHONY: setup run test lint typecheck pytest catalogs compile bench bench-pace transcripts clean
+.PHONY: setup run test lint typecheck pytest catalogs compile bench bench-pace bench-scale transcripts clean
 
 setup: $(STAMP) compile
 
@@ -49,6 +49,11 @@ bench: setup
 # Families at one action a second (and a flooder at five) against Telegram's pacing.
 bench-pace: setup
 	$(BIN)/python bench/pace.py
+
+# Three years of a committee (100,000 cases, 20,000 volunteers, 2,000 tasks) in one database,
+# and what start-up, the committee's commands, exports, a broadcast and retention cost on it.
+bench-scale: setup
+	$(BIN)/python bench/scale.py
 
 # The main conversations in every language, as one page to review: build/transcripts.html.
 transcripts: setup
