@@ -5,8 +5,9 @@
 CREATE INDEX outbox_case ON outbox(case_id, kind, status);
 -- Everything to one person (erasure, a volunteer who leaves).
 CREATE INDEX outbox_chat ON outbox(chat_id);
--- A task's offers: the "sent X of N" counts after every batch; the cascade.
-CREATE INDEX outbox_task ON outbox(task_id, kind, status);
+-- A task's offers: the "sent X of N" counts after every batch (read from the index alone);
+-- the cascade.
+CREATE INDEX outbox_task ON outbox(task_id, kind, status, error);
 -- The few messages whose encrypted payload may name a volunteer (erasure reads them).
 CREATE INDEX outbox_payload ON outbox(kind) WHERE payload IS NOT NULL;
 -- Who did what, forgotten at erasure and retention.
