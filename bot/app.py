@@ -60,9 +60,11 @@ def quiet_libraries(level: str) -> None:
     Telegram id.
     """
     numeric = logging.getLevelName(level)
-    for name in ("httpx", "httpcore"):
+    # APScheduler also logs two lines for every job it adds and one for every run: with a
+    # reminder per approved case that was thousands of lines at each start.
+    for name in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    for name in ("telegram", "aiosqlite", "apscheduler"):
+    for name in ("telegram", "aiosqlite"):
         logging.getLogger(name).setLevel(max(logging.INFO, numeric))
 
 
@@ -138,7 +140,7 @@ async def _post_init(app: SanadApp) -> None:
     # What the outbox holds is sent in the background: after a crash in the middle of a
     # broadcast, waiting for it here would keep everybody's replies waiting for minutes.
     services.delivery.kick()
-    await reminders.sync(app, services)
+    await reminders.start(app, services)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _flush_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL, name="outbox"
