@@ -128,6 +128,7 @@ async def _post_init(app: SanadApp) -> None:
     send what the outbox holds."""
     services = await open_services(app.bot_data["settings"], app.bot, app.bot_data["i18n"])
     app.bot_data[SERVICES_KEY] = services
+    await services.db.optimize()
     # Before anything is sent: a member removed from the list gets nothing more.
     await membership.forget_former_members(
         services.db,
@@ -166,7 +167,8 @@ async def _expire_details(context: SanadContext) -> None:
 
 
 async def _retention(context: SanadContext) -> None:
-    """Daily: everything kept longer than its retention setting goes (see privacy.purge)."""
+    """Daily: everything kept longer than its retention setting goes (see privacy.purge),
+    then the planner's statistics are refreshed."""
     services = context.services
     settings = services.settings
     counts = await privacy.purge(
@@ -178,6 +180,7 @@ async def _retention(context: SanadContext) -> None:
         services.intake.forget_cached()  # no purged draft comes back from memory
     if counts["cases"]:
         services.delivery.kick()
+    await services.db.optimize()  # the tables changed: the planner's statistics follow
 
 
 async def _post_shutdown(app: SanadApp) -> None:
