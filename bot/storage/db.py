@@ -284,6 +284,21 @@ class Database:
                     return complete
             await asyncio.gather(asyncio.shield(batch), return_exceptions=True)
 
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A second connection, read-only, for a long report (an export, the statistics).
+
+        Its queries run on their own thread and see a consistent snapshot (WAL), without the
+        lock of the bot's connection: a family's reply never waits behind a member's export.
+        """
+        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA busy_timeout=5000")
+            yield conn
+        finally:
+            await conn.close()
+
     async def optimize(self) -> None:
         """Keep the query planner's statistics: ANALYZE once, for a database never analysed,
         then PRAGMA optimize, which analyses again the tables that grew much since (at

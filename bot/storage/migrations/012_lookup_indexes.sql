@@ -10,6 +10,8 @@ CREATE INDEX outbox_chat ON outbox(chat_id);
 CREATE INDEX outbox_task ON outbox(task_id, kind, status, error);
 -- The few messages whose encrypted payload may name a volunteer (erasure reads them).
 CREATE INDEX outbox_payload ON outbox(kind) WHERE payload IS NOT NULL;
+-- Cases by when they came in: the statistics count them month by month.
+CREATE INDEX cases_created ON cases(created_at);
 -- Who did what, forgotten at erasure and retention.
 CREATE INDEX audit_actor ON audit(actor_id);
 -- A task's or a volunteer's reminders (cancel, change, withdraw, erasure).
