@@ -167,10 +167,10 @@ async def write_export(
     size = max_bytes
     out: io.BufferedWriter | None = None
     number = 0
+    line = _LineWriter()
     try:
         async with db.reader() as reader:
             async for page in case_repo.pages(reader, ids):
-                lines = []
                 for case in page:
                     number += 1
                     row = (
@@ -178,30 +178,37 @@ async def write_export(
                         if full
                         else anonymised_row(t, form, number, case, tz)
                     )
-                    lines.append(_line(row))
-                for line in lines:
-                    if out is None or size + len(line) > max_bytes:
+                    data = line(row)
+                    if out is None or size + len(data) > max_bytes:
                         if out is not None:
                             out.close()
                         files.append(folder / f"part-{len(files) + 1}.csv")
                         out = files[-1].open("wb")
-                        out.write(BOM + _line(header))
+                        out.write(BOM + line(header))
                         size = out.tell()
-                    out.write(line)
-                    size += len(line)
+                    out.write(data)
+                    size += len(data)
         if out is None:  # no case: the header alone
             files.append(folder / "part-1.csv")
-            files[-1].write_bytes(BOM + _line(header))
+            files[-1].write_bytes(BOM + line(header))
     finally:
         if out is not None:
             out.close()
     return Export(files, number)
 
 
-def _line(row: list[str]) -> bytes:
-    buffer = io.StringIO()
-    csv.writer(buffer).writerow([neutralise(cell) for cell in row])
-    return buffer.getvalue().encode("utf-8")
+class _LineWriter:
+    """One CSV line at a time, its cells neutralised, as UTF-8 bytes."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def __call__(self, row: list[str]) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow([neutralise(cell) for cell in row])
+        return self._buffer.getvalue().encode("utf-8")
 
 
 async def record_export(db: Database, ids: Ids, member_id: int, cases: int, *, full: bool) -> None:
