@@ -291,7 +291,7 @@ class Database:
         Its queries run on their own thread and see a consistent snapshot (WAL), without the
         lock of the bot's connection: a family's reply never waits behind a member's export.
         """
-        conn = await aiosqlite.connect(f"file:{self.path}?mode=ro", uri=True)
+        conn = await aiosqlite.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute("PRAGMA busy_timeout=5000")
