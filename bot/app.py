@@ -60,9 +60,11 @@ def quiet_libraries(level: str) -> None:
     Telegram id.
     """
     numeric = logging.getLevelName(level)
-    for name in ("httpx", "httpcore"):
+    # APScheduler also logs two lines for every job it adds and one for every run: with a
+    # reminder per approved case that was thousands of lines at each start.
+    for name in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    for name in ("telegram", "aiosqlite", "apscheduler"):
+    for name in ("telegram", "aiosqlite"):
         logging.getLogger(name).setLevel(max(logging.INFO, numeric))
 
 
@@ -126,6 +128,7 @@ async def _post_init(app: SanadApp) -> None:
     send what the outbox holds."""
     services = await open_services(app.bot_data["settings"], app.bot, app.bot_data["i18n"])
     app.bot_data[SERVICES_KEY] = services
+    await services.db.optimize()
     # Before anything is sent: a member removed from the list gets nothing more.
     await membership.forget_former_members(
         services.db,
@@ -138,7 +141,7 @@ async def _post_init(app: SanadApp) -> None:
     # What the outbox holds is sent in the background: after a crash in the middle of a
     # broadcast, waiting for it here would keep everybody's replies waiting for minutes.
     services.delivery.kick()
-    await reminders.sync(app, services)
+    await reminders.start(app, services)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _flush_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL, name="outbox"
@@ -164,7 +167,8 @@ async def _expire_details(context: SanadContext) -> None:
 
 
 async def _retention(context: SanadContext) -> None:
-    """Daily: everything kept longer than its retention setting goes (see privacy.purge)."""
+    """Daily: everything kept longer than its retention setting goes (see privacy.purge),
+    then the planner's statistics are refreshed."""
     services = context.services
     settings = services.settings
     counts = await privacy.purge(
@@ -176,6 +180,7 @@ async def _retention(context: SanadContext) -> None:
         services.intake.forget_cached()  # no purged draft comes back from memory
     if counts["cases"]:
         services.delivery.kick()
+    await services.db.optimize()  # the tables changed: the planner's statistics follow
 
 
 async def _post_shutdown(app: SanadApp) -> None:

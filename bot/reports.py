@@ -12,18 +12,22 @@ from __future__ import annotations
 import csv
 import io
 import re
-import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.crypto import Cipher
-from bot.forms import CHILDREN, HOUSEHOLD_SIZE, SITUATION, SUPPORT, URGENCY, Form
+from bot.forms import CHILDREN, HOUSEHOLD_SIZE, SITUATION, SUPPORT, URGENCY, Form, Step
 from bot.i18n import Translator
+from bot.ids import Ids
 from bot.review import days_between
+from bot.storage import Database, audit
+from bot.storage import cases as case_repo
 from bot.storage.cases import Case, personal
 
 
@@ -65,50 +69,158 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def full_header(t: Translator, form: Form) -> list[str]:
+    """The columns of the full export."""
+    header = [t.raw("Reference"), t.raw("Status"), t.raw("Submitted"), t.raw("Language")]
+    header += [t.raw(s.label) for s in form.steps]
+    return [*header, t.raw("Decided by"), t.raw("Decided on"), t.raw("Until")]
+
+
+def full_row(t: Translator, form: Form, case: Case, cipher: Cipher, tz: ZoneInfo) -> list[str]:
+    """One case in the full export: every answer, personal ones included."""
+    answers = {**case.answers, **personal(cipher, case)}
+    row = [
+        case.ref,
+        case.status,
+        case.created_at.astimezone(tz).isoformat(timespec="minutes"),
+        case.language,
+    ]
+    row += [_cell(t, form, s.id, answers.get(s.id)) for s in form.steps]
+    return [
+        *row,
+        case.decided_by_name or "",
+        case.decided_at.astimezone(tz).date().isoformat() if case.decided_at else "",
+        case.support_until or "",
+    ]
+
+
 def export_full(
     t: Translator, form: Form, cases: Sequence[Case], cipher: Cipher, tz: ZoneInfo
 ) -> bytes:
     """Every case with every answer, personal ones included."""
-    header = [t.raw("Reference"), t.raw("Status"), t.raw("Submitted"), t.raw("Language")]
-    header += [t.raw(s.label) for s in form.steps]
-    header += [t.raw("Decided by"), t.raw("Decided on"), t.raw("Until")]
-    rows = []
-    for case in cases:
-        answers = {**case.answers, **personal(cipher, case)}
-        row = [
-            case.ref,
-            case.status,
-            case.created_at.astimezone(tz).isoformat(timespec="minutes"),
-            case.language,
-        ]
-        row += [_cell(t, form, s.id, answers.get(s.id)) for s in form.steps]
-        row += [
-            case.decided_by_name or "",
-            case.decided_at.astimezone(tz).date().isoformat() if case.decided_at else "",
-            case.support_until or "",
-        ]
-        rows.append(row)
-    return _csv(header, rows)
+    return _csv(full_header(t, form), [full_row(t, form, c, cipher, tz) for c in cases])
 
 
 ANONYMOUS_ROLES = (SITUATION, SUPPORT, HOUSEHOLD_SIZE, CHILDREN, URGENCY)
 
 
+def _anonymous_steps(form: Form) -> list[Step]:
+    kept = {form.role_id(role) for role in ANONYMOUS_ROLES}
+    return [s for s in form.steps if s.id in kept and not s.personal]
+
+
+def anonymised_header(t: Translator, form: Form) -> list[str]:
+    """The columns of the anonymised export."""
+    header = ["#", t.raw("Status"), t.raw("Month")]
+    header += [t.raw(s.label) for s in _anonymous_steps(form)]
+    return [*header, t.raw("Days to decision")]
+
+
+def anonymised_row(t: Translator, form: Form, number: int, case: Case, tz: ZoneInfo) -> list[str]:
+    """One case in the anonymised export: no reference, name, phone, area or free text."""
+    row = [str(number), case.status, case.created_at.astimezone(tz).strftime("%Y-%m")]
+    row += [_cell(t, form, s.id, case.answers.get(s.id)) for s in _anonymous_steps(form)]
+    days = days_between(case.created_at, case.decided_at) if case.decided_at else None
+    return [*row, f"{days:.1f}" if days is not None else ""]
+
+
 def export_anonymised(t: Translator, form: Form, cases: Sequence[Case], tz: ZoneInfo) -> bytes:
     """Only what reports need: no reference, name, phone, area or free text."""
-    kept = {form.role_id(role) for role in ANONYMOUS_ROLES}
-    steps = [s for s in form.steps if s.id in kept and not s.personal]
-    header = ["#", t.raw("Status"), t.raw("Month")]
-    header += [t.raw(s.label) for s in steps]
-    header += [t.raw("Days to decision")]
-    rows = []
-    for number, case in enumerate(cases, start=1):
-        row = [str(number), case.status, case.created_at.astimezone(tz).strftime("%Y-%m")]
-        row += [_cell(t, form, s.id, case.answers.get(s.id)) for s in steps]
-        days = days_between(case.created_at, case.decided_at) if case.decided_at else None
-        row.append(f"{days:.1f}" if days is not None else "")
-        rows.append(row)
-    return _csv(header, rows)
+    rows = [anonymised_row(t, form, n, c, tz) for n, c in enumerate(cases, start=1)]
+    return _csv(anonymised_header(t, form), rows)
+
+
+# Telegram refuses an upload over 50 MB: an export is split into files under this size, each
+# with the header row (and a spreadsheet opens each alone).
+MAX_FILE_BYTES = 45 * 1024 * 1024
+BOM = "\ufeff".encode()
+
+
+@dataclass(frozen=True)
+class Export:
+    """A written export: its files (in order, in a temporary folder) and how many cases."""
+
+    files: list[Path]
+    cases: int
+
+
+async def write_export(
+    db: Database,
+    ids: Ids,
+    t: Translator,
+    form: Form,
+    tz: ZoneInfo,
+    folder: Path,
+    *,
+    full: bool,
+    max_bytes: int | None = None,
+) -> Export:
+    """Write the full or the anonymised export of every case as CSV files in ``folder``.
+
+    The cases are read page by page on a reader connection (the bot's own connection stays
+    free for everyone else) and written as they come: memory does not grow with the number
+    of cases, and the event loop gets back control after every page.
+    """
+    max_bytes = max_bytes or MAX_FILE_BYTES
+    header = full_header(t, form) if full else anonymised_header(t, form)
+    files: list[Path] = []
+    size = max_bytes
+    out: io.BufferedWriter | None = None
+    number = 0
+    line = _LineWriter()
+    try:
+        async with db.reader() as reader:
+            async for page in case_repo.pages(reader, ids):
+                for case in page:
+                    number += 1
+                    row = (
+                        full_row(t, form, case, ids.cipher, tz)
+                        if full
+                        else anonymised_row(t, form, number, case, tz)
+                    )
+                    data = line(row)
+                    if out is None or size + len(data) > max_bytes:
+                        if out is not None:
+                            out.close()
+                        files.append(folder / f"part-{len(files) + 1}.csv")
+                        out = files[-1].open("wb")
+                        out.write(BOM + line(header))
+                        size = out.tell()
+                    out.write(data)
+                    size += len(data)
+        if out is None:  # no case: the header alone
+            files.append(folder / "part-1.csv")
+            files[-1].write_bytes(BOM + line(header))
+    finally:
+        if out is not None:
+            out.close()
+    return Export(files, number)
+
+
+class _LineWriter:
+    """One CSV line at a time, its cells neutralised, as UTF-8 bytes."""
+
+    def __init__(self) -> None:
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+
+    def __call__(self, row: list[str]) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerow([neutralise(cell) for cell in row])
+        return self._buffer.getvalue().encode("utf-8")
+
+
+async def record_export(db: Database, ids: Ids, member_id: int, cases: int, *, full: bool) -> None:
+    """One audit row per export, naming the member and how many cases it holds."""
+    async with db.transaction() as conn:
+        await audit.record(
+            conn,
+            ids,
+            "export_full" if full else "export_anonymised",
+            actor_id=member_id,
+            detail=f"{cases} cases",
+        )
 
 
 @dataclass(frozen=True)
@@ -123,23 +235,42 @@ class Stats:
     median_days: float | None
 
 
-def stats(form: Form, cases: Sequence[Case], tz: ZoneInfo) -> Stats:
-    """Count the cases."""
-    situation: Counter[str] = Counter()
-    support: Counter[str] = Counter()
-    situation_id, support_id = form.role_id(SITUATION), form.role_id(SUPPORT)
-    for case in cases:
-        situation.update(case.answers.get(situation_id, []))
-        support.update(case.answers.get(support_id, []))
-    days = [days_between(c.created_at, c.decided_at) for c in cases if c.decided_at]
+async def gather_stats(db: Database, form: Form, tz: ZoneInfo) -> Stats:
+    """Count the cases, in SQL over the clear columns, on a reader connection: nothing is
+    decrypted and no case is loaded."""
+    async with db.reader() as reader:
+        by_status = Counter(await case_repo.tally_by_status(reader))
+        situation = await case_repo.tally_by_option(reader, form.role_id(SITUATION))
+        support = await case_repo.tally_by_option(reader, form.role_id(SUPPORT))
+        months: Counter[str] = Counter()
+        span = await case_repo.created_span(reader)
+        if span is not None:
+            for month, start, end in _months(span[0], span[1], tz):
+                found = await case_repo.created_between(reader, start, end)
+                if found:
+                    months[month] = found
+        median = await case_repo.median_days_to_decision(reader)
     return Stats(
-        total=len(cases),
-        by_status=Counter(c.status for c in cases),
-        by_situation=situation,
-        by_support=support,
-        by_month=Counter(c.created_at.astimezone(tz).strftime("%Y-%m") for c in cases),
-        median_days=statistics.median(days) if days else None,
+        total=sum(by_status.values()),
+        by_status=by_status,
+        by_situation=Counter(situation),
+        by_support=Counter(support),
+        by_month=months,
+        median_days=median,
     )
+
+
+def _months(first: datetime, last: datetime, tz: ZoneInfo) -> list[tuple[str, datetime, datetime]]:
+    """``(YYYY-MM, start, end)`` of each month, in ``tz``, from ``first``'s to ``last``'s."""
+    local = first.astimezone(tz)
+    year, month = local.year, local.month
+    found: list[tuple[str, datetime, datetime]] = []
+    while True:
+        start = datetime(year, month, 1, tzinfo=tz)
+        if start > last:
+            return found
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        found.append((start.strftime("%Y-%m"), start, datetime(year, month, 1, tzinfo=tz)))
 
 
 def chart(by_month: Counter[str], width: int = 800, height: int = 400) -> bytes:

@@ -212,10 +212,24 @@ class TaskService:
 
     async def matching_volunteers(self, skill: str, area: str) -> list[int]:
         """Active, reachable volunteers with the skill who help in the area (or anywhere)."""
+        return [self.ids.open(v.sealed) for v in await self._matching(skill, area)]
+
+    async def count_matching(self, skill: str, area: str) -> int:
+        """How many volunteers a task of ``skill`` in ``area`` would reach (the preview),
+        without decrypting any of them."""
+        return len(await self._matching(skill, area))
+
+    async def _matching(self, skill: str, area: str) -> list[volunteer_repo.Reachable]:
+        """The volunteers a task of ``skill`` in ``area`` goes to, nothing decrypted."""
         return [
-            user_id
-            for user_id, answers in await volunteer_repo.active_reachable(self.db, self.ids)
-            if fits(skill, area, answers.get(self._skills, []), answers.get(self._areas, []))
+            volunteer
+            for volunteer in await volunteer_repo.reachable(self.db)
+            if fits(
+                skill,
+                area,
+                volunteer.answers.get(self._skills, []),
+                volunteer.answers.get(self._areas, []),
+            )
         ]
 
     async def publish(
@@ -236,7 +250,7 @@ class TaskService:
 
         ``ends_session``: the creator's wizard ends in the same transaction.
         """
-        volunteers = await self.matching_volunteers(skill, area)
+        volunteers = await self._matching(skill, area)
         async with self.db.transaction() as conn:
             if ends_session:
                 await sessions.end(conn, self.ids, creator_id)
@@ -253,8 +267,9 @@ class TaskService:
                 needed=needed,
                 case_id=case_id,
             )
-            for volunteer in volunteers:
-                await outbox.enqueue(conn, self.ids, Kind.TASK_OFFER, volunteer, task_id=task_id)
+            await outbox.enqueue_offers(
+                conn, Kind.TASK_OFFER, task_id, [(v.pid, v.sealed) for v in volunteers]
+            )
             await audit.record(
                 conn,
                 self.ids,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import tempfile
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
@@ -184,29 +187,39 @@ async def export_command(update: Update, context: SanadContext) -> None:
 
 
 async def export_button(update: Update, context: SanadContext) -> None:
-    """ex:full or ex:anon: the CSV, as a document, to the member's private chat only."""
+    """ex:full or ex:anon: the CSV, as a document (or several, each under Telegram's upload
+    limit), to the member's private chat only. Written page by page to a temporary folder,
+    deleted once sent."""
     press = await member_press(update, context, ExportChoice)
     if press is None:
         return
     query, member, t = press.query, press.member, press.t
     services = context.services
-    every = await services.review.every()
+    full = press.data.kind == "full"
     stamp = datetime.now(services.settings.tz).strftime("%Y-%m-%d")
     await query.answer()
-    if press.data.kind == "full":
-        data = reports.export_full(t, services.form, every, services.cipher, services.settings.tz)
-        name = f"sanad-cases-full-{stamp}.csv"
-        await services.review.record_export(member, every, full=True)
-        log.info("Full export by a member (%d cases)", len(every))
-    else:
-        data = reports.export_anonymised(t, services.form, every, services.settings.tz)
-        name = f"sanad-cases-anonymised-{stamp}.csv"
-        await services.review.record_export(member, every, full=False)
-    await context.bot.send_document(
-        member,
-        InputFile(data, filename=name),
-        caption=t.plural("{n} case", "{n} cases", len(every)),
-    )
+    with tempfile.TemporaryDirectory(prefix="sanad-export-") as folder:
+        export = await reports.write_export(
+            services.db,
+            services.ids,
+            t,
+            services.form,
+            services.settings.tz,
+            Path(folder),
+            full=full,
+        )
+        await reports.record_export(services.db, services.ids, member, export.cases, full=full)
+        if full:
+            log.info("Full export by a member (%d cases)", export.cases)
+        base = f"sanad-cases-{'full' if full else 'anonymised'}-{stamp}"
+        for number, path in enumerate(export.files, start=1):
+            name = f"{base}.csv" if len(export.files) == 1 else f"{base}-{number}.csv"
+            with path.open("rb") as data:
+                await context.bot.send_document(
+                    member,
+                    InputFile(data, filename=name),
+                    caption=t.plural("{n} case", "{n} cases", export.cases),
+                )
 
 
 async def stats_command(update: Update, context: SanadContext) -> None:
@@ -215,8 +228,7 @@ async def stats_command(update: Update, context: SanadContext) -> None:
     if t is None or update.effective_user is None:
         return
     services = context.services
-    every = await services.review.every()
-    figures = reports.stats(services.form, every, services.settings.tz)
+    figures = await reports.gather_stats(services.db, services.form, services.settings.tz)
     form = services.form
 
     def section(title: str, counter: dict[str, int], label: Callable[[str], str]) -> list[str]:
@@ -249,8 +261,9 @@ async def stats_command(update: Update, context: SanadContext) -> None:
     for chunk in render.chunks(lines):
         await to_member(update, context, chunk)
     if figures.total:
+        picture = await asyncio.to_thread(reports.chart, figures.by_month)  # off the loop
         await context.bot.send_photo(
             update.effective_user.id,
-            InputFile(reports.chart(figures.by_month), filename="cases.png"),
+            InputFile(picture, filename="cases.png"),
             caption=t.raw("Cases per month"),
         )

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 from bot import reminders
 from bot.config import Settings
+from bot.storage import utcnow
+from bot.storage.db import iso
 from tests.conftest import COMMITTEE_CHAT, MEMBER, OUTSIDER, Harness, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
 from tests.flows import AREA, NAME, PHONE_E164, STORY, full_intake
@@ -100,10 +103,22 @@ async def test_stats_with_chart(harness: Harness) -> None:
     assert next(iter(photos[0].files.values())).content.startswith(b"\x89PNG")
 
 
+async def due_soon(h: Harness) -> None:
+    """Move the pending reminders to an hour from now: within the horizon of the jobs (one
+    due later is a row only, made a job by the daily job when its day comes)."""
+    async with h.services.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE reminders SET due_at = ? WHERE status = 'pending'",
+            (iso(utcnow() + timedelta(hours=1)),),
+        )
+
+
 async def test_support_end_reminder_exactly_once_across_restarts(harness: Harness) -> None:
     h = harness
     ref = await new_case(h)
     await approve(h, ref, months=1)
+    await due_soon(h)
+    assert await reminders.sync(h.app, h.services) == 1
     jobs = [j.name for j in h.app.job_queue.jobs()] if h.app.job_queue else []
     assert any(name and name.startswith("reminder-") for name in jobs)
     assert await reminders.sync(h.app, h.services) == 1  # idempotent: same id, replaced
@@ -133,6 +148,7 @@ async def test_reminders_are_rescheduled_after_a_restart(settings: Settings) -> 
     h = Harness(app, fake)
     ref = await new_case(h)
     await approve(h, ref, months=12)
+    await due_soon(h)  # a year later: due within the horizon
     await stop_app(app)
 
     app2 = await start_app(settings, FakeTelegram())

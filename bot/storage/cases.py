@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -156,20 +157,97 @@ async def for_user(db: Database, ids: Ids, user_id: int) -> list[Case]:
 async def page(
     db: Database, ids: Ids, status: str | None, offset: int, limit: int
 ) -> tuple[list[Case], int]:
-    """Cases with ``status`` (all when None), newest first, and how many there are."""
+    """Cases with ``status`` (all when None), newest first, and how many there are.
+
+    The page's ids are found in an index (by status, or the ids alone), skipping ``offset``
+    of its small entries rather than whole rows, and the count is kept in ``case_counts``
+    (migration 14): a deep page costs about what the first does.
+    """
     where, params = ("WHERE status = ?", [status]) if status else ("", [])
     rows = await db.fetchall(
-        f"SELECT * FROM cases {where} ORDER BY id DESC LIMIT ? OFFSET ?",  # noqa: S608
+        "SELECT * FROM cases WHERE id IN (SELECT id FROM cases "  # noqa: S608
+        f"{where} ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY id DESC",
         [*params, limit, offset],
     )
-    total = await db.fetchone(f"SELECT COUNT(*) FROM cases {where}", params)  # noqa: S608
-    return [_case(ids, r) for r in rows], int(total[0]) if total else 0
+    counts = await counts_by_status(db)
+    total = counts.get(status, 0) if status else sum(counts.values())
+    return [_case(ids, r) for r in rows], total
 
 
 async def counts_by_status(db: Database) -> dict[str, int]:
-    """How many cases are in each status."""
-    rows = await db.fetchall("SELECT status, COUNT(*) AS n FROM cases GROUP BY status")
+    """How many cases are in each status (kept as cases change: migration 14)."""
+    rows = await db.fetchall("SELECT status, n FROM case_counts WHERE n > 0")
     return {r["status"]: int(r["n"]) for r in rows}
+
+
+async def pages(
+    reader: aiosqlite.Connection, ids: Ids, size: int = 500
+) -> AsyncIterator[list[Case]]:
+    """Every case, oldest first, ``size`` at a time, on a reader connection
+    (:meth:`Database.reader`): an export never holds all of them in memory."""
+    after = 0
+    while True:
+        async with reader.execute(
+            "SELECT * FROM cases WHERE id > ? ORDER BY id LIMIT ?", (after, size)
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        if not rows:
+            return
+        yield [_case(ids, r) for r in rows]
+        after = int(rows[-1]["id"])
+
+
+async def tally_by_status(reader: aiosqlite.Connection) -> dict[str, int]:
+    """How many cases are in each status, on a reader connection."""
+    async with reader.execute("SELECT status, COUNT(*) AS n FROM cases GROUP BY status") as cur:
+        return {r["status"]: int(r["n"]) for r in await cur.fetchall()}
+
+
+async def tally_by_option(reader: aiosqlite.Connection, step_id: str) -> dict[str, int]:
+    """How many cases chose each option of a step (a case choosing several counts for
+    each), counted in SQL over the clear answers."""
+    async with reader.execute(
+        "SELECT j.value AS option, COUNT(*) AS n FROM cases c, json_each(c.answers, ?) j "
+        "GROUP BY j.value",
+        (f'$."{step_id}"',),
+    ) as cursor:
+        return {str(r["option"]): int(r["n"]) for r in await cursor.fetchall()}
+
+
+async def created_span(reader: aiosqlite.Connection) -> tuple[datetime, datetime] | None:
+    """When the first and the last case came in (None: no case)."""
+    async with reader.execute("SELECT MIN(created_at), MAX(created_at) FROM cases") as cursor:
+        row = await cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    return parse_iso(row[0]), parse_iso(row[1])
+
+
+async def created_between(reader: aiosqlite.Connection, start: datetime, end: datetime) -> int:
+    """How many cases came in from ``start`` to before ``end`` (by the index on the time)."""
+    async with reader.execute(
+        "SELECT COUNT(*) FROM cases WHERE created_at >= ? AND created_at < ?",
+        (iso(start), iso(end)),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def median_days_to_decision(reader: aiosqlite.Connection) -> float | None:
+    """The median of the days from submission to decision of the decided cases."""
+    days = "julianday(decided_at) - julianday(created_at)"
+    async with reader.execute("SELECT COUNT(*) FROM cases WHERE decided_at IS NOT NULL") as cur:
+        row = await cur.fetchone()
+    decided = int(row[0]) if row else 0
+    if not decided:
+        return None
+    async with reader.execute(
+        f"SELECT {days} AS d FROM cases WHERE decided_at IS NOT NULL ORDER BY d "  # noqa: S608
+        "LIMIT ? OFFSET ?",
+        (2 - decided % 2, (decided - 1) // 2),
+    ) as cursor:
+        middle = [float(r["d"]) for r in await cursor.fetchall()]
+    return sum(middle) / len(middle)
 
 
 async def every(db: Database, ids: Ids) -> list[Case]:

@@ -47,6 +47,9 @@ PRAGMAS = (
     "PRAGMA journal_size_limit=0",
 )
 
+# Rows sampled per index by ANALYZE (SQLite's recommended range is 100 to 1000).
+ANALYSIS_LIMIT = 1000
+
 
 def utcnow() -> datetime:
     """The current time, timezone-aware, in UTC."""
@@ -280,6 +283,38 @@ class Database:
                         log.warning("WAL checkpoint incomplete: another connection is reading")
                     return complete
             await asyncio.gather(asyncio.shield(batch), return_exceptions=True)
+
+    @asynccontextmanager
+    async def reader(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A second connection, read-only, for a long report (an export, the statistics).
+
+        Its queries run on their own thread and see a consistent snapshot (WAL), without the
+        lock of the bot's connection: a family's reply never waits behind a member's export.
+        """
+        conn = await aiosqlite.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA busy_timeout=5000")
+            yield conn
+        finally:
+            await conn.close()
+
+    async def optimize(self) -> None:
+        """Keep the query planner's statistics: ANALYZE once, for a database never analysed,
+        then PRAGMA optimize, which analyses again the tables that grew much since (at
+        start-up and daily). Without statistics SQLite cannot tell an index on a column with
+        two values from one on a unique column. ``analysis_limit`` samples each index instead
+        of reading it whole, so this stays quick on a database of years.
+        """
+        async with self.transaction() as conn:
+            await conn.execute(f"PRAGMA analysis_limit={ANALYSIS_LIMIT:d}")
+            async with conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'"
+            ) as cursor:
+                never = await cursor.fetchone() is None
+            if never:
+                await conn.execute("ANALYZE")
+            await conn.execute("PRAGMA optimize")
 
     async def fetchone(self, sql: str, params: Iterable[Any] = ()) -> aiosqlite.Row | None:
         """One row of a read-only query (one round trip to the database thread)."""

@@ -7,7 +7,7 @@ to a group (a negative chat id, such as the committee's) names the group in clea
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -68,6 +68,23 @@ async def _insert(
         "INSERT INTO outbox (kind, chat_id, chat, case_id, task_id, payload, next_attempt_at, "
         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (kind, chat_key, sealed, case_id, task_id, payload, now, now),
+    )
+
+
+async def enqueue_offers(
+    conn: aiosqlite.Connection, kind: str, task_id: int, to: Sequence[tuple[int, bytes]]
+) -> None:
+    """Queue a task's offer to each of ``to`` (a person's pseudonym and their chat id as
+    stored, encrypted) inside the caller's transaction, in one statement, and count them on
+    the task (its "sent X of N"; migration 13)."""
+    now = iso(utcnow())
+    await conn.executemany(
+        "INSERT INTO outbox (kind, chat_id, chat, task_id, next_attempt_at, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        [(kind, pid, sealed, task_id, now, now) for pid, sealed in to],
+    )
+    await conn.execute(
+        "UPDATE tasks SET offers_total = offers_total + ? WHERE id = ?", (len(to), task_id)
     )
 
 

@@ -51,11 +51,19 @@ async def add(
     )
 
 
-async def pending(db: Database) -> list[tuple[int, datetime]]:
-    """Pending reminders and their times, soonest first."""
-    rows = await db.fetchall(
-        "SELECT id, due_at FROM reminders WHERE status = 'pending' ORDER BY due_at"
-    )
+async def pending(db: Database, until: datetime | None = None) -> list[tuple[int, datetime]]:
+    """Pending reminders and their times, soonest first: those due by ``until`` when given
+    (late ones included), else all."""
+    if until is None:
+        rows = await db.fetchall(
+            "SELECT id, due_at FROM reminders WHERE status = 'pending' ORDER BY due_at"
+        )
+    else:
+        rows = await db.fetchall(
+            "SELECT id, due_at FROM reminders WHERE status = 'pending' AND due_at <= ? "
+            "ORDER BY due_at",
+            (iso(until),),
+        )
     return [(int(r["id"]), parse_iso(r["due_at"])) for r in rows]
 
 

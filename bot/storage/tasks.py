@@ -243,15 +243,17 @@ async def track(db: Database, ids: Ids, task_id: int, chat_id: int, message_id: 
 
 
 async def progress(db: Database, ids: Ids) -> list[Progress]:
-    """Broadcasts whose progress message is not final yet, with the counts of their offers."""
+    """Broadcasts whose progress message is not final yet, with the counts of their offers.
+
+    The counts are kept on the task by the database as its offers change (migration 13's
+    triggers): read after every batch the outbox sends, they cost one row per broadcast,
+    however many offers it has.
+    """
     rows = await db.fetchall(
-        "SELECT t.id, t.ref, t.progress_to, t.progress_message_id, "
-        "SUM(o.status = 'sent') AS sent, "
-        "SUM(o.status = 'failed' AND o.error = 'Forbidden') AS blocked, "
-        "SUM(o.status IN ('failed', 'skipped') AND COALESCE(o.error, '') != 'Forbidden') "
-        "AS failed, COUNT(o.id) AS total FROM tasks t JOIN outbox o ON o.task_id = t.id "
-        "AND o.kind = 'task_offer' WHERE t.progress_message_id IS NOT NULL AND "
-        "t.progress_done = 0 GROUP BY t.id"
+        "SELECT id, ref, progress_to, progress_message_id, offers_sent AS sent, "
+        "offers_blocked AS blocked, offers_failed AS failed, offers_total AS total "
+        "FROM tasks WHERE progress_message_id IS NOT NULL AND progress_done = 0 "
+        "AND offers_total > 0"
     )
     return [
         Progress(

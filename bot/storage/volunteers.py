@@ -63,6 +63,27 @@ async def listing(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
     return [(str(r["ref"]), str(r["status"]), json.loads(r["answers"])) for r in rows]
 
 
+@dataclass(frozen=True)
+class Reachable:
+    """An active volunteer the bot can write to, as a broadcast needs them: their pseudonym,
+    their chat id still encrypted (an offer carries it as it is), their matching answers."""
+
+    pid: int
+    sealed: bytes
+    answers: dict[str, Any]
+
+
+async def reachable(db: Database) -> list[Reachable]:
+    """Every active volunteer the bot can write to, nothing decrypted (a broadcast matches
+    thousands and writes to them through the outbox, which opens each chat when it sends)."""
+    rows = await db.fetchall(
+        "SELECT v.user_id, v.chat, v.answers FROM volunteers v JOIN people p ON p.user_id = "
+        "v.user_id WHERE v.status = ? AND p.reachable = 1",
+        (ACTIVE,),
+    )
+    return [Reachable(int(r["user_id"]), r["chat"], json.loads(r["answers"])) for r in rows]
+
+
 async def active_reachable(db: Database, ids: Ids) -> list[tuple[int, dict[str, Any]]]:
     """Active volunteers the bot can write to, with their matching answers."""
     rows = await db.fetchall(
