@@ -280,8 +280,8 @@ async def _typed_case(
 
 
 async def _to_preview(context: SanadContext, session: Session) -> None:
-    matches = await context.services.tasks.matching_volunteers(session["skill"], session["area"])
-    session.update(matches=len(matches), step="preview")
+    matches = await context.services.tasks.count_matching(session["skill"], session["area"])
+    session.update(matches=matches, step="preview")
 
 
 async def _publish(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
