@@ -9,6 +9,7 @@ chart is language-neutral (months and counts) so that it reads the same for ever
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -161,40 +162,71 @@ async def write_export(
     free for everyone else) and written as they come: memory does not grow with the number
     of cases, and the event loop gets back control after every page.
     """
-    max_bytes = max_bytes or MAX_FILE_BYTES
-    header = full_header(t, form) if full else anonymised_header(t, form)
-    files: list[Path] = []
-    size = max_bytes
-    out: io.BufferedWriter | None = None
-    number = 0
-    line = _LineWriter()
+    writer = _ExportWriter(
+        folder,
+        full_header(t, form) if full else anonymised_header(t, form),
+        max_bytes or MAX_FILE_BYTES,
+    )
+
+    def write(page: list[case_repo.Case]) -> None:
+        for case in page:
+            writer.number += 1
+            writer.write(
+                full_row(t, form, case, ids.cipher, tz)
+                if full
+                else anonymised_row(t, form, writer.number, case, tz)
+            )
+
     try:
         async with db.reader() as reader:
             async for page in case_repo.pages(reader, ids):
-                for case in page:
-                    number += 1
-                    row = (
-                        full_row(t, form, case, ids.cipher, tz)
-                        if full
-                        else anonymised_row(t, form, number, case, tz)
-                    )
-                    data = line(row)
-                    if out is None or size + len(data) > max_bytes:
-                        if out is not None:
-                            out.close()
-                        files.append(folder / f"part-{len(files) + 1}.csv")
-                        out = files[-1].open("wb")
-                        out.write(BOM + line(header))
-                        size = out.tell()
-                    out.write(data)
-                    size += len(data)
-        if out is None:  # no case: the header alone
-            files.append(folder / "part-1.csv")
-            files[-1].write_bytes(BOM + line(header))
+                # Rows are built (a full one decrypts) and written in a thread: the event
+                # loop stays free for everyone else while a member's export runs.
+                await asyncio.to_thread(write, page)
+        writer.finish()
     finally:
-        if out is not None:
-            out.close()
-    return Export(files, number)
+        writer.close()
+    return Export(writer.files, writer.number)
+
+
+class _ExportWriter:
+    """CSV files of at most ``max_bytes`` each, every one starting with the header."""
+
+    def __init__(self, folder: Path, header: list[str], max_bytes: int) -> None:
+        self.folder = folder
+        self.header = header
+        self.max_bytes = max_bytes
+        self.files: list[Path] = []
+        self.number = 0
+        self._line = _LineWriter()
+        self._out: io.BufferedWriter | None = None
+        self._size = max_bytes
+
+    def write(self, row: list[str]) -> None:
+        """One line, in a new file when this one would go over the limit."""
+        data = self._line(row)
+        if self._out is None or self._size + len(data) > self.max_bytes:
+            self._open()
+        assert self._out is not None
+        self._out.write(data)
+        self._size += len(data)
+
+    def _open(self) -> None:
+        self.close()
+        self.files.append(self.folder / f"part-{len(self.files) + 1}.csv")
+        self._out = self.files[-1].open("wb")
+        self._out.write(BOM + self._line(self.header))
+        self._size = self._out.tell()
+
+    def finish(self) -> None:
+        """With no case at all, one file with the header alone."""
+        if not self.files:
+            self._open()
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
 
 
 class _LineWriter:

@@ -7,6 +7,7 @@ case only as pseudonyms. :class:`Case` carries the family's real id, opened on r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -180,6 +181,10 @@ async def counts_by_status(db: Database) -> dict[str, int]:
     return {r["status"]: int(r["n"]) for r in rows}
 
 
+def _cases(ids: Ids, rows: list[aiosqlite.Row]) -> list[Case]:
+    return [_case(ids, r) for r in rows]
+
+
 async def pages(
     reader: aiosqlite.Connection, ids: Ids, size: int = 500
 ) -> AsyncIterator[list[Case]]:
@@ -193,7 +198,8 @@ async def pages(
             rows = list(await cursor.fetchall())
         if not rows:
             return
-        yield [_case(ids, r) for r in rows]
+        # Decrypting a page takes a while: in a thread, so that the event loop stays free.
+        yield await asyncio.to_thread(_cases, ids, rows)
         after = int(rows[-1]["id"])
 
 
