@@ -17,13 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.ids import Ids
 from bot.kinds import BULK, Kind
-from bot.limits import COSMETIC
+from bot.limits import Priority, priority
 from bot.storage import Database, outbox, people, utcnow
 
 log = logging.getLogger(__name__)
@@ -33,11 +32,6 @@ BATCH = 200
 # How many messages the outbox remembers the look of (to skip an edit that changes nothing).
 SHOWN_CACHE = 10_000
 CONCURRENCY = 16
-# Broadcasts (task offers and reminders) are paced below Telegram's ~30 messages/s so that
-# interactive replies, which are not paced here, always find room. The pace is smooth (one
-# message every 1/26.5 s, no bursts): a burst over 30 in a second earns a 429, and PTB's rate
-# limiter then holds every request, interactive replies included, for the whole wait.
-BULK_PER_SECOND = 26.5
 PRIVATE_CHAT_INTERVAL = 1.0  # ~1 message/s per chat
 WAIT_FOR_RETRY = 30.0  # a retry due this soon is waited for; later ones wait for the job
 
@@ -76,14 +70,11 @@ def backoff(attempts: int) -> timedelta:
 class Delivery:
     """Sends what the outbox holds: chats in parallel, each chat's messages in order."""
 
-    def __init__(
-        self, db: Database, bot: Bot, ids: Ids, bulk_per_second: float = BULK_PER_SECOND
-    ) -> None:
+    def __init__(self, db: Database, bot: Bot, ids: Ids) -> None:
         self.db = db
         self.bot = bot
         self.ids = ids  # opens the target chats of the outbox
         self.after_batch: Callable[[], Awaitable[None]] | None = None
-        self._bulk = AsyncLimiter(1, 1 / bulk_per_second)
         self._renderers: dict[str, Renderer] = {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
@@ -117,11 +108,10 @@ class Delivery:
     def tidy(self, work: Awaitable[None]) -> None:
         """Make a cosmetic call in the background (an answered question losing its buttons):
         the person's next update does not wait for it, and in a busy chat it gives way to the
-        replies (:data:`bot.limits.COSMETIC`). Failures are ignored: it is tidying."""
+        replies (:attr:`bot.limits.Priority.TIDY`). Failures are ignored: it is tidying."""
 
         async def run() -> None:
-            COSMETIC.set(True)  # in this task only
-            with contextlib.suppress(TelegramError):
+            with priority(Priority.TIDY), contextlib.suppress(TelegramError):
                 await work
 
         task = asyncio.create_task(run())
@@ -179,10 +169,11 @@ class Delivery:
             for number, item in enumerate(items):
                 if number:
                     await asyncio.sleep(PRIVATE_CHAT_INTERVAL)
-                if item.kind in BULK:
-                    await self._bulk.acquire()
+                # A broadcast takes what the replies leave of Telegram's 30 messages/s.
+                level = Priority.BULK if item.kind in BULK else Priority.REPLY
                 try:
-                    sent += await self._send(item)
+                    with priority(level):
+                        sent += await self._send(item)
                 except Exception as exc:  # a broken item must not stop the others
                     await outbox.give_up(self.db, item.id, type(exc).__name__)
                     log.error(

@@ -30,7 +30,8 @@ class Kind(StrEnum):
     VOLUNTEER_NOTICE = "volunteer_notice"
 
 
-# Sent to many people at once: paced so that interactive replies keep their room.
+# Sent to many people at once: they take what the replies leave of Telegram's budget
+# (bot.limits.Priority.BULK).
 BULK = frozenset({Kind.TASK_OFFER, Kind.TASK_REMINDER, Kind.TASK_FOLLOWUP})
 
 # Sent to a task's creator, their encrypted payload naming the volunteer: when a volunteer's

@@ -22,9 +22,15 @@ timeout, connection lost mid-call          the same for calls safe to repeat (an
 403, other 400, 401, 409                   raises: retrying cannot help
 ========================================  ================================================
 
+The 30 messages/s are one :class:`Budget` shared by everything the bot sends, spent by
+:class:`Priority`: a reply somebody waits for goes first, tidying next, a broadcast (the
+outbox's bulk kinds) takes what is left. An idle bot broadcasts at the full rate; a busy one
+slows the broadcast, never the replies. The calls of a task take the level of
+:data:`PRIORITY` (a reply unless said otherwise; :func:`priority` sets it for a block).
+
 It also paces each private chat (a burst of 3, then one message a second), which PTB's limiter
-leaves to Telegram's 429s. A cosmetic call (:data:`COSMETIC`: an answered question losing its
-buttons) gives way in a busy chat: it waits until the chat's bucket could still take the
+leaves to Telegram's 429s. A cosmetic call (:attr:`Priority.TIDY`: an answered question losing
+its buttons) gives way in a busy chat: it waits until the chat's bucket could still take the
 person's next reply, so that tidying never delays an answer. And PTB's limiter holds *every*
 request while one chat waits out a 429; here only the call that got the 429 waits, so one slow
 chat never delays everyone else.
@@ -50,13 +56,14 @@ import asyncio
 import contextlib
 import contextvars
 import logging
+import math
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Coroutine
+from collections import OrderedDict, deque
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from enum import Enum
-from typing import Any
+from enum import Enum, IntEnum
+from typing import Any, Protocol
 
 import httpx
 from aiolimiter import AsyncLimiter
@@ -65,8 +72,35 @@ from telegram.ext import BaseRateLimiter
 
 log = logging.getLogger(__name__)
 
-# Set (in the task that makes them) for calls nobody waits for: they give way in a busy chat.
-COSMETIC: contextvars.ContextVar[bool] = contextvars.ContextVar("cosmetic", default=False)
+
+class Priority(IntEnum):
+    """Who goes first when the budget of messages is spent: the lower, the sooner."""
+
+    REPLY = 0
+    """Somebody waits for it: an answer, a card, a notice (the default)."""
+    TIDY = 1
+    """Nobody waits for it, but it belongs to a conversation going on: an answered question
+    losing its buttons. It also gives way in a busy chat."""
+    BULK = 2
+    """A broadcast (``bot.kinds.BULK``): takes what the others leave."""
+
+
+# Set in the task that makes the calls (a reply unless said otherwise).
+PRIORITY: contextvars.ContextVar[Priority] = contextvars.ContextVar(
+    "priority", default=Priority.REPLY
+)
+
+
+@contextlib.contextmanager
+def priority(level: Priority) -> Iterator[None]:
+    """Make the calls of this block at ``level``."""
+    token = PRIORITY.set(level)
+    try:
+        yield
+    finally:
+        PRIORITY.reset(token)
+
+
 # How long a cosmetic call gives way at most before it takes its turn like any other.
 COSMETIC_PATIENCE = 10.0
 GIVE_WAY_STEP = 0.25
@@ -124,11 +158,164 @@ def harmless(endpoint: str, error: BadRequest) -> bool:
     return endpoint == "answerCallbackQuery" and any(phrase in text for phrase in QUERY_GONE)
 
 
+PACE = 0.9
+"""A broadcast's pace, as a share of the window's ``window / per_window`` between calls."""
+INSTANT = 1e-6
+"""A wait shorter than this is none (the clock's rounding must not keep a call waiting)."""
+RESERVE = 2
+"""A broadcast leaves the window's last slot free unless another frees up within this many
+slots' time (``window / per_window`` each)."""
+
+
+class Timer(Protocol):
+    """What ``call_later`` returns: a call to come that can be called off."""
+
+    def cancel(self) -> None:
+        """Call it off."""
+
+
+class Budget:
+    """At most ``per_window`` calls in any ``window`` seconds, the most urgent waiting first.
+
+    Telegram counts messages in a sliding window of a second. A call holds its slot from the
+    moment it is let through until ``window`` seconds after it *ended*: Telegram received it in
+    between, so the call that takes the slot after it arrives a full window later, whatever the
+    network's jitter. The limit is kept by construction (never a 429 of ours) at the cost of
+    one round trip per window: 30 calls per ~1.01 s against a local server.
+
+    Calls wait in one queue per :class:`Priority`; a slot that frees goes to the first call of
+    the most urgent queue, so a reply never waits behind a broadcast. Three rules keep its
+    wait for a free slot short while a broadcast runs:
+
+    * a broadcast keeps to a pace of about ``per_window`` a window: every call moves the pace
+      on by :attr:`spacing` and a bulk call waits for it, so a broadcast spreads over the
+      window instead of taking its slots at once (a reply would then wait for the window to
+      roll over), and every reply pushes the broadcast back by one slot;
+    * the pace is a little faster than the window (:data:`PACE`), so that a wake-up a little
+      late (the event loop was busy) is not lost: the window stays what limits the rate;
+    * a bulk call takes the window's last free slot only when another frees up within
+      :data:`RESERVE` slots' time: a reply coming meanwhile finds it.
+
+    ``clock`` and ``call_later`` (the event loop's by default) are injectable for tests.
+    """
+
+    def __init__(
+        self,
+        per_window: int = 30,
+        window: float = 1.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        call_later: Callable[[float, Callable[[], None]], Timer] | None = None,
+    ) -> None:
+        self.per_window = per_window
+        self.window = window
+        self.spacing = PACE * window / per_window
+        self._clock = clock
+        self._call_later = call_later
+        self._busy = 0  # calls let through and not ended
+        self._ends: deque[float] = deque()  # when the slots of ended calls free up, in order
+        self._paced = -math.inf  # when a bulk call may go next
+        self._queues: dict[Priority, deque[asyncio.Future[None]]] = {
+            level: deque() for level in Priority
+        }
+        self._serving: Priority | None = None  # the level of the first waiting call
+        self._stalled = False  # it waits for a call in flight to end
+        self._timer: Timer | None = None  # for when it may go
+
+    @contextlib.asynccontextmanager
+    async def slot(self, level: Priority = Priority.REPLY) -> AsyncIterator[None]:
+        """Wait for a slot at ``level``; hold it for the block and ``window`` seconds after."""
+        await self._acquire(level)
+        try:
+            yield
+        finally:
+            self._ends.append(self._clock() + self.window)
+            self._busy -= 1
+            if self._stalled:
+                self._dispatch()
+
+    def _delay(self, level: Priority) -> float | None:
+        """Seconds until a call at ``level`` could go, were nobody waiting; None: not before
+        a call in flight ends."""
+        now = self._clock()
+        while self._ends and self._ends[0] <= now:
+            self._ends.popleft()
+        used = self._busy + len(self._ends)
+        # A bulk call needs one slot more than it takes (RESERVE).
+        needed = self.per_window - (level is Priority.BULK)
+        if used < needed:
+            wait = self._paced - now if level is Priority.BULK else 0.0
+            return wait if wait > INSTANT else 0.0
+        if self._busy >= needed:
+            return None
+        wait = self._ends[used - needed] - now
+        if level is Priority.BULK:
+            wait = max(wait - RESERVE * self.window / self.per_window, self._paced - now)
+            if used >= self.per_window:
+                wait = max(wait, self._ends[used - self.per_window] - now)
+        return wait if wait > INSTANT else 0.0
+
+    def _take(self) -> None:
+        self._busy += 1
+        self._paced = max(self._paced, self._clock()) + self.spacing
+
+    def _first(self, most: Priority) -> tuple[Priority, asyncio.Future[None]] | None:
+        """The first call waiting at ``most`` or a more urgent level (cancelled ones dropped)."""
+        for level in Priority:
+            if level > most:
+                break
+            queue = self._queues[level]
+            while queue and queue[0].done():
+                queue.popleft()
+            if queue:
+                return level, queue[0]
+        return None
+
+    async def _acquire(self, level: Priority) -> None:
+        if self._first(level) is None and self._delay(level) == 0:
+            self._take()
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._queues[level].append(future)
+        if self._serving is None or level < self._serving:
+            self._dispatch()
+        try:
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # let through, but gone: give it back
+                self._busy -= 1
+            self._dispatch()
+            raise
+
+    def _dispatch(self) -> None:
+        """Let through the waiting calls that may go now, the most urgent first; set a timer
+        for the next (or wait for a call in flight to end)."""
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer, self._serving, self._stalled = None, None, False
+        while (first := self._first(max(Priority))) is not None:
+            level, future = first
+            wait = self._delay(level)
+            if wait == 0:
+                self._queues[level].popleft()
+                self._take()
+                future.set_result(None)
+                continue
+            self._serving = level
+            if wait is None:
+                self._stalled = True
+            else:
+                later = self._call_later or asyncio.get_running_loop().call_later
+                self._timer = later(wait, self._dispatch)
+            return
+
+
 class TelegramLimiter(BaseRateLimiter[int]):
     """Rate limits, retries with backoff, and harmless errors turned into success.
 
     Args:
-        overall_per_second: messages per second for the whole bot; 0 turns the limit off.
+        overall_per_second: messages in any second for the whole bot (a :class:`Budget`
+            spent by :data:`PRIORITY`); 0 turns the limit off.
         group_per_minute: messages per minute to one group; 0 turns the limit off.
         chat_burst: messages at once to one private chat, then one per second; 0 turns the
             limit off.
@@ -139,7 +326,7 @@ class TelegramLimiter(BaseRateLimiter[int]):
 
     def __init__(
         self,
-        overall_per_second: float = 30,
+        overall_per_second: int = 30,
         group_per_minute: float = 20,
         chat_burst: float = 3,
         *,
@@ -147,7 +334,7 @@ class TelegramLimiter(BaseRateLimiter[int]):
         first_backoff: float = 0.5,
         max_wait: float = 5.0,
     ) -> None:
-        self._overall = AsyncLimiter(overall_per_second, 1) if overall_per_second else None
+        self._overall = Budget(overall_per_second) if overall_per_second else None
         self._group_per_minute = group_per_minute
         self._groups: dict[int | str, AsyncLimiter] = {}
         self._chat_burst = chat_burst
@@ -205,11 +392,11 @@ class TelegramLimiter(BaseRateLimiter[int]):
                 await stack.enter_async_context(self._group(chat))
             elif self._chat_burst and isinstance(chat, int) and chat > 0:
                 limiter = self._chat(chat)
-                if COSMETIC.get():
+                if PRIORITY.get() is Priority.TIDY:
                     await self._give_way(limiter)
                 await stack.enter_async_context(limiter)
             if chat is not None and self._overall is not None:
-                await stack.enter_async_context(self._overall)
+                await stack.enter_async_context(self._overall.slot(PRIORITY.get()))
             return await callback(*args, **kwargs)
 
     async def _give_way(self, limiter: AsyncLimiter) -> None:
