@@ -102,7 +102,7 @@ def priority(level: Priority) -> Iterator[None]:
 
 
 # How long a cosmetic call gives way at most before it takes its turn like any other.
-COSMETIC_PATIENCE = 10.0
+COSMETIC_PATIENCE = 30.0
 GIVE_WAY_STEP = 0.25
 
 JSONResult = bool | dict[str, Any] | list[dict[str, Any]]
