@@ -3,6 +3,7 @@ and a harness that talks to it like families and committee members would."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -168,14 +169,21 @@ def settings(tmp_path: Path, key: str) -> Settings:
     return make_settings(tmp_path, ENCRYPTION_KEY=key)
 
 
-@pytest.fixture
-async def harness(settings: Settings) -> AsyncIterator[Harness]:
-    """The running bot on a fake Telegram; fails the test if Telegram would reject a call."""
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[Harness]:
+    """The bot running with ``settings`` on a fresh fake Telegram; fails on leaving if
+    Telegram would have rejected a call."""
     fake = FakeTelegram()
     app = await start_app(settings, fake)
-    harness = Harness(app, fake)
     try:
-        yield harness
+        yield Harness(app, fake)
     finally:
         await stop_app(app)
     fake.assert_clean()
+
+
+@pytest.fixture
+async def harness(settings: Settings) -> AsyncIterator[Harness]:
+    """The running bot on a fake Telegram; fails the test if Telegram would reject a call."""
+    async with running(settings) as harness:
+        yield harness

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.forms import CALL_ME
-from tests.conftest import COMMITTEE_CHAT, Harness, make_settings, start_app, stop_app
-from tests.fakes.telegram import Call, FakeTelegram
+from tests.conftest import COMMITTEE_CHAT, Harness, make_settings, running
+from tests.fakes.telegram import Call
 from tests.flows import apply_and_consent, live_buttons, live_questions
 
 FAMILY = 202
@@ -218,13 +218,8 @@ async def test_call_me_from_the_first_question_and_back(harness: Harness) -> Non
 async def half_year(tmp_path: Path, key: str) -> AsyncIterator[Harness]:
     """A committee that keeps closed cases 180 days."""
     settings = make_settings(tmp_path, ENCRYPTION_KEY=key, RETENTION_DAYS="180")
-    fake = FakeTelegram()
-    app = await start_app(settings, fake)
-    try:
-        yield Harness(app, fake)
-    finally:
-        await stop_app(app)
-    fake.assert_clean()
+    async with running(settings) as harness:
+        yield harness
 
 
 async def test_consent_is_short_and_its_details_follow_the_settings(half_year: Harness) -> None:

@@ -23,6 +23,7 @@ from tests.conftest import (
     MEMBER,
     Harness,
     make_settings,
+    running,
     start_app,
     stop_app,
 )
@@ -40,13 +41,8 @@ SENDS = ("sendMessage", "sendVoice", "sendPhoto", "sendDocument", "copyMessage")
 async def english(tmp_path: Path, key: str) -> AsyncIterator[Harness]:
     """The bot with an English-speaking committee, so that the card can be read here."""
     settings = make_settings(tmp_path, ENCRYPTION_KEY=key, COMMITTEE_LANGUAGE="en")
-    fake = FakeTelegram()
-    app = await start_app(settings, fake)
-    try:
-        yield Harness(app, fake)
-    finally:
-        await stop_app(app)
-    fake.assert_clean()
+    async with running(settings) as harness:
+        yield harness
 
 
 # --- the card -------------------------------------------------------------------------------

@@ -11,7 +11,15 @@ import pytest
 
 from bot.config import load_settings
 from bot.errors import ConfigError
-from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness, make_settings, start_app, stop_app
+from tests.conftest import (
+    COMMITTEE_CHAT,
+    MEMBER,
+    Harness,
+    make_settings,
+    running,
+    start_app,
+    stop_app,
+)
 from tests.fakes.telegram import FakeTelegram
 from tests.flows import full_intake
 from tests.test_commands import menu_names, named
@@ -64,13 +72,8 @@ async def reachable(tmp_path: Path, key: str) -> AsyncIterator[Harness]:
         CONTACT_PHONE="06 555 0100",
         CONTACT_HOURS="Sunday to Thursday, 9:00 to 15:00",
     )
-    fake = FakeTelegram()
-    app = await start_app(settings, fake)
-    try:
-        yield Harness(app, fake)
-    finally:
-        await stop_app(app)
-    fake.assert_clean()
+    async with running(settings) as harness:
+        yield harness
 
 
 async def status_text(h: Harness) -> str:
