@@ -92,6 +92,8 @@ PUBLISHED = "published"
 ACCEPTED_REPLY = "You are in"
 WAITLISTED_REPLY = "waiting list"
 ALREADY_REPLY = "already answered"
+# An offer edited to show the volunteer's answer (handlers/tasks.py ``answered``).
+ANSWER_SHOWN = "Your answer: {}"
 STATUS_REPLY = "You have"
 FORMS = ("intake", "volunteer")
 
@@ -962,9 +964,23 @@ def offers(rig: Rig, ref: str, until: int | None = None) -> Counter[int]:
 
 
 def answered_task(rig: Rig, volunteer: int, until: int | None = None) -> str | None:
-    """The bot's answer to the volunteer's Accept: accepted, waitlisted, already, or None."""
-    for call in rig.sends(volunteer, 0, until):
+    """The bot's answer to the volunteer's Accept: accepted, waitlisted, already, or None.
+
+    The answer is a reply, or the offer itself edited to show it (its buttons gone): a bot
+    killed between the two has told the volunteer by the edit alone.
+    """
+    for call in rig.fake.calls[:until]:
+        if call.chat_id != volunteer or not call.delivered:
+            continue
         text = call.text or ""
+        if call.method == "editMessageText":
+            if ANSWER_SHOWN.format("Accepted") in text:
+                return "accepted"
+            if ANSWER_SHOWN.format("On the waiting list") in text:
+                return "waitlisted"
+            continue
+        if call.method != "sendMessage":
+            continue
         if ACCEPTED_REPLY in text:
             return "accepted"
         if WAITLISTED_REPLY in text:
