@@ -32,6 +32,7 @@ from bot.storage import (
     requests,
     retention,
     sessions,
+    support,
     utcnow,
     volunteers,
 )
@@ -168,6 +169,7 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
     await case_repo.anonymise(conn, case_id)
     await requests.delete_for_case(conn, case_id)
     await notes.delete_for_case(conn, case_id)
+    await support.anonymise_for_case(conn, case_id)
     await outbox.forget_case(conn, case_id)
     await task_repo.unlink_case(conn, case_id)
     if committee_chat_id is not None:

@@ -17,6 +17,7 @@ ENCRYPTED = (
     ("info_requests", "id", "question"),
     ("info_requests", "id", "answer"),
     ("notes", "id", "body"),
+    ("support_given", "id", "note"),
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
     ("outbox", "id", "payload"),
@@ -30,6 +31,7 @@ ENCRYPTED = (
     ("tasks", "id", "creator"),
     ("tasks", "id", "progress_to"),
     ("info_requests", "id", "member"),
+    ("support_given", "id", "recorder"),
     ("meta", "name", "value"),
     ("expiring_messages", "id", "target"),
 )
