@@ -20,6 +20,7 @@ import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -97,7 +98,12 @@ class Step:
 
     def option(self, option_id: str) -> Option | None:
         """The option with this id, if the step has it."""
-        return next((o for o in self.options if o.id == option_id), None)
+        return self._options.get(option_id)
+
+    @cached_property
+    def _options(self) -> dict[str, Option]:
+        # By id: an export looks an option up for every answer of every case.
+        return {o.id: o for o in self.options}
 
 
 @dataclass(frozen=True)

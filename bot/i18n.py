@@ -20,9 +20,9 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -149,8 +149,11 @@ class Translator:
     lang: str
     translations: gettext.GNUTranslations
     locale: Locale
+    # Translations with nothing to fill, by message: the catalog does not change while the
+    # bot runs, and an export asks for the same option labels for every case.
+    _raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
-    @property
+    @cached_property
     def rtl(self) -> bool:
         """Whether the language is written right to left."""
         return self.locale.character_order == "right-to-left"
@@ -174,7 +177,10 @@ class Translator:
 
     def raw(self, message: str) -> str:
         """The translation with no placeholder filled (for button labels and plain text)."""
-        return self._fill(self.translations.gettext(message), {})
+        found = self._raw.get(message)
+        if found is None:
+            found = self._raw[message] = self._fill(self.translations.gettext(message), {})
+        return found
 
     def _fill(self, text: str, values: Mapping[str, Any], **numbers: str) -> str:
         """The translation ``text`` with its placeholders filled by escaped ``values``.
@@ -227,10 +233,14 @@ class Translator:
         except (ValueError, TypeError):
             return code
 
+    @property
+    def separator(self) -> str:
+        """What separates the items of a list in the language: the Arabic comma in Arabic."""
+        return "، " if self.lang == "ar" else ", "
+
     def join(self, items: Iterable[str]) -> str:
         """A list of already-translated items, joined the language's way."""
-        separator = "، " if self.lang == "ar" else ", "
-        return separator.join(items)
+        return self.separator.join(items)
 
 
 def formatting_locale(lang: str, locale: str | None = None, region: str | None = None) -> Locale:

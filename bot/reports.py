@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -23,28 +25,13 @@ from zoneinfo import ZoneInfo
 from PIL import Image, ImageDraw, ImageFont
 
 from bot.crypto import Cipher
-from bot.forms import CHILDREN, HOUSEHOLD_SIZE, SITUATION, SUPPORT, URGENCY, Form, Step
+from bot.forms import CHILDREN, HOUSEHOLD_SIZE, SITUATION, SUPPORT, URGENCY, Form
 from bot.i18n import Translator
 from bot.ids import Ids
 from bot.review import days_between
 from bot.storage import Database, audit
 from bot.storage import cases as case_repo
 from bot.storage.cases import Case, personal
-
-
-def _cell(t: Translator, form: Form, step_id: str, value: object) -> str:
-    step = form.step(step_id)
-    if value is None:
-        return ""
-    if step is not None and step.kind in ("multi", "choice"):
-        ids = value if isinstance(value, list) else [value]
-        return t.join(t.raw(o.label) for i in ids if (o := step.option(str(i))) is not None)
-    if isinstance(value, dict):
-        return (
-            str(value.get("text", t.raw("Voice note"))) if "text" in value else t.raw("Voice note")
-        )
-    return str(value)
-
 
 # A spreadsheet runs a cell that starts with one of these as a formula (or a DDE command).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -70,65 +57,85 @@ def _csv(header: list[str], rows: list[list[str]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-def full_header(t: Translator, form: Form) -> list[str]:
-    """The columns of the full export."""
-    header = [t.raw("Reference"), t.raw("Status"), t.raw("Submitted"), t.raw("Language")]
-    header += [t.raw(s.label) for s in form.steps]
-    return [*header, t.raw("Decided by"), t.raw("Decided on"), t.raw("Until")]
-
-
-def full_row(t: Translator, form: Form, case: Case, cipher: Cipher, tz: ZoneInfo) -> list[str]:
-    """One case in the full export: every answer, personal ones included."""
-    answers = {**case.answers, **personal(cipher, case)}
-    row = [
-        case.ref,
-        case.status,
-        case.created_at.astimezone(tz).isoformat(timespec="minutes"),
-        case.language,
-    ]
-    row += [_cell(t, form, s.id, answers.get(s.id)) for s in form.steps]
-    return [
-        *row,
-        case.decided_by_name or "",
-        case.decided_at.astimezone(tz).date().isoformat() if case.decided_at else "",
-        case.support_until or "",
-    ]
-
-
-def export_full(
-    t: Translator, form: Form, cases: Sequence[Case], cipher: Cipher, tz: ZoneInfo
-) -> bytes:
-    """Every case with every answer, personal ones included."""
-    return _csv(full_header(t, form), [full_row(t, form, c, cipher, tz) for c in cases])
-
-
 ANONYMOUS_ROLES = (SITUATION, SUPPORT, HOUSEHOLD_SIZE, CHILDREN, URGENCY)
 
 
-def _anonymous_steps(form: Form) -> list[Step]:
-    kept = {form.role_id(role) for role in ANONYMOUS_ROLES}
-    return [s for s in form.steps if s.id in kept and not s.personal]
+class Columns:
+    """The columns of one export in one language: the header, and each case's row.
 
+    Everything that is the same for every case (the steps kept, the option labels in the
+    member's language) is worked out once here, not once per case: on years of cases the
+    rows are most of an export's time.
+    """
 
-def anonymised_header(t: Translator, form: Form) -> list[str]:
-    """The columns of the anonymised export."""
-    header = ["#", t.raw("Status"), t.raw("Month")]
-    header += [t.raw(s.label) for s in _anonymous_steps(form)]
-    return [*header, t.raw("Days to decision")]
+    def __init__(self, t: Translator, form: Form, tz: ZoneInfo, *, full: bool) -> None:
+        self.tz = tz
+        self.separator = t.separator
+        self.voice = t.raw("Voice note")
+        kept = {form.role_id(role) for role in ANONYMOUS_ROLES}
+        anonymous = [s for s in form.steps if s.id in kept and not s.personal]
+        self.steps = list(form.steps) if full else anonymous
+        self.labels = {
+            (s.id, o.id): t.raw(o.label)
+            for s in self.steps
+            if s.kind in ("multi", "choice")
+            for o in s.options
+        }
+        self.chosen = {s.id for s in self.steps if s.kind in ("multi", "choice")}
+        names = [t.raw(s.label) for s in self.steps]
+        if full:
+            self.header = [t.raw("Reference"), t.raw("Status"), t.raw("Submitted")]
+            self.header += [t.raw("Language"), *names]
+            self.header += [t.raw("Decided by"), t.raw("Decided on"), t.raw("Until")]
+        else:
+            self.header = ["#", t.raw("Status"), t.raw("Month"), *names]
+            self.header.append(t.raw("Days to decision"))
 
+    def cell(self, step_id: str, value: object) -> str:
+        """One answer as the export shows it: option labels, the words of a voice note's
+        text, or the value."""
+        if value is None:
+            return ""
+        if step_id in self.chosen:
+            chosen = value if isinstance(value, list) else [value]
+            labels = self.labels
+            return self.separator.join(
+                label for i in chosen if (label := labels.get((step_id, str(i))))
+            )
+        if isinstance(value, dict):
+            return str(value["text"]) if "text" in value else self.voice
+        return str(value)
 
-def anonymised_row(t: Translator, form: Form, number: int, case: Case, tz: ZoneInfo) -> list[str]:
-    """One case in the anonymised export: no reference, name, phone, area or free text."""
-    row = [str(number), case.status, case.created_at.astimezone(tz).strftime("%Y-%m")]
-    row += [_cell(t, form, s.id, case.answers.get(s.id)) for s in _anonymous_steps(form)]
-    days = days_between(case.created_at, case.decided_at) if case.decided_at else None
-    return [*row, f"{days:.1f}" if days is not None else ""]
+    def anonymous_row(self, number: int, case: Case) -> list[str]:
+        """One case in the anonymised export: no reference, name, phone, area or free text."""
+        row = [str(number), case.status, case.created_at.astimezone(self.tz).strftime("%Y-%m")]
+        row += [self.cell(s.id, case.answers.get(s.id)) for s in self.steps]
+        days = days_between(case.created_at, case.decided_at) if case.decided_at else None
+        return [*row, f"{days:.1f}" if days is not None else ""]
+
+    def full_row(self, case: Case, cipher: Cipher) -> list[str]:
+        """One case in the full export: every answer, personal ones included."""
+        answers = {**case.answers, **personal(cipher, case)}
+        row = [
+            case.ref,
+            case.status,
+            case.created_at.astimezone(self.tz).isoformat(timespec="minutes"),
+            case.language,
+        ]
+        row += [self.cell(s.id, answers.get(s.id)) for s in self.steps]
+        return [
+            *row,
+            case.decided_by_name or "",
+            case.decided_at.astimezone(self.tz).date().isoformat() if case.decided_at else "",
+            case.support_until or "",
+        ]
 
 
 def export_anonymised(t: Translator, form: Form, cases: Sequence[Case], tz: ZoneInfo) -> bytes:
     """Only what reports need: no reference, name, phone, area or free text."""
-    rows = [anonymised_row(t, form, n, c, tz) for n, c in enumerate(cases, start=1)]
-    return _csv(anonymised_header(t, form), rows)
+    columns = Columns(t, form, tz, full=False)
+    rows = [columns.anonymous_row(n, c) for n, c in enumerate(cases, start=1)]
+    return _csv(columns.header, rows)
 
 
 # Telegram refuses an upload over 50 MB: an export is split into files under this size, each
@@ -145,6 +152,46 @@ class Export:
     cases: int
 
 
+# From this many cases on, an export is written in a process of its own: building and
+# decrypting the rows of years of cases takes seconds of CPU, which a thread of the bot's
+# process would take from the event loop (one interpreter lock), delaying every reply.
+# Below it, starting a process would cost more than the export.
+PROCESS_FROM = 5_000
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Everything an export's worker needs, and nothing that cannot cross to a process: the
+    database file, the keys (in the pseudonyms' object; they go through a pipe to a child
+    of the bot, never to disk), the columns worked out in the member's language."""
+
+    path: Path
+    ids: Ids
+    columns: Columns
+    folder: Path
+    full: bool
+    max_bytes: int
+
+
+def _write(job: _Job) -> Export:
+    """Read every case page by page and write the export's files (in a thread or a process)."""
+    columns = job.columns
+    writer = _ExportWriter(job.folder, columns.header, job.max_bytes)
+    try:
+        for page in case_repo.read_pages(job.path, job.ids):
+            for case in page:
+                writer.number += 1
+                writer.write(
+                    columns.full_row(case, job.ids.cipher)
+                    if job.full
+                    else columns.anonymous_row(writer.number, case)
+                )
+        writer.finish()
+    finally:
+        writer.close()
+    return Export(writer.files, writer.number)
+
+
 async def write_export(
     db: Database,
     ids: Ids,
@@ -158,35 +205,22 @@ async def write_export(
 ) -> Export:
     """Write the full or the anonymised export of every case as CSV files in ``folder``.
 
-    The cases are read page by page on a reader connection (the bot's own connection stays
+    The cases are read page by page on a connection of the worker's own (the bot's stays
     free for everyone else) and written as they come: memory does not grow with the number
-    of cases, and the event loop gets back control after every page.
+    of cases. The worker is a thread, or from :data:`PROCESS_FROM` cases a process started
+    for this export, so that the bot's event loop keeps answering while it runs.
     """
-    writer = _ExportWriter(
-        folder,
-        full_header(t, form) if full else anonymised_header(t, form),
-        max_bytes or MAX_FILE_BYTES,
-    )
-
-    def write(page: list[case_repo.Case]) -> None:
-        for case in page:
-            writer.number += 1
-            writer.write(
-                full_row(t, form, case, ids.cipher, tz)
-                if full
-                else anonymised_row(t, form, writer.number, case, tz)
-            )
-
+    columns = Columns(t, form, tz, full=full)
+    job = _Job(db.path, ids, columns, folder, full, max_bytes or MAX_FILE_BYTES)
+    if sum((await case_repo.counts_by_status(db)).values()) < PROCESS_FROM:
+        return await asyncio.to_thread(_write, job)
+    loop = asyncio.get_running_loop()
+    # "spawn": a fresh interpreter, never a fork of a process with threads and open files.
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     try:
-        async with db.reader() as reader:
-            async for page in case_repo.pages(reader, ids):
-                # Rows are built (a full one decrypts) and written in a thread: the event
-                # loop stays free for everyone else while a member's export runs.
-                await asyncio.to_thread(write, page)
-        writer.finish()
+        return await loop.run_in_executor(pool, _write, job)
     finally:
-        writer.close()
-    return Export(writer.files, writer.number)
+        await asyncio.to_thread(pool.shutdown)
 
 
 class _ExportWriter:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from pathlib import Path
 
 import pytest
@@ -110,3 +112,36 @@ async def test_an_export_over_the_limit_is_split_with_a_header_each(
     names = [next(iter(d.files.values())).filename for d in documents]
     assert names[0].endswith("-1.csv") and len(set(names)) == len(names)
     assert any(NAME in row for row in one[1:])
+
+
+async def test_years_of_cases_are_written_by_a_process_of_their_own(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """From PROCESS_FROM cases on, the rows are built (and decrypted) in a child process, so
+    the bot's event loop keeps answering; its files are those a thread writes."""
+    h = harness
+    await some_cases(h)
+    s = h.services
+    t = s.i18n.get("ar")
+    started: list[object] = []
+    real = reports.ProcessPoolExecutor
+
+    def pool(*, max_workers: int, mp_context: BaseContext) -> ProcessPoolExecutor:
+        started.append(mp_context.get_start_method())
+        return real(max_workers=max_workers, mp_context=mp_context)
+
+    monkeypatch.setattr(reports, "ProcessPoolExecutor", pool)
+    for full in (True, False):
+        for name in ("thread", "process"):
+            (tmp_path / f"{name}-{full}").mkdir()
+        monkeypatch.setattr(reports, "PROCESS_FROM", 10**9)
+        here = await reports.write_export(
+            s.db, s.ids, t, s.form, s.settings.tz, tmp_path / f"thread-{full}", full=full
+        )
+        monkeypatch.setattr(reports, "PROCESS_FROM", 0)
+        there = await reports.write_export(
+            s.db, s.ids, t, s.form, s.settings.tz, tmp_path / f"process-{full}", full=full
+        )
+        assert there.cases == here.cases == 5
+        assert [p.read_bytes() for p in there.files] == [p.read_bytes() for p in here.files]
+    assert started == ["spawn", "spawn"]  # a fresh interpreter, never a fork of the bot

@@ -7,12 +7,13 @@ case only as pseudonyms. :class:`Case` carries the family's real id, opened on r
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -66,11 +67,11 @@ class Case:
 MEMBER_FIELDS = ("assignee_id", "decided_by")
 
 
-def _case(ids: Ids, row: aiosqlite.Row) -> Case:
+def _case(ids: Ids, row: sqlite3.Row, *, family: bool = True) -> Case:
     return Case(
         id=row["id"],
         ref=row["ref"],
-        user_id=ids.maybe_open(row["family"]),
+        user_id=ids.maybe_open(row["family"]) if family else None,
         language=row["language"],
         status=row["status"],
         answers=json.loads(row["answers"]),
@@ -181,26 +182,27 @@ async def counts_by_status(db: Database) -> dict[str, int]:
     return {r["status"]: int(r["n"]) for r in rows}
 
 
-def _cases(ids: Ids, rows: list[aiosqlite.Row]) -> list[Case]:
-    return [_case(ids, r) for r in rows]
-
-
-async def pages(
-    reader: aiosqlite.Connection, ids: Ids, size: int = 500
-) -> AsyncIterator[list[Case]]:
-    """Every case, oldest first, ``size`` at a time, on a reader connection
-    (:meth:`Database.reader`): an export never holds all of them in memory."""
-    after = 0
-    while True:
-        async with reader.execute(
-            "SELECT * FROM cases WHERE id > ? ORDER BY id LIMIT ?", (after, size)
-        ) as cursor:
-            rows = list(await cursor.fetchall())
-        if not rows:
-            return
-        # Decrypting a page takes a while: in a thread, so that the event loop stays free.
-        yield await asyncio.to_thread(_cases, ids, rows)
-        after = int(rows[-1]["id"])
+def read_pages(path: Path, ids: Ids, size: int = 500) -> Iterator[list[Case]]:
+    """Every case, oldest first, ``size`` at a time, on a read-only connection of its own
+    and without asyncio: an export's worker (a thread, or a process of its own for years of
+    cases) reads the database itself, sees it as committed (WAL: no lock on the bot's
+    connection) and never holds every case at once. The cases carry no ``user_id``: an
+    export does not name the family's account, so it is not decrypted."""
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout=5000")
+        after = 0
+        while True:
+            rows = conn.execute(
+                "SELECT * FROM cases WHERE id > ? ORDER BY id LIMIT ?", (after, size)
+            ).fetchall()
+            if not rows:
+                return
+            yield [_case(ids, r, family=False) for r in rows]
+            after = int(rows[-1]["id"])
+    finally:
+        conn.close()
 
 
 async def tally_by_status(reader: aiosqlite.Connection) -> dict[str, int]:
