@@ -64,6 +64,10 @@ class Contact:
     hours: str | None = None  # free text, shown as given: "Sunday to Thursday, 9:00 to 15:00"
 
 
+# CURRENCIES when it is not set.
+DEFAULT_CURRENCIES = "JOD,USD"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated configuration. Build it with :func:`load_settings`."""
@@ -92,7 +96,8 @@ class Settings:
     details_ttl: timedelta = timedelta(hours=1)
     contact: Contact = Contact()
     locale: str | None = None
-    currencies: tuple[str, ...] = ("JOD", "USD")  # of financial support; the first is the default
+    # The currencies of financial support; the first is preselected.
+    currencies: tuple[str, ...] = tuple(DEFAULT_CURRENCIES.split(","))
     receipt_days: int = 3  # a family that has not confirmed receipt by then: its recorder is told
 
     @property
@@ -411,7 +416,9 @@ def _read_flood(r: _Reader) -> tuple[int, int]:
 
 def _read_support(r: _Reader) -> tuple[tuple[str, ...], int]:
     """Support given: ``(currencies, days the family has to confirm receipt)``."""
-    currencies = tuple(c.strip().upper() for c in r.get("CURRENCIES", "JOD,USD").split(","))
+    currencies = tuple(
+        c.strip().upper() for c in r.get("CURRENCIES", DEFAULT_CURRENCIES).split(",")
+    )
     if not currencies or not all(c.isascii() and c.isalpha() and len(c) == 3 for c in currencies):
         r.problem("CURRENCIES must be three-letter currency codes separated by commas (JOD,USD).")
     days = whole_number(r.get("RECEIPT_DAYS", "3"), max_digits=4) or 0

@@ -7,14 +7,16 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from bot import receipts
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.storage import support, utcnow
 from bot.storage.db import iso
-from bot.support import parse_amount
+from bot.support import OTHER, parse_amount
 from bot.support_text import card_line
 from tests.conftest import (
     COMMITTEE_CHAT,
@@ -269,3 +271,91 @@ async def test_a_recorder_no_longer_a_member_alerts_the_committee_privately(
         assert not fake2.texts(COMMITTEE_CHAT)
     finally:
         await stop_app(app2)
+
+
+async def test_other_support_through_a_task_on_a_typed_day(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    case = await h.services.review.get(ref)
+    starts = utcnow() + timedelta(days=2)
+    task, _ = await h.services.tasks.publish(
+        MEMBER,
+        "Bring the heater",
+        "To the family's home",
+        "driving",
+        "north",
+        starts,
+        60,
+        1,
+        case.id,
+    )
+    await h.say(MEMBER, f"/case {ref}")
+    await h.press(MEMBER, rf"^sg:new:{ref}$")
+    await h.press(MEMBER, rf"^sg:k:{OTHER}$")
+    await h.say(MEMBER, "A gas heater and its bottle")
+    await h.press(MEMBER, r"^sg:skip:$")  # no note
+    await h.press(MEMBER, r"^sg:w:d$")
+    tomorrow = h.services.support.today() + timedelta(days=1)
+    calls = await h.say(MEMBER, tomorrow.isoformat())
+    assert "not in the future" in " ".join(h.texts(calls))
+    await h.say(MEMBER, "٢٠٢٦-٠٣-١٢")
+    await h.press_data(MEMBER, "sg:t:999999")  # a task of no such case: stale
+    await h.press(MEMBER, rf"^sg:t:{task.id}$")
+    confirm = h.newest(MEMBER)
+    assert "A gas heater" in confirm and task.ref in confirm
+    await h.press(MEMBER, r"^sg:ok:$")
+    [given] = await records(h)
+    assert (given.kind, given.other, given.task_id) == (
+        OTHER,
+        "A gas heater and its bottle",
+        task.id,
+    )
+    assert given.given_on == date(2026, 3, 12) and given.amount is None and given.note is None
+    raw = await h.services.db.fetchone("SELECT other FROM support_given")
+    assert raw is not None and b"heater" not in bytes(raw["other"])
+    # The family reads "Other support", never the member's words.
+    question = h.fake.texts(FAMILY)[-1]
+    assert "Other support" in question and "heater" not in question
+    await h.say(MEMBER, f"/case {ref}")
+    assert task.ref in "\n".join(h.fake.texts(MEMBER)[-3:])
+    # Anonymised with the case: the figures stay, the words go.
+    await h.services.privacy.erase(FAMILY)
+    [after] = await records(h)
+    assert (after.kind, after.other, after.recorder) == (OTHER, None, None)
+
+
+async def test_only_an_approved_case_takes_support(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await h.say(MEMBER, f"/case {ref}")
+    assert not [
+        d
+        for m in h.fake.messages(MEMBER)
+        for _, d in h.fake.buttons(m)
+        if d and d.startswith("sg:")
+    ]
+    calls = await h.press_data(MEMBER, f"sg:new:{ref}")
+    assert h.alerts(calls) and not await records(h)
+    await approve(h, ref)
+    await h.say(MEMBER, f"/case {ref}")
+    await h.press(MEMBER, rf"^sg:new:{ref}$")
+    await h.press(MEMBER, r"^sg:k:moral$")
+    await h.press(MEMBER, r"^sg:skip:$")
+    await h.press(MEMBER, r"^sg:w:1$")
+    await h.press_data(MEMBER, f"cv:close:{ref}", chat_id=COMMITTEE_CHAT)  # closed meanwhile
+    calls = await h.press(MEMBER, r"^sg:ok:$")
+    assert not await records(h) and h.texts(calls)
+    assert await h.services.sessions.load(MEMBER) is None
+
+
+def test_currencies_and_receipt_days_are_settings(tmp_path: Path, key: str) -> None:
+    folder = tmp_path
+    default = make_settings(folder, ENCRYPTION_KEY=key)
+    assert default.currencies == ("JOD", "USD") and default.receipt_days == 3
+    chosen = make_settings(folder, ENCRYPTION_KEY=key, CURRENCIES="usd, eur", RECEIPT_DAYS="5")
+    assert chosen.currencies == ("USD", "EUR") and chosen.receipt_days == 5
+    for bad in ({"CURRENCIES": "dollars"}, {"RECEIPT_DAYS": "0"}, {"RECEIPT_DAYS": "soon"}):
+        with pytest.raises(ConfigError) as problem:
+            make_settings(folder, ENCRYPTION_KEY=key, **bad)
+        assert next(iter(bad)) in str(problem.value)
