@@ -107,6 +107,7 @@ async def test_a_member_records_support_from_case_and_the_family_is_asked(
     assert line in str(card.get("text"))
     assert all("landlord" not in text and "150" not in text for text in group_texts(h))
     assert not any("sg:" in (data or "") for _, data in h.fake.buttons(card))
+    assert len(h.fake.messages(COMMITTEE_CHAT)) == 1  # the card, edited; no message of its own
 
 
 async def test_the_card_counts_in_plural(harness: Harness) -> None:
@@ -244,6 +245,7 @@ async def test_no_answer_alerts_the_recorder_once_across_restarts(settings: Sett
             actions = [a for a, _ in await audit_rows(h2)]
         finally:
             await stop_app(app2)
+        fake2.assert_clean()
     assert alerts == 1
     assert actions == ["support_recorded", "support_receipt_timeout", "support_alert_sent"]
 
@@ -271,6 +273,7 @@ async def test_a_recorder_no_longer_a_member_alerts_the_committee_privately(
         assert not fake2.texts(COMMITTEE_CHAT)
     finally:
         await stop_app(app2)
+    fake2.assert_clean()
 
 
 async def test_other_support_through_a_task_on_a_typed_day(harness: Harness) -> None:
@@ -359,3 +362,32 @@ def test_currencies_and_receipt_days_are_settings(tmp_path: Path, key: str) -> N
         with pytest.raises(ConfigError) as problem:
             make_settings(folder, ENCRYPTION_KEY=key, **bad)
         assert next(iter(bad)) in str(problem.value)
+
+
+async def test_the_wizard_and_the_receipt_buttons_survive_a_restart(settings: Settings) -> None:
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    ref = await new_case(h)
+    await approve(h, ref)
+    await h.say(MEMBER, f"/case {ref}")
+    await h.press(MEMBER, rf"^sg:new:{ref}$")
+    await h.press(MEMBER, r"^sg:k:moral$")
+    await stop_app(app)
+    app = await start_app(settings, fake)  # the same chats: their buttons are still there
+    h = Harness(app, fake)
+    try:
+        await h.press(MEMBER, r"^sg:skip:$")
+        await h.press(MEMBER, r"^sg:w:0$")
+        await h.press(MEMBER, r"^sg:ok:$")
+        assert [r.kind for r in await records(h)] == ["moral"]
+    finally:
+        await stop_app(app)
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    try:
+        await h.press(FAMILY, r"^sr:y:")
+        assert (await records(h))[0].receipt == support.RECEIVED
+    finally:
+        await stop_app(app)
+    fake.assert_clean()
