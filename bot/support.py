@@ -81,7 +81,7 @@ class Answer(Enum):
     SAVED = "saved"
     ALREADY = "already"  # answered before (or the timeout passed and the answer was kept)
     NOT_THEIRS = "not_theirs"  # the presser is not the case's family
-    GONE = "gone"  # no such record
+    GONE = "gone"  # no such record, or its case no longer knows its family
 
 
 class SupportService:
@@ -189,7 +189,10 @@ class SupportService:
         record = await self.get(support_id)
         if record is None:
             return Answer.GONE
-        if await self.family_of(record) != family_id:
+        family = await self.family_of(record)
+        if family is None:
+            return Answer.GONE  # the case's family was erased: nobody's button any more
+        if family != family_id:
             return Answer.NOT_THEIRS
         receipt = RECEIVED if received else NOT_RECEIVED
         async with self.db.transaction() as conn:
