@@ -12,7 +12,7 @@ from telegram.ext import Application, ApplicationBuilder, ContextTypes, Defaults
 from telegram.request import BaseRequest
 from tornado.httpserver import HTTPServer
 
-from bot import expiry, membership, privacy, reminders
+from bot import expiry, membership, privacy, receipts, reminders
 from bot.config import Settings
 from bot.context import SERVICES_KEY, SanadContext
 from bot.i18n import I18n
@@ -142,6 +142,7 @@ async def _post_init(app: SanadApp) -> None:
     # broadcast, waiting for it here would keep everybody's replies waiting for minutes.
     services.delivery.kick()
     await reminders.start(app, services)
+    receipts.start(app)
     if app.job_queue is not None:
         app.job_queue.run_repeating(
             _flush_outbox, interval=OUTBOX_INTERVAL, first=OUTBOX_INTERVAL, name="outbox"

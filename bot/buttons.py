@@ -26,6 +26,8 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     CasesPage            cl:<status|all>:<page>           /cases pages
     ExportChoice         ex:<full|anon>                   /export's choice
     VettingPress         vv:<verb>:<volunteer>            a volunteer's card and /volunteers
+    SupportPress         sg:<verb>:<arg>                  recording support given (members)
+    ReceiptPress         sr:<y|n>:<support>               the family confirms receipt
 """
 
 from __future__ import annotations
@@ -269,6 +271,27 @@ class VettingPress(CallbackData):
     volunteer: str
 
 
+@dataclasses.dataclass(frozen=True)
+class SupportPress(CallbackData):
+    """A button of the member's support-given wizard: new (``arg`` the case), k kind,
+    c currency, skip, w when (0 today, 1 yesterday, d typed), t task ('' none), ok confirm,
+    x cancel. The verbs a press may use depend on the wizard's step, checked there."""
+
+    prefix = "sg"
+    verb: str
+    arg: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ReceiptPress(CallbackData):
+    """The family says whether support recorded for it arrived: y received, n not."""
+
+    prefix = "sr"
+    verbs = frozenset({"y", "n"})
+    verb: str
+    support: int
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -287,6 +310,8 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     CasesPage,
     ExportChoice,
     VettingPress,
+    SupportPress,
+    ReceiptPress,
 )
 
 

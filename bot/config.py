@@ -64,6 +64,10 @@ class Contact:
     hours: str | None = None  # free text, shown as given: "Sunday to Thursday, 9:00 to 15:00"
 
 
+# CURRENCIES when it is not set.
+DEFAULT_CURRENCIES = "JOD,USD"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated configuration. Build it with :func:`load_settings`."""
@@ -92,6 +96,9 @@ class Settings:
     details_ttl: timedelta = timedelta(hours=1)
     contact: Contact = Contact()
     locale: str | None = None
+    # The currencies of financial support; the first is preselected.
+    currencies: tuple[str, ...] = tuple(DEFAULT_CURRENCIES.split(","))
+    receipt_days: int = 3  # a family that has not confirmed receipt by then: its recorder is told
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -407,6 +414,19 @@ def _read_flood(r: _Reader) -> tuple[int, int]:
     return burst, per_minute
 
 
+def _read_support(r: _Reader) -> tuple[tuple[str, ...], int]:
+    """Support given: ``(currencies, days the family has to confirm receipt)``."""
+    currencies = tuple(
+        c.strip().upper() for c in r.get("CURRENCIES", DEFAULT_CURRENCIES).split(",")
+    )
+    if not currencies or not all(c.isascii() and c.isalpha() and len(c) == 3 for c in currencies):
+        r.problem("CURRENCIES must be three-letter currency codes separated by commas (JOD,USD).")
+    days = whole_number(r.get("RECEIPT_DAYS", "3"), max_digits=4) or 0
+    if days < 1:
+        r.problem("RECEIPT_DAYS must be a whole number of days, at least 1.")
+    return tuple(dict.fromkeys(currencies)), days
+
+
 def _environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
     """``environ`` (default ``os.environ``) over the values of ``env_file``, if it exists."""
     env: dict[str, str] = {}
@@ -443,6 +463,7 @@ def load_settings(
     webhook_url, webhook_secret, webhook_listen, port = _read_webhook(r)
     flood_burst, flood_per_minute = _read_flood(r)
     details_ttl = _read_details_ttl(r)
+    currencies, receipt_days = _read_support(r)
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(
@@ -470,4 +491,6 @@ def load_settings(
         details_ttl=details_ttl,
         contact=contact,
         locale=locale,
+        currencies=currencies,
+        receipt_days=receipt_days,
     )

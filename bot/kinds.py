@@ -28,6 +28,8 @@ class Kind(StrEnum):
     VOLUNTEER_CARD = "volunteer_card"
     VOLUNTEER_CARD_UPDATE = "volunteer_card_update"
     VOLUNTEER_NOTICE = "volunteer_notice"
+    SUPPORT_RECEIPT = "support_receipt"
+    SUPPORT_ALERT = "support_alert"
 
 
 # Sent to many people at once: they take what the replies leave of Telegram's budget

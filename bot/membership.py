@@ -22,8 +22,11 @@ from bot.tasks import TaskService
 log = logging.getLogger(__name__)
 
 # Outbox kinds only a committee member may receive: they carry a family's answer or a
-# volunteer's name. (Cards go to the group, whose membership Telegram keeps.)
-MEMBER_KINDS = frozenset({Kind.MEMBER_NOTICE, Kind.TASK_DROPOUT, Kind.TASK_OUTCOME})
+# volunteer's name, or a case's support history. (Cards go to the group, whose membership
+# Telegram keeps.)
+MEMBER_KINDS = frozenset(
+    {Kind.MEMBER_NOTICE, Kind.TASK_DROPOUT, Kind.TASK_OUTCOME, Kind.SUPPORT_ALERT}
+)
 
 NOT_A_MEMBER = "not a member"
 

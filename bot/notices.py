@@ -16,7 +16,7 @@ from typing import Any
 from telegram import InlineKeyboardMarkup
 
 from bot import render
-from bot.buttons import CardPress, FamilyAnswerPress
+from bot.buttons import CardPress, FamilyAnswerPress, ReceiptPress
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery, Outgoing
@@ -29,7 +29,10 @@ from bot.render import bold
 from bot.review import ReviewService
 from bot.storage import Database, outbox
 from bot.storage import cases as case_repo
+from bot.storage import support as support_repo
+from bot.storage import tasks as task_repo
 from bot.storage.volunteers import ACTIVE, PENDING
+from bot.support_text import alert_text, card_line, family_question, history_lines
 from bot.tasks import Task, TaskService
 from bot.vetting import APPROVE, DECLINE, RESTORE, SUSPEND
 from bot.volunteers import VolunteerService
@@ -87,7 +90,7 @@ async def committee_card(src: Sources, item: outbox.Item) -> Outgoing | None:
     case = await _case(src, item)
     if case is None:
         return None
-    return Outgoing(card_text(src, case), render.case_keyboard(src.committee, case))
+    return Outgoing(await card_with_support(src, case), render.case_keyboard(src.committee, case))
 
 
 async def card_update(src: Sources, item: outbox.Item) -> Outgoing | None:
@@ -98,7 +101,9 @@ async def card_update(src: Sources, item: outbox.Item) -> Outgoing | None:
     sent = await outbox.message_of(src.db, src.review.ids, Kind.COMMITTEE_CARD, case.id)
     if sent is None:
         return None  # the card itself is still to be sent, with the current state
-    return Outgoing(card_text(src, case), render.case_keyboard(src.committee, case), edit=sent[1])
+    return Outgoing(
+        await card_with_support(src, case), render.case_keyboard(src.committee, case), edit=sent[1]
+    )
 
 
 async def family_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
@@ -361,6 +366,59 @@ async def volunteer_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
     return Outgoing(escape(t.raw(VOLUNTEER_NOTICES[notice])))
 
 
+# --- support given ---------------------------------------------------------------------------
+
+
+async def card_with_support(src: Sources, case: case_repo.Case) -> str:
+    """The card, with its one line about support given: a count and a day, nothing else."""
+    line = card_line(src.committee, await support_repo.summary(src.db, case.id))
+    text = card_text(src, case)
+    return text if line is None else f"{text}\n{line}"
+
+
+async def _support_of(
+    src: Sources, item: outbox.Item
+) -> tuple[case_repo.Case, support_repo.Support] | None:
+    case = await _case(src, item)
+    record = await support_repo.get(src.db, src.review.ids, int(_payload(src, item)["support"]))
+    return None if case is None or record is None else (case, record)
+
+
+async def support_receipt(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The family is asked, in its language, whether the support arrived (its kind and day
+    only), with Received and Not received; not sent once it is answered or timed out."""
+    found = await _support_of(src, item)
+    if found is None or found[1].receipt != support_repo.PENDING:
+        return None
+    case, record = found
+    t = src.i18n.get(await src.people.language(item.chat_id) or case.language)
+    choices = InlineKeyboardMarkup(
+        [
+            [
+                ReceiptPress("y", record.id).button(t.raw("✅ Received")),
+                ReceiptPress("n", record.id).button(t.raw("✖️ Not received")),
+            ]
+        ]
+    )
+    return Outgoing(family_question(t, src.forms["intake"], case, record), choices)
+
+
+async def support_alert(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The member who recorded support (or every member, when they are no longer one) is
+    told the family did not confirm it, with the case's delivery history."""
+    found = await _support_of(src, item)
+    if found is None:
+        return None
+    case, record = found
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.settings.committee_language)
+    form, ids = src.forms["intake"], src.review.ids
+    records = await support_repo.for_case(src.db, ids, case.id)
+    tasks = {task.id: task.ref for task in await task_repo.for_case(src.db, ids, case.id)}
+    history = history_lines(t, form, records, tasks)
+    why = str(_payload(src, item)["why"])
+    return Outgoing(alert_text(t, form, case, record, why, history, src.settings.receipt_days))
+
+
 RENDERERS: dict[Kind, Renderer] = {
     Kind.COMMITTEE_CARD: committee_card,
     Kind.CARD_UPDATE: card_update,
@@ -378,6 +436,8 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.VOLUNTEER_CARD: volunteer_card,
     Kind.VOLUNTEER_CARD_UPDATE: volunteer_card_update,
     Kind.VOLUNTEER_NOTICE: volunteer_notice,
+    Kind.SUPPORT_RECEIPT: support_receipt,
+    Kind.SUPPORT_ALERT: support_alert,
 }
 
 

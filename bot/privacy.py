@@ -54,6 +54,7 @@ class Stored:
     )
     draft: dict[str, Any] | None = None
     volunteer: volunteers.Volunteer | None = None
+    support: dict[int, list[support.Support]] = field(default_factory=dict)  # by case id
 
     @property
     def empty(self) -> bool:
@@ -79,6 +80,7 @@ class PrivacyService:
         for case in await case_repo.for_user(db, ids, user_id):
             exchanges = [(r.question, r.answer) for r in await requests.for_case(db, ids, case.id)]
             stored.cases.append((case, case_repo.personal(ids.cipher, case), exchanges))
+            stored.support[case.id] = await support.for_case(db, ids, case.id)
         stored.draft = await drafts.load(db, ids, user_id)
         stored.volunteer = await volunteers.get(db, ids, user_id)
         return stored

@@ -21,6 +21,7 @@ from bot.review import ReviewService
 from bot.rotation import record_key_in_use
 from bot.sessions import SessionService
 from bot.storage import Database, meta
+from bot.support import SupportService
 from bot.tasks import TaskService
 from bot.vetting import Vetting
 from bot.volunteers import VolunteerService
@@ -49,6 +50,7 @@ class Services:
     sessions: SessionService
     privacy: PrivacyService
     delivery: Delivery
+    support: SupportService
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""
@@ -102,4 +104,5 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         SessionService(db, ids),
         PrivacyService(db, ids, tasks, settings.committee_chat_id),
         delivery,
+        SupportService(db, ids, settings),
     )

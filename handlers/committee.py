@@ -16,6 +16,7 @@ from bot.buttons import DetailsPress
 from bot.context import SanadContext
 from bot.storage import cases as case_repo
 from handlers.members import case_from_args, committee_gate, member_t
+from handlers.support import history, with_support_button
 from handlers.util import stale
 
 log = logging.getLogger(__name__)
@@ -65,13 +66,17 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
         extra.append(
             render.field(t("Note, {date}", date=t.datetime(note.at, tz)), render.escape(note.body))
         )
+    extra += await history(context, t, case)
     await services.review.record_viewed(member_id, case)
     log.info("Case %d viewed by a member", case.id)
     bot = context.bot
     sent: list[int] = []
     try:
         first = await bot.send_message(
-            member_id, text, reply_markup=render.case_keyboard(t, case), protect_content=True
+            member_id,
+            text,
+            reply_markup=with_support_button(t, case, render.case_keyboard(t, case)),
+            protect_content=True,
         )
         sent.append(first.message_id)
         for chunk in render.chunks(extra):

@@ -11,6 +11,7 @@ from bot.buttons import EraseChoice
 from bot.context import SanadContext
 from bot.i18n import escape
 from bot.render import bold, confirm_keyboard, field
+from bot.support_text import family_lines
 from handlers import menus
 from handlers.util import close_buttons, reply
 
@@ -37,6 +38,7 @@ async def mydata_command(update: Update, context: SanadContext) -> None:
             lines.append(field(t.raw("Question"), escape(question)))
             if answer is not None:
                 lines.append(field(t.raw("Answer"), render.free_answer(t, answer)))
+        lines += family_lines(t, form, stored.support.get(case.id, []))
     if stored.draft:
         draft_form = services.intake.forms.get(stored.draft.get("form", "intake"), form)
         answers = stored.draft.get("answers", {})

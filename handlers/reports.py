@@ -40,6 +40,10 @@ EVENTS = {
     "info_answered": N_("the family answered"),
     "note_added": N_("note added"),
     "export_full": N_("included in a full export"),
+    "support_recorded": N_("support given recorded"),
+    "support_receipt_answered": N_("the family answered about the support given"),
+    "support_receipt_timeout": N_("the family did not confirm the support given in time"),
+    "support_alert_sent": N_("the member who recorded the support was alerted"),
 }
 
 

@@ -34,6 +34,8 @@ class Support:
     receipt_at: datetime | None
     alerted_at: datetime | None
     created_at: datetime
+    other: str | None = None  # what was given, in the member's words, for an "other" kind
+    recorded_by_name: str | None = None  # the member's first name, as on a card
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class MonthRow:
 
 _COLUMNS = (
     "id, case_id, kind, amount, currency, note, given_on, recorded_by, recorder, task_id, "
-    "receipt, receipt_at, alerted_at, created_at"
+    "receipt, receipt_at, alerted_at, created_at, other, recorded_by_name"
 )
 
 
@@ -77,6 +79,8 @@ def _support(ids: Ids, row: aiosqlite.Row) -> Support:
         receipt_at=None if row["receipt_at"] is None else parse_iso(row["receipt_at"]),
         alerted_at=None if row["alerted_at"] is None else parse_iso(row["alerted_at"]),
         created_at=parse_iso(row["created_at"]),
+        other=None if not row["other"] else ids.cipher.decrypt(row["other"]),
+        recorded_by_name=row["recorded_by_name"],
     )
 
 
@@ -92,11 +96,14 @@ async def add(
     currency: str | None = None,
     note: str | None = None,
     task_id: int | None = None,
+    other: str | None = None,
+    member_name: str | None = None,
 ) -> int:
     """Record support given, inside the caller's transaction; return its id."""
     cursor = await conn.execute(
         "INSERT INTO support_given (case_id, kind, amount, currency, note, given_on, "
-        "recorded_by, recorder, task_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "recorded_by, recorder, task_id, created_at, other, recorded_by_name) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             case_id,
             kind,
@@ -108,6 +115,8 @@ async def add(
             ids.seal(member_id),
             task_id,
             iso(utcnow()),
+            None if not other else ids.cipher.encrypt(other),
+            member_name,
         ),
     )
     assert cursor.lastrowid is not None
@@ -202,10 +211,11 @@ async def amounts(db: Database, first: date, last: date) -> dict[str, Decimal]:
 
 
 async def anonymise_for_case(conn: aiosqlite.Connection, case_id: int) -> None:
-    """Keep the figures of what was given (kind, day, amount), drop the member's words and
-    who recorded it (anonymisation of the case)."""
+    """Keep the figures of what was given (kind, day, amount), drop the member's words (the
+    note, an "other" kind's description) and who recorded it (anonymisation of the case)."""
     await conn.execute(
-        "UPDATE support_given SET note = NULL, recorder = NULL, recorded_by = NULL "
+        "UPDATE support_given SET note = NULL, other = NULL, recorder = NULL, "
+        "recorded_by = NULL "
         "WHERE case_id = ?",
         (case_id,),
     )

@@ -273,3 +273,9 @@ async def progress(db: Database, ids: Ids) -> list[Progress]:
 async def progress_done(db: Database, task_id: int) -> None:
     """The final summary of the broadcast was shown."""
     await db.write("UPDATE tasks SET progress_done = 1 WHERE id = ?", (task_id,))
+
+
+async def for_case(db: Database, ids: Ids, case_id: int) -> list[Task]:
+    """The tasks that serve a case, soonest first."""
+    rows = await db.fetchall(SELECT_TASK + " WHERE t.case_id = ? ORDER BY t.starts_at", (case_id,))
+    return [_task(ids, row) for row in rows]
