@@ -26,6 +26,7 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     CasesPage            cl:<status|all>:<page>           /cases pages
     ExportChoice         ex:<full|anon>                   /export's choice
     VettingPress         vv:<verb>:<volunteer>            a volunteer's card and /volunteers
+    DuplicatePress       du:<n|m>:<flag>                  a possible duplicate: not one, or merge
 """
 
 from __future__ import annotations
@@ -269,6 +270,18 @@ class VettingPress(CallbackData):
     volunteer: str
 
 
+@dataclasses.dataclass(frozen=True)
+class DuplicatePress(CallbackData):
+    """A member's answer to a possible duplicate shown in Details or /case: n not a
+    duplicate, m merge (close the flagged case with a link to the other); ``flag`` is the
+    flag's number, never a value of the case."""
+
+    prefix = "du"
+    verbs = frozenset({"n", "m"})
+    verb: str
+    flag: int
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -287,6 +300,7 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     CasesPage,
     ExportChoice,
     VettingPress,
+    DuplicatePress,
 )
 
 
