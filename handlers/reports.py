@@ -40,6 +40,8 @@ EVENTS = {
     "info_answered": N_("the family answered"),
     "note_added": N_("note added"),
     "export_full": N_("included in a full export"),
+    "duplicate_dismissed": N_("not a duplicate: the flag dismissed"),
+    "case_merged": N_("closed as a duplicate of another case"),
 }
 
 

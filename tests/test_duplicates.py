@@ -173,6 +173,8 @@ async def test_not_a_duplicate_and_merge_through_the_app(harness: Harness) -> No
     actions = [r["action"] for r in audited]
     assert "duplicate_dismissed" in actions and "case_merged" in actions
     assert "action_refused" in actions
+    await h.say(MEMBER, f"/audit {refs[SAME_NAME]}")
+    assert "closed as a duplicate of another case" in h.newest(MEMBER)
     # The group's card shows the new status, and still no link between the two cases.
     cards = [str(m.get("text", "")) for m in h.fake.messages(COMMITTEE_CHAT)]
     assert not any(refs[SAME_NAME] in c and first in c for c in cards)
