@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import duplicates
+from bot import duplicates, privacy
 from bot.config import Settings
 from bot.duplicates import Keyer, normalise_name, normalise_phone
 from bot.forms import load_form
@@ -218,3 +218,20 @@ async def test_erasure_removes_the_hashes_and_the_flags(harness: Harness) -> Non
 def test_reasons_are_named() -> None:
     assert duplicates.reason_of({"phone"}) == "phone"
     assert duplicates.reason_of({"phone", "name_area"}) == "both"
+
+
+async def test_retention_removes_the_hashes_and_the_flags(harness: Harness) -> None:
+    h = harness
+    refs = await five_families(h)
+    first = await case_id(h, refs[FIRST])
+    async with h.services.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE cases SET updated_at = '2020-01-01T00:00:00+00:00' WHERE id = ?", (first,)
+        )
+    s = h.services
+    counts = await privacy.purge(s.db, s.ids, s.settings.retention, COMMITTEE_CHAT)
+    assert counts["cases"] == 1
+    keys = await s.db.fetchall("SELECT 1 FROM case_keys WHERE case_id = ?", (first,))
+    assert keys == []
+    assert await flags_of(h, refs[SAME_PHONE]) == []
+    assert await flags_of(h, refs[SAME_NAME]) == []
