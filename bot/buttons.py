@@ -28,6 +28,7 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     VettingPress         vv:<verb>:<volunteer>            a volunteer's card and /volunteers
     SupportPress         sg:<verb>:<arg>                  recording support given (members)
     ReceiptPress         sr:<y|n>:<support>               the family confirms receipt
+    DuplicatePress       du:<n|m>:<flag>                  a possible duplicate: not one, or merge
 """
 
 from __future__ import annotations
@@ -292,6 +293,18 @@ class ReceiptPress(CallbackData):
     support: int
 
 
+@dataclasses.dataclass(frozen=True)
+class DuplicatePress(CallbackData):
+    """A member's answer to a possible duplicate shown in Details or /case: n not a
+    duplicate, m merge (close the flagged case with a link to the other); ``flag`` is the
+    flag's number, never a value of the case."""
+
+    prefix = "du"
+    verbs = frozenset({"n", "m"})
+    verb: str
+    flag: int
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -312,6 +325,7 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     VettingPress,
     SupportPress,
     ReceiptPress,
+    DuplicatePress,
 )
 
 

@@ -48,6 +48,8 @@ CHILDREN = "children"
 URGENCY = "urgency"
 DESCRIPTION = "description"
 NAME = "name"
+PHONE = "phone"
+AREA = "area"
 SKILLS = "skills"
 AREAS = "areas"
 # The kind of step each role must be: the code reads its answer as that kind's value.
@@ -59,12 +61,24 @@ ROLE_KINDS = {
     URGENCY: "choice",
     DESCRIPTION: "description",
     NAME: "text",
+    PHONE: "phone",
+    AREA: "choice",
     SKILLS: "multi",
     AREAS: "multi",
 }
 # The roles each form the code walks must declare; a form of another id needs none.
 REQUIRED_ROLES = {
-    "intake": (SITUATION, SUPPORT, HOUSEHOLD_SIZE, CHILDREN, URGENCY, DESCRIPTION),
+    "intake": (
+        SITUATION,
+        SUPPORT,
+        HOUSEHOLD_SIZE,
+        CHILDREN,
+        URGENCY,
+        DESCRIPTION,
+        NAME,
+        PHONE,
+        AREA,
+    ),
     "volunteer": (NAME, SKILLS, AREAS),
 }
 

@@ -40,6 +40,12 @@ class Ids:
         digest = hmac.new(self._key, str(telegram_id).encode("ascii"), hashlib.sha256).digest()
         return int.from_bytes(digest[:8], "big") >> (64 - PSEUDONYM_BITS)
 
+    def subkey(self, purpose: bytes) -> bytes:
+        """A key of its own for another keyed hash (``purpose`` names it), derived from the
+        pseudonym key: HMAC-SHA256(pseudonym key, purpose). The hashes made with it stay as
+        valid as the pseudonyms, and are as unknowable without the database's key."""
+        return hmac.new(self._key, purpose, hashlib.sha256).digest()
+
     def maybe_pid(self, telegram_id: int | None) -> int | None:
         """:meth:`pid`, or None for no person."""
         return None if telegram_id is None else self.pid(telegram_id)

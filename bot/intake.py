@@ -16,6 +16,7 @@ from typing import Any
 import phonenumbers
 
 from bot import workflow
+from bot.duplicates import Keyer
 from bot.errors import Invalid
 from bot.forms import Answers, Form, Step
 from bot.ids import Ids
@@ -143,6 +144,7 @@ class IntakeService:
         self.ids = ids
         self.forms = forms
         self.form = forms["intake"]
+        self.duplicates = Keyer.of(ids)  # the keyed hashes a new case is compared by
         # Write-through cache of the drafts in progress (this process is the only writer):
         # a step reads its draft from memory and still writes it durably before replying.
         self._cache: OrderedDict[int, dict[str, Any] | None] = OrderedDict()
@@ -236,6 +238,7 @@ class IntakeService:
             await audit_log.record(
                 conn, self.ids, "case_submitted", actor_id=user_id, case_id=case.id
             )
+            await self.duplicates.flag(conn, self.form, case.id, draft.answers)
             if committee_chat_id is not None:
                 await outbox.enqueue_group(
                     conn, Kind.COMMITTEE_CARD, committee_chat_id, case_id=case.id

@@ -10,6 +10,7 @@ from bot import notices, progress
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery
+from bot.duplicates import DuplicateService
 from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
 from bot.ids import Ids
@@ -51,6 +52,7 @@ class Services:
     privacy: PrivacyService
     delivery: Delivery
     support: SupportService
+    duplicates: DuplicateService
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""
@@ -105,4 +107,5 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         PrivacyService(db, ids, tasks, settings.committee_chat_id),
         delivery,
         SupportService(db, ids, settings),
+        DuplicateService(db, ids, settings.committee_chat_id),
     )

@@ -5,6 +5,7 @@
      └──────approve / decline (from new, in_review or info_requested)──▶ approved | declined
     approved ──renew──▶ approved        approved | declined ──close──▶ closed
     declined | closed ──reopen──▶ in_review
+    any status but closed ──merge (a duplicate of another case)──▶ closed
 
 Applying a transition is one conditional UPDATE on (status, version): when two members decide
 at the same moment exactly one UPDATE matches, and the other is told who decided.
@@ -34,6 +35,7 @@ DECLINE = "decline"
 CLOSE = "close"
 REOPEN = "reopen"
 RENEW = "renew"
+MERGE = "merge"
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ TRANSITIONS = {
         Transition(RENEW, (APPROVED,), APPROVED),
         Transition(CLOSE, (APPROVED, DECLINED), CLOSED),
         Transition(REOPEN, (DECLINED, CLOSED), IN_REVIEW),
+        Transition(MERGE, (*OPEN, APPROVED, DECLINED), CLOSED),
     )
 }
 

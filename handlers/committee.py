@@ -15,6 +15,7 @@ from bot import expiry, render
 from bot.buttons import DetailsPress
 from bot.context import SanadContext
 from bot.storage import cases as case_repo
+from handlers import duplicates
 from handlers.members import case_from_args, committee_gate, member_t
 from handlers.support import history, with_support_button
 from handlers.util import stale
@@ -83,6 +84,11 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
             sent.append(
                 (await bot.send_message(member_id, chunk, protect_content=True)).message_id
             )
+        for flag_text, flag_markup in await duplicates.screens(context, t, case):
+            flagged = await bot.send_message(
+                member_id, flag_text, reply_markup=flag_markup, protect_content=True
+            )
+            sent.append(flagged.message_id)
         for file_id, caption in voices:
             voice = await bot.send_voice(member_id, file_id, caption=caption, protect_content=True)
             sent.append(voice.message_id)

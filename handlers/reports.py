@@ -44,6 +44,8 @@ EVENTS = {
     "support_receipt_answered": N_("the family answered about the support given"),
     "support_receipt_timeout": N_("the family did not confirm the support given in time"),
     "support_alert_sent": N_("the member who recorded the support was alerted"),
+    "duplicate_dismissed": N_("not a duplicate: the flag dismissed"),
+    "case_merged": N_("closed as a duplicate of another case"),
 }
 
 

@@ -11,12 +11,14 @@ import pytest
 
 from bot.errors import FormError
 from bot.forms import (
+    AREA,
     AREAS,
     CHILDREN,
     DESCRIPTION,
     FORMS_DIR,
     HOUSEHOLD_SIZE,
     NAME,
+    PHONE,
     REQUIRED_ROLES,
     ROLE_KINDS,
     SITUATION,
@@ -182,6 +184,9 @@ def test_shipped_forms_declare_the_roles_the_code_reads() -> None:
         CHILDREN: "children",
         URGENCY: "urgency",
         DESCRIPTION: "description",
+        NAME: "name",
+        AREA: "area",
+        PHONE: "phone",
     }
     assert VOLUNTEER.roles == {NAME: "name", SKILLS: "skills", AREAS: "areas"}
     for form in (FORM, VOLUNTEER):
@@ -194,7 +199,7 @@ def test_shipped_forms_declare_the_roles_the_code_reads() -> None:
 
 def test_answers_by_role() -> None:
     answers = {"household_size": 4, "children": 2, "name": "N"}
-    assert FORM.by_role(answers) == {HOUSEHOLD_SIZE: 4, CHILDREN: 2}
+    assert FORM.by_role(answers) == {HOUSEHOLD_SIZE: 4, CHILDREN: 2, NAME: "N"}
 
 
 def test_a_role_the_form_does_not_declare_is_an_error() -> None:

@@ -36,6 +36,8 @@ ENCRYPTED = (
     ("meta", "name", "value"),
     ("expiring_messages", "id", "target"),
 )
+# Not encrypted, so not here: ``case_keys.digest``, keyed hashes (HMAC under a sub-key of the
+# pseudonym key, which rotation re-encrypts and never changes): valid across every rotation.
 
 
 async def values(db: Database, table: str, key: str, column: str) -> list[tuple[object, bytes]]:
