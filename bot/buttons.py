@@ -26,6 +26,7 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     CasesPage            cl:<status|all>:<page>           /cases pages
     ExportChoice         ex:<full|anon>                   /export's choice
     VettingPress         vv:<verb>:<volunteer>            a volunteer's card and /volunteers
+    AssignPress          av:<verb>:<arg>                  /case's "Find a volunteer" and its wizard
 """
 
 from __future__ import annotations
@@ -269,6 +270,18 @@ class VettingPress(CallbackData):
     volunteer: str
 
 
+@dataclasses.dataclass(frozen=True)
+class AssignPress(CallbackData):
+    """/case's "Find a volunteer" (f, ``arg`` the case's reference) and the buttons of the
+    offer wizard it opens: d day, t time, g a page of the shortlist, v a volunteer (their
+    reference), u duration, p send, x cancel. The verbs a press may use depend on the
+    wizard's step, checked there."""
+
+    prefix = "av"
+    verb: str
+    arg: str
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -287,6 +300,7 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     CasesPage,
     ExportChoice,
     VettingPress,
+    AssignPress,
 )
 
 

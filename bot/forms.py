@@ -49,6 +49,9 @@ DESCRIPTION = "description"
 NAME = "name"
 SKILLS = "skills"
 AREAS = "areas"
+AREA = "area"
+LANGUAGES = "languages"
+AVAILABILITY = "availability"
 # The kind of step each role must be: the code reads its answer as that kind's value.
 ROLE_KINDS = {
     SITUATION: "multi",
@@ -60,11 +63,14 @@ ROLE_KINDS = {
     NAME: "text",
     SKILLS: "multi",
     AREAS: "multi",
+    AREA: "choice",
+    LANGUAGES: "multi",
+    AVAILABILITY: "multi",
 }
 # The roles each form the code walks must declare; a form of another id needs none.
 REQUIRED_ROLES = {
-    "intake": (SITUATION, SUPPORT, HOUSEHOLD_SIZE, CHILDREN, URGENCY, DESCRIPTION),
-    "volunteer": (NAME, SKILLS, AREAS),
+    "intake": (SITUATION, SUPPORT, HOUSEHOLD_SIZE, CHILDREN, URGENCY, DESCRIPTION, AREA),
+    "volunteer": (NAME, SKILLS, AREAS, LANGUAGES, AVAILABILITY),
 }
 
 

@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot import notices, progress
+from bot.assign import AssignService
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery
@@ -49,6 +50,7 @@ class Services:
     sessions: SessionService
     privacy: PrivacyService
     delivery: Delivery
+    assign: AssignService
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""
@@ -102,4 +104,5 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         SessionService(db, ids),
         PrivacyService(db, ids, tasks, settings.committee_chat_id),
         delivery,
+        AssignService(db, ids, forms, settings.tz),
     )

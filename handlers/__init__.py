@@ -26,6 +26,7 @@ from telegram.ext import (
 from bot import buttons as b
 from bot.context import SanadContext
 from handlers import (
+    assign,
     cards,
     commands,
     committee,
@@ -93,6 +94,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         committee_press(b.CasesPage, reports.cases_button),
         committee_press(b.ExportChoice, reports.export_button),
         committee_press(b.VettingPress, vetting.vetting_button),
+        committee_press(b.AssignPress, assign.assign_button),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
         MessageHandler(PRIVATE & NEW_MESSAGE, private_message),

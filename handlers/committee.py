@@ -15,6 +15,7 @@ from bot import expiry, render
 from bot.buttons import DetailsPress
 from bot.context import SanadContext
 from bot.storage import cases as case_repo
+from handlers import assign
 from handlers.members import case_from_args, committee_gate, member_t
 from handlers.util import stale
 
@@ -71,7 +72,7 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
     sent: list[int] = []
     try:
         first = await bot.send_message(
-            member_id, text, reply_markup=render.case_keyboard(t, case), protect_content=True
+            member_id, text, reply_markup=assign.case_keyboard(t, case), protect_content=True
         )
         sent.append(first.message_id)
         for chunk in render.chunks(extra):

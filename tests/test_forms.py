@@ -11,11 +11,14 @@ import pytest
 
 from bot.errors import FormError
 from bot.forms import (
+    AREA,
     AREAS,
+    AVAILABILITY,
     CHILDREN,
     DESCRIPTION,
     FORMS_DIR,
     HOUSEHOLD_SIZE,
+    LANGUAGES,
     NAME,
     REQUIRED_ROLES,
     ROLE_KINDS,
@@ -182,8 +185,15 @@ def test_shipped_forms_declare_the_roles_the_code_reads() -> None:
         CHILDREN: "children",
         URGENCY: "urgency",
         DESCRIPTION: "description",
+        AREA: "area",
     }
-    assert VOLUNTEER.roles == {NAME: "name", SKILLS: "skills", AREAS: "areas"}
+    assert VOLUNTEER.roles == {
+        NAME: "name",
+        SKILLS: "skills",
+        AREAS: "areas",
+        LANGUAGES: "languages",
+        AVAILABILITY: "availability",
+    }
     for form in (FORM, VOLUNTEER):
         assert set(REQUIRED_ROLES[form.id]) <= set(form.roles)
         for role in form.roles:
