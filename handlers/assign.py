@@ -127,9 +127,9 @@ def _pick_screen(t: Translator, context: SanadContext, session: Session) -> Part
     ]
     turn = []
     if page > 0:
-        turn.append(AssignPress("g", str(page - 1)).button(t.raw("◀️ Previous")))
+        turn.append(AssignPress("g", str(page - 1)).button(t.raw("« Previous")))
     if first + PAGE < len(shortlist):
-        turn.append(AssignPress("g", str(page + 1)).button(t.raw("Next ▶️")))
+        turn.append(AssignPress("g", str(page + 1)).button(t.raw("Next »")))
     return lines, [*rows, turn] if turn else rows
 
 
