@@ -137,7 +137,6 @@ async def to_shortlist(h: Harness, ref: str) -> list[str]:
     await h.press(MEMBER, rf"^av:f:{ref}$")
     await h.press(MEMBER, r"^av:d:1$")
     await h.press(MEMBER, r"^av:t:1700$")
-    _, data = h.find_button(MEMBER, r"^av:(v|x):")
     message = h.fake.messages(MEMBER)[-1]
     return [str(d)[5:] for _, d in h.fake.buttons(message) if str(d).startswith("av:v:")]
 
@@ -292,3 +291,27 @@ async def test_a_restart_in_the_middle_loses_nothing(settings: Settings) -> None
         assert shown[0] == best
         offer = h.fake.last(BEST)
         assert TITLE in (offer.text or "")
+
+
+async def test_erasing_the_volunteer_leaves_no_pseudonym_on_the_offer(harness: Harness) -> None:
+    h = harness
+    h.languages[MEMBER] = "en"
+    h.languages[BEST] = "en"
+    ref = await approved_case(h)
+    await helpers(h)
+    await to_shortlist(h, ref)
+    await write_task(h, await ref_of(h, BEST))
+    await h.press(MEMBER, r"^av:p:$")
+    pid = h.services.ids.pid(BEST)
+    assert await h.services.db.fetchall("SELECT id FROM tasks WHERE offered_to = ?", (pid,))
+    await h.say(BEST, "/delete_my_data")
+    await h.press(BEST, r"^pd:y$")
+    assert await h.services.db.fetchall("SELECT id FROM tasks WHERE offered_to = ?", (pid,)) == []
+    assert (
+        await h.services.db.fetchall("SELECT id FROM reminders WHERE volunteer_id = ?", (pid,))
+        == []
+    )
+    task = await h.services.db.fetchone("SELECT ref, offered_to FROM tasks")
+    assert task is not None and task["offered_to"] == 0  # still nobody else's to take
+    await h.press_data(SECOND, f"tk:a:{task['ref']}", chat_id=SECOND)
+    assert await h.services.db.fetchall("SELECT * FROM assignments") == []
