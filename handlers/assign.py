@@ -122,7 +122,7 @@ def _pick_screen(t: Translator, context: SanadContext, session: Session) -> Part
         "\n".join(_entry(t, context, first + n, entry) for n, entry in enumerate(shown, start=1)),
     ]
     rows = [
-        [AssignPress("v", str(entry["ref"])).button(f"{first + n}. {entry['ref']}")]
+        [AssignPress("v", str(entry["ref"])).button(f"{t.number(first + n)}. {entry['ref']}")]
         for n, entry in enumerate(shown, start=1)
     ]
     turn = []

@@ -4,15 +4,17 @@ from /case through the real Application on the fake Telegram."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot import reminders
+from bot.assign import ANSWER_WAIT, answer_due
 from bot.config import Settings
 from bot.matching import CaseNeeds, Profile, rank, slots
-from bot.storage import volunteers
+from bot.storage import people, volunteers
+from bot.vetting import DECLINE
 from tests.conftest import MEMBER, OUTSIDER, Harness, running
 from tests.flows import NAME, PHONE_E164, STORY, Answers, add_volunteers, full_intake
 from tests.test_review import approve
@@ -92,6 +94,12 @@ def test_availability_follows_the_time_of_the_task() -> None:
     assert not any(m.available for m in rank(unknown, [person("V-X")]))
 
 
+def test_the_member_hears_of_silence_in_time_to_ask_someone_else() -> None:
+    now = MONDAY_MORNING
+    assert answer_due(now, now + timedelta(days=5)) == now + ANSWER_WAIT
+    assert answer_due(now, now + timedelta(hours=6)) == now + timedelta(hours=3)
+
+
 # --- the flow -------------------------------------------------------------------------------
 
 # Volunteers written straight to the database: (telegram id, answers).
@@ -103,7 +111,7 @@ HELPER = {
 }
 PARTIAL = {**HELPER, "skills": ["moral"], "areas": ["anywhere"], "languages": ["en"]}
 COOK = {**HELPER, "skills": ["cooking"]}
-BEST, SECOND, NOBODY_NEEDS = 1500, 1501, 1502
+BEST, SECOND, NOBODY_NEEDS, PENDING, DECLINED = 1500, 1501, 1502, 1503, 1504
 TITLE = "Bring the winter coats"
 WORDS = "Collect them from the centre at 17:00 and bring them to the address I will send you."
 
@@ -231,6 +239,13 @@ async def test_paused_and_suspended_volunteers_are_not_listed(harness: Harness) 
         await volunteers.update_status(
             conn, ids, SECOND, volunteers.SUSPENDED, before=(volunteers.ACTIVE,)
         )
+    # Two more register and wait for the committee; one of them is then declined.
+    async with h.services.db.transaction() as conn:
+        for uid in (PENDING, DECLINED):
+            await people.add(conn, ids, uid, "en")
+            await volunteers.upsert(conn, ids, uid, HELPER, {"name": f"V{uid}", "phone": None})
+    declined = await ref_of(h, DECLINED)
+    assert (await h.services.vetting.decide(declined, DECLINE, MEMBER, "Test")).done
     assert await to_shortlist(h, ref) == []
     assert "No active volunteer fits" in h.newest(MEMBER)
 
