@@ -94,7 +94,7 @@ def _entry(t: Translator, context: SanadContext, number: int, entry: dict[str, A
     how many tasks they hold now."""
     source = context.services.volunteer_form.role(SKILLS)
     covered = [source.option(need) for need in entry["covered"]]
-    labels = ", ".join(t.raw(o.label) for o in covered if o is not None)
+    labels = t.join(t.raw(o.label) for o in covered if o is not None)
     facts = [escape(labels)]
     if entry["area"]:
         facts.append(escape(t.raw("same area")))
@@ -104,7 +104,7 @@ def _entry(t: Translator, context: SanadContext, number: int, entry: dict[str, A
         facts.append(escape(t.raw("usually free then")))
     load = int(entry["load"])
     facts.append(escape(t.plural("holds {n} task now", "holds {n} tasks now", load)))
-    return f"{t.number(number)}. {bold(t.isolate(entry['ref']))}: " + "; ".join(facts)
+    return f"{t.number(number)}. {bold(t.isolate(entry['ref']))}: " + " · ".join(facts)
 
 
 def _pick_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
