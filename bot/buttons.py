@@ -29,6 +29,7 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     SupportPress         sg:<verb>:<arg>                  recording support given (members)
     ReceiptPress         sr:<y|n>:<support>               the family confirms receipt
     DuplicatePress       du:<n|m>:<flag>                  a possible duplicate: not one, or merge
+    AssignPress          av:<verb>:<arg>                  /case's "Find a volunteer" and its wizard
 """
 
 from __future__ import annotations
@@ -284,6 +285,18 @@ class SupportPress(CallbackData):
 
 
 @dataclasses.dataclass(frozen=True)
+class AssignPress(CallbackData):
+    """/case's "Find a volunteer" (f, ``arg`` the case's reference) and the buttons of the
+    offer wizard it opens: d day, t time, g a page of the shortlist, v a volunteer (their
+    reference), u duration, p send, x cancel. The verbs a press may use depend on the
+    wizard's step, checked there."""
+
+    prefix = "av"
+    verb: str
+    arg: str
+
+
+@dataclasses.dataclass(frozen=True)
 class ReceiptPress(CallbackData):
     """The family says whether support recorded for it arrived: y received, n not."""
 
@@ -326,6 +339,7 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     SupportPress,
     ReceiptPress,
     DuplicatePress,
+    AssignPress,
 )
 
 

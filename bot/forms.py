@@ -52,6 +52,9 @@ PHONE = "phone"
 AREA = "area"
 SKILLS = "skills"
 AREAS = "areas"
+AREA = "area"
+LANGUAGES = "languages"
+AVAILABILITY = "availability"
 # The kind of step each role must be: the code reads its answer as that kind's value.
 ROLE_KINDS = {
     SITUATION: "multi",
@@ -65,6 +68,8 @@ ROLE_KINDS = {
     AREA: "choice",
     SKILLS: "multi",
     AREAS: "multi",
+    LANGUAGES: "multi",
+    AVAILABILITY: "multi",
 }
 # The roles each form the code walks must declare; a form of another id needs none.
 REQUIRED_ROLES = {
@@ -79,7 +84,7 @@ REQUIRED_ROLES = {
         PHONE,
         AREA,
     ),
-    "volunteer": (NAME, SKILLS, AREAS),
+    "volunteer": (NAME, SKILLS, AREAS, LANGUAGES, AVAILABILITY),
 }
 
 

@@ -25,6 +25,7 @@ class Kind(StrEnum):
     TASK_OUTCOME = "task_outcome"
     TASK_CANCELLED = "task_cancelled"
     TASK_CHANGED = "task_changed"
+    TASK_OFFER_ANSWER = "task_offer_answer"
     VOLUNTEER_CARD = "volunteer_card"
     VOLUNTEER_CARD_UPDATE = "volunteer_card_update"
     VOLUNTEER_NOTICE = "volunteer_notice"
@@ -38,5 +39,9 @@ BULK = frozenset({Kind.TASK_OFFER, Kind.TASK_REMINDER, Kind.TASK_FOLLOWUP})
 
 # Sent to a task's creator, their encrypted payload naming the volunteer: when a volunteer's
 # data goes, those still to send name NOBODY (read as "a volunteer") and the sent ones go.
-NAMING_A_VOLUNTEER = (Kind.TASK_DROPOUT.value, Kind.TASK_OUTCOME.value)
+NAMING_A_VOLUNTEER = (
+    Kind.TASK_DROPOUT.value,
+    Kind.TASK_OUTCOME.value,
+    Kind.TASK_OFFER_ANSWER.value,
+)
 NOBODY = 0

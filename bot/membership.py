@@ -25,7 +25,13 @@ log = logging.getLogger(__name__)
 # volunteer's name, or a case's support history. (Cards go to the group, whose membership
 # Telegram keeps.)
 MEMBER_KINDS = frozenset(
-    {Kind.MEMBER_NOTICE, Kind.TASK_DROPOUT, Kind.TASK_OUTCOME, Kind.SUPPORT_ALERT}
+    {
+        Kind.MEMBER_NOTICE,
+        Kind.TASK_DROPOUT,
+        Kind.TASK_OUTCOME,
+        Kind.SUPPORT_ALERT,
+        Kind.TASK_OFFER_ANSWER,
+    }
 )
 
 NOT_A_MEMBER = "not a member"

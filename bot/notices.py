@@ -195,6 +195,8 @@ async def task_offer(src: Sources, item: outbox.Item) -> Outgoing | None:
     if view is None:
         return None
     head = view.t.raw("New volunteer task in your area")
+    if view.task.offered_to is not None:
+        head = view.t.raw("The committee asks you, personally, for this task")
     return Outgoing(view.headed(head), render.task_keyboard(view.t, view.task.ref))
 
 
@@ -290,6 +292,37 @@ async def task_outcome(src: Sources, item: outbox.Item) -> Outgoing | None:
     else:
         line = t(
             "{name}: task {ref} ({title}) did not happen.",
+            name=who,
+            ref=task.ref,
+            title=task.title,
+        )
+    return Outgoing(line)
+
+
+async def task_offer_answer(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The member who offered a task to one volunteer is told their answer, or that they
+    have not answered yet."""
+    view = await _task(src, item, open_only=False)
+    if view is None:
+        return None
+    t, task = view.t, view.task
+    payload = _payload(src, item)
+    who = await _volunteer_name(src, t, payload)
+    answer = payload.get("answer")
+    if answer == "accepted":
+        line = t("{name} accepted task {ref}: {title}.", name=who, ref=task.ref, title=task.title)
+    elif answer == "declined":
+        line = t(
+            "{name} is not available for task {ref}: {title}. The task is cancelled; you "
+            "can offer it to another volunteer from /case.",
+            name=who,
+            ref=task.ref,
+            title=task.title,
+        )
+    else:
+        line = t(
+            "{name} has not answered task {ref} ({title}) yet. You can cancel it with "
+            "/task {ref} and offer it to another volunteer from /case.",
             name=who,
             ref=task.ref,
             title=task.title,
@@ -433,6 +466,7 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.TASK_OUTCOME: task_outcome,
     Kind.TASK_CANCELLED: task_cancelled,
     Kind.TASK_CHANGED: task_changed,
+    Kind.TASK_OFFER_ANSWER: task_offer_answer,
     Kind.VOLUNTEER_CARD: volunteer_card,
     Kind.VOLUNTEER_CARD_UPDATE: volunteer_card_update,
     Kind.VOLUNTEER_NOTICE: volunteer_notice,

@@ -189,6 +189,7 @@ async def _forget(conn: Connection, ids: Ids, user_id: int) -> None:
     await sessions.end(conn, ids, user_id)
     await reminders.delete_for_volunteer(conn, ids, user_id)
     await assignments.delete_for_volunteer(conn, ids, user_id)
+    await task_repo.forget_offeree(conn, ids, user_id)
     await outbox.forget_chat(conn, ids, user_id)
     await outbox.unname(conn, ids, user_id, NAMING_A_VOLUNTEER, NOBODY)
     await people.delete(conn, ids, user_id)

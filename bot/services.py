@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot import notices, progress
+from bot.assign import AssignService
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery
@@ -53,6 +54,7 @@ class Services:
     delivery: Delivery
     support: SupportService
     duplicates: DuplicateService
+    assign: AssignService
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""
@@ -108,4 +110,5 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         delivery,
         SupportService(db, ids, settings),
         DuplicateService(db, ids, settings.committee_chat_id),
+        AssignService(db, ids, forms, settings.tz),
     )

@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 ANYWHERE = "anywhere"
 OUTCOMES_TOLD = ("done", "not_done")  # the outcomes the task's creator is told of
+SILENT = "silent"  # a direct offer nobody answered in time
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,10 @@ class TaskService:
             state = await assignments.standing(
                 conn, self.ids, claimed.task_id, claimed.volunteer_id
             )
+            if claimed.kind == Kind.TASK_OFFER_ANSWER:
+                if state is None:  # the one volunteer offered the task has not answered
+                    await self._tell_offerer(conn, claimed.task_id, claimed.volunteer_id, SILENT)
+                return True
             if state is None:
                 return True
             status, starts_at, mine = state
@@ -164,6 +169,23 @@ class TaskService:
                 conn, self.ids, "task_changed", actor_id=member_id, detail=f"task {task.id}"
             )
         return await self.get(ref)
+
+    async def _tell_offerer(
+        self, conn: Connection, task_id: int, volunteer_id: int, answer: str
+    ) -> None:
+        """The one volunteer offered a task answered it (or ``SILENT``: not in time): the
+        member who offered it is told, and the wait for an answer ends."""
+        await reminders.drop_for_task(conn, self.ids, task_id, volunteer_id)
+        creator = await task_repo.creator_of(conn, self.ids, task_id)
+        if creator is not None:
+            await outbox.enqueue(
+                conn,
+                self.ids,
+                Kind.TASK_OFFER_ANSWER,
+                creator,
+                task_id=task_id,
+                payload=self.cipher.encrypt_json({"volunteer": volunteer_id, "answer": answer}),
+            )
 
     async def _tell_holders(self, conn: Connection, task_id: int, kind: str) -> None:
         for volunteer in await assignments.holders(conn, self.ids, task_id):
@@ -290,6 +312,8 @@ class TaskService:
             if task is None or found is None:
                 return Answer("closed")
             task_id, needed = task
+            if found.offered_to not in (None, self.ids.pid(volunteer_id)):
+                return Answer("unfit")  # offered to one other volunteer
             standing = await volunteer_repo.standing(conn, self.ids, volunteer_id)
             if standing is None or standing[0] != volunteer_repo.ACTIVE:
                 return Answer("inactive")
@@ -308,18 +332,35 @@ class TaskService:
                     actor_id=volunteer_id,
                     detail=f"task {task_id}",
                 )
+                if found.offered_to is not None:
+                    await self._tell_offerer(conn, task_id, volunteer_id, ACCEPTED)
                 await self._remind(conn, task_id, volunteer_id)
                 return Answer(ACCEPTED)
             position = await assignments.join_waitlist(conn, self.ids, task_id, volunteer_id)
         return Answer(WAITLISTED, position)
 
     async def decline(self, ref: str, volunteer_id: int) -> Answer:
-        """The volunteer is not available for this task."""
+        """The volunteer is not available for this task. A task offered to them alone is
+        then cancelled, and the member who offered it told."""
+        found = await self.get(ref)
         async with self.db.transaction() as conn:
             task = await task_repo.open_slots(conn, ref)
-            if task is None:
+            if task is None or found is None:
                 return Answer("closed")
-            await assignments.decline(conn, self.ids, task[0], volunteer_id)
+            if found.offered_to not in (None, self.ids.pid(volunteer_id)):
+                return Answer("unfit")
+            declined = await assignments.decline(conn, self.ids, task[0], volunteer_id)
+            if declined and found.offered_to is not None:
+                await task_repo.cancel(conn, ref)
+                await self._tell_offerer(conn, task[0], volunteer_id, DECLINED)
+                await reminders.drop_for_task(conn, self.ids, task[0])
+                await audit.record(
+                    conn,
+                    self.ids,
+                    "task_declined",
+                    actor_id=volunteer_id,
+                    detail=f"task {task[0]}",
+                )
         return Answer(DECLINED)
 
     async def withdraw(self, ref: str, volunteer_id: int) -> Answer:

@@ -26,6 +26,7 @@ from telegram.ext import (
 from bot import buttons as b
 from bot.context import SanadContext
 from handlers import (
+    assign,
     cards,
     commands,
     committee,
@@ -98,6 +99,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         committee_press(b.SupportPress, support.support_button),
         private_press(b.ReceiptPress, support.receipt_button),
         committee_press(b.DuplicatePress, duplicates.duplicate_button),
+        committee_press(b.AssignPress, assign.assign_button),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
         MessageHandler(PRIVATE & NEW_MESSAGE, private_message),

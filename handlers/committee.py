@@ -15,7 +15,7 @@ from bot import expiry, render
 from bot.buttons import DetailsPress
 from bot.context import SanadContext
 from bot.storage import cases as case_repo
-from handlers import duplicates
+from handlers import assign, duplicates
 from handlers.members import case_from_args, committee_gate, member_t
 from handlers.support import history, with_support_button
 from handlers.util import stale
@@ -76,7 +76,7 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
         first = await bot.send_message(
             member_id,
             text,
-            reply_markup=with_support_button(t, case, render.case_keyboard(t, case)),
+            reply_markup=with_support_button(t, case, assign.case_keyboard(t, case)),
             protect_content=True,
         )
         sent.append(first.message_id)

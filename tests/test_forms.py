@@ -13,10 +13,12 @@ from bot.errors import FormError
 from bot.forms import (
     AREA,
     AREAS,
+    AVAILABILITY,
     CHILDREN,
     DESCRIPTION,
     FORMS_DIR,
     HOUSEHOLD_SIZE,
+    LANGUAGES,
     NAME,
     PHONE,
     REQUIRED_ROLES,
@@ -188,7 +190,13 @@ def test_shipped_forms_declare_the_roles_the_code_reads() -> None:
         AREA: "area",
         PHONE: "phone",
     }
-    assert VOLUNTEER.roles == {NAME: "name", SKILLS: "skills", AREAS: "areas"}
+    assert VOLUNTEER.roles == {
+        NAME: "name",
+        SKILLS: "skills",
+        AREAS: "areas",
+        LANGUAGES: "languages",
+        AVAILABILITY: "availability",
+    }
     for form in (FORM, VOLUNTEER):
         assert set(REQUIRED_ROLES[form.id]) <= set(form.roles)
         for role in form.roles:

@@ -79,15 +79,16 @@ async def join_waitlist(
     return int(row[0]) if row else 0
 
 
-async def decline(conn: aiosqlite.Connection, ids: Ids, task_id: int, volunteer_id: int) -> None:
-    """Record 'not available', unless the volunteer already answered the task."""
+async def decline(conn: aiosqlite.Connection, ids: Ids, task_id: int, volunteer_id: int) -> bool:
+    """Record 'not available', unless the volunteer already answered the task (False)."""
     now = iso(utcnow())
-    await conn.execute(
+    cursor = await conn.execute(
         "INSERT INTO assignments (task_id, volunteer_id, volunteer, status, created_at, "
         "updated_at) VALUES (?, ?, ?, 'declined', ?, ?) "
         "ON CONFLICT(task_id, volunteer_id) DO NOTHING",
         (task_id, ids.pid(volunteer_id), ids.seal(volunteer_id), now, now),
     )
+    return cursor.rowcount == 1
 
 
 async def withdraw(conn: aiosqlite.Connection, ids: Ids, task_id: int, volunteer_id: int) -> bool:
@@ -181,3 +182,14 @@ async def standing(
 async def delete_for_volunteer(conn: aiosqlite.Connection, ids: Ids, volunteer_id: int) -> None:
     """Forget every answer of the volunteer (erasure)."""
     await conn.execute("DELETE FROM assignments WHERE volunteer_id = ?", (ids.pid(volunteer_id),))
+
+
+async def loads(db: Database) -> dict[int, int]:
+    """How many open tasks, not started yet, each volunteer (by pseudonym) holds or waits for."""
+    rows = await db.fetchall(
+        "SELECT a.volunteer_id, COUNT(*) AS n FROM assignments a JOIN tasks t ON t.id = "
+        "a.task_id WHERE a.status IN ('accepted', 'waitlisted') AND t.status = 'open' AND "
+        "t.starts_at > ? GROUP BY a.volunteer_id",
+        (iso(utcnow()),),
+    )
+    return {int(r["volunteer_id"]): int(r["n"]) for r in rows}

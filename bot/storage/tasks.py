@@ -41,6 +41,7 @@ class Task:
     duration_min: int
     needed: int
     taken: int
+    offered_to: int | None = None  # the one volunteer's pseudonym, for a direct offer
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def _task(ids: Ids, row: aiosqlite.Row) -> Task:
         row["duration_min"],
         row["needed"],
         row["taken"],
+        row["offered_to"],
     )
 
 
@@ -98,9 +100,10 @@ async def by_id(db: Database, ids: Ids, task_id: int) -> Task | None:
 
 
 async def upcoming(db: Database, ids: Ids) -> list[Task]:
-    """Open tasks that have not started, soonest first."""
+    """Open tasks that have not started, soonest first (not those offered to one volunteer)."""
     rows = await db.fetchall(
-        SELECT_TASK + " WHERE t.status = 'open' AND t.starts_at > ? ORDER BY t.starts_at",
+        SELECT_TASK + " WHERE t.status = 'open' AND t.starts_at > ? AND t.offered_to IS NULL "
+        "ORDER BY t.starts_at",
         (iso(utcnow()),),
     )
     return [_task(ids, r) for r in rows]
@@ -131,8 +134,10 @@ async def insert(
     duration_min: int,
     needed: int,
     case_id: int | None,
+    offered_to: int | None = None,
 ) -> tuple[int, str]:
-    """Create a task with a fresh reference inside the caller's transaction: (id, ref)."""
+    """Create a task with a fresh reference inside the caller's transaction: (id, ref);
+    ``offered_to``: the one volunteer (their Telegram id) a direct offer is for."""
     content = _content(ids, title, description)
     now = iso(utcnow())
     for _ in range(REF_ATTEMPTS):
@@ -142,8 +147,8 @@ async def insert(
                 break
     cursor = await conn.execute(
         "INSERT INTO tasks (ref, creator_id, creator, content, skill, area, starts_at, "
-        "duration_min, needed, case_id, created_at, updated_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "duration_min, needed, case_id, offered_to, created_at, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             ref,
             ids.pid(creator_id),
@@ -155,6 +160,7 @@ async def insert(
             duration_min,
             needed,
             case_id,
+            ids.maybe_pid(offered_to),
             now,
             now,
         ),
@@ -279,3 +285,9 @@ async def for_case(db: Database, ids: Ids, case_id: int) -> list[Task]:
     """The tasks that serve a case, soonest first."""
     rows = await db.fetchall(SELECT_TASK + " WHERE t.case_id = ? ORDER BY t.starts_at", (case_id,))
     return [_task(ids, row) for row in rows]
+
+
+async def forget_offeree(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> None:
+    """The tasks offered to this volunteer no longer say to whom (erasure): they stay direct
+    offers, which nobody else may take."""
+    await conn.execute("UPDATE tasks SET offered_to = 0 WHERE offered_to = ?", (ids.pid(user_id),))

@@ -160,3 +160,18 @@ async def remove(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> bool:
     """Delete the profile and its personal data inside the caller's transaction."""
     cursor = await conn.execute("DELETE FROM volunteers WHERE user_id = ?", (ids.pid(user_id),))
     return cursor.rowcount == 1
+
+
+async def offerable(db: Database) -> list[tuple[str, Reachable]]:
+    """Every active volunteer the bot can write to, with the reference members know them by,
+    oldest registration first, nothing decrypted (a member's shortlist for one case)."""
+    rows = await db.fetchall(
+        "SELECT v.ref, v.user_id, v.chat, v.answers FROM volunteers v JOIN people p ON "
+        "p.user_id = v.user_id WHERE v.status = ? AND p.reachable = 1 ORDER BY v.created_at, "
+        "v.ref",
+        (ACTIVE,),
+    )
+    return [
+        (str(r["ref"]), Reachable(int(r["user_id"]), r["chat"], json.loads(r["answers"])))
+        for r in rows
+    ]
