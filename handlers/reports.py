@@ -11,7 +11,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import render, reports
+from bot import render, reports, xlsx
 from bot.buttons import CasesPage, ExportChoice
 from bot.context import SanadContext
 from bot.forms import SITUATION, SUPPORT
@@ -176,30 +176,42 @@ async def export_command(update: Update, context: SanadContext) -> None:
         t.raw(
             "Which export? The full one contains personal data: keep it safe, and every case in "
             "it is recorded as viewed by you. The anonymised one is for reports."
+        )
+        + "\n\n"
+        + t.raw(
+            "CSV opens anywhere. Excel (.xlsx) keeps dates and numbers as such, and has a "
+            "second sheet with the support given."
         ),
         InlineKeyboardMarkup(
             [
-                [ExportChoice("full").button(t.raw("🔒 Full export"))],
-                [ExportChoice("anon").button(t.raw("📊 Anonymised export"))],
+                [
+                    ExportChoice("full").button(t.raw("🔒 Full, CSV")),
+                    ExportChoice("full-xlsx").button(t.raw("🔒 Full, Excel")),
+                ],
+                [
+                    ExportChoice("anon").button(t.raw("📊 Anonymised, CSV")),
+                    ExportChoice("anon-xlsx").button(t.raw("📊 Anonymised, Excel")),
+                ],
             ]
         ),
     )
 
 
 async def export_button(update: Update, context: SanadContext) -> None:
-    """ex:full or ex:anon: the CSV, as a document (or several, each under Telegram's upload
-    limit), to the member's private chat only. Written page by page to a temporary folder,
-    deleted once sent."""
+    """ex:full or ex:anon (CSV), ex:full-xlsx or ex:anon-xlsx (Excel): as a document (or
+    several, each under Telegram's upload limit), to the member's private chat only. Written
+    page by page to a temporary folder, deleted once sent."""
     press = await member_press(update, context, ExportChoice)
     if press is None:
         return
     query, member, t = press.query, press.member, press.t
     services = context.services
-    full = press.data.kind == "full"
+    full, suffix = press.data.full, ".xlsx" if press.data.xlsx else ".csv"
+    write = xlsx.write_export if press.data.xlsx else reports.write_export
     stamp = datetime.now(services.settings.tz).strftime("%Y-%m-%d")
     await query.answer()
     with tempfile.TemporaryDirectory(prefix="sanad-export-") as folder:
-        export = await reports.write_export(
+        export = await write(
             services.db,
             services.ids,
             t,
@@ -213,7 +225,7 @@ async def export_button(update: Update, context: SanadContext) -> None:
             log.info("Full export by a member (%d cases)", export.cases)
         base = f"sanad-cases-{'full' if full else 'anonymised'}-{stamp}"
         for number, path in enumerate(export.files, start=1):
-            name = f"{base}.csv" if len(export.files) == 1 else f"{base}-{number}.csv"
+            name = f"{base}{suffix}" if len(export.files) == 1 else f"{base}-{number}{suffix}"
             with path.open("rb") as data:
                 await context.bot.send_document(
                     member,
