@@ -221,6 +221,14 @@ COMMANDS = (
         help=N_("/stats: statistics and a chart"),
     ),
     Command(
+        "report",
+        reports.report_command,
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Monthly report for donors: /report YYYY-MM"),
+        help=N_("/report YYYY-MM: a month's figures for donors (without a month: last month)"),
+    ),
+    Command(
         "newtask",
         task_wizard.newtask_command,
         MEMBER,

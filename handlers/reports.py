@@ -1,4 +1,5 @@
-"""Members' views of the work: /cases, /audit REF, /export, /stats (private chat only)."""
+"""Members' views of the work: /cases, /audit REF, /export, /stats, /report (private chat
+only)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import render, reports, xlsx
+from bot import monthly, render, reports, xlsx
 from bot.buttons import CasesPage, ExportChoice
 from bot.context import SanadContext
 from bot.forms import SITUATION, SUPPORT
 from bot.i18n import N_, Markup, Translator, escape
 from bot.render import bold
 from bot.storage import cases as case_repo
+from bot.storage import utcnow
 from bot.workflow import STATUSES
 from handlers.members import case_from_args, committee_gate, member_press, to_member
 from handlers.util import edit_in_place
@@ -279,3 +281,43 @@ async def stats_command(update: Update, context: SanadContext) -> None:
             InputFile(picture, filename="cases.png"),
             caption=t.raw("Cases per month"),
         )
+
+
+async def report_command(update: Update, context: SanadContext) -> None:
+    """/report YYYY-MM: the month's figures for donors; without a month, the last complete
+    one (what a committee reports on at the start of a month)."""
+    t = await committee_gate(update, context)
+    if t is None:
+        return
+    services = context.services
+    tz = services.settings.tz
+    current = monthly.this_month(utcnow(), tz)
+    example = str(current.previous())
+    args = context.args or []
+    month = monthly.parse_month("".join(args)) if args else current.previous()
+    if month is None:
+        await to_member(
+            update,
+            context,
+            t(
+                "I could not read that month. Send /report with the year and the month, "
+                "for example /report {example}.",
+                example=example,
+            ),
+        )
+        return
+    if (month.year, month.month) > (current.year, current.month):
+        await to_member(
+            update,
+            context,
+            t(
+                "{month} has not begun yet. For the last complete month, send /report {example}.",
+                month=monthly.month_name(t, month),
+                example=example,
+            ),
+        )
+        return
+    report = await monthly.gather(services.db, month, tz)
+    found = monthly.lines(t, services.form, report, partial=month == current)
+    for chunk in render.chunks(found):
+        await to_member(update, context, chunk)
