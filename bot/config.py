@@ -27,6 +27,8 @@ from bot.text import whole_number
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# DejaVu Sans (Debian's fonts-dejavu-core) has Latin, digits and Arabic in one file.
+DEFAULT_CHART_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 BOTFATHER_HELP = (
     "BOT_TOKEN is not set. To get one: open Telegram, talk to @BotFather, send /newbot, "
@@ -92,6 +94,7 @@ class Settings:
     details_ttl: timedelta = timedelta(hours=1)
     contact: Contact = Contact()
     locale: str | None = None
+    chart_font: Path = DEFAULT_CHART_FONT
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -407,6 +410,13 @@ def _read_flood(r: _Reader) -> tuple[int, int]:
     return burst, per_minute
 
 
+def _read_chart_font(r: _Reader) -> Path:
+    """The font of the /stats charts: a TrueType or OpenType file with Arabic glyphs. A
+    missing file is no error (``check`` says so): the charts then use language-neutral
+    labels."""
+    return Path(r.get("CHART_FONT", str(DEFAULT_CHART_FONT))).expanduser()
+
+
 def _environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
     """``environ`` (default ``os.environ``) over the values of ``env_file``, if it exists."""
     env: dict[str, str] = {}
@@ -443,6 +453,7 @@ def load_settings(
     webhook_url, webhook_secret, webhook_listen, port = _read_webhook(r)
     flood_burst, flood_per_minute = _read_flood(r)
     details_ttl = _read_details_ttl(r)
+    chart_font = _read_chart_font(r)
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(
@@ -470,4 +481,5 @@ def load_settings(
         details_ttl=details_ttl,
         contact=contact,
         locale=locale,
+        chart_font=chart_font,
     )

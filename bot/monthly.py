@@ -1,4 +1,5 @@
-"""The monthly summary a committee hands to its donors (/report YYYY-MM), without Telegram.
+"""Figures by month, without Telegram: the summary a committee hands to its donors
+(/report YYYY-MM), and the recent months the /stats charts show.
 
 For one calendar month in the organisation's time zone: applications received, decisions
 taken, families supported and support given by type (with the sums of financial support per
@@ -23,6 +24,7 @@ from bot.forms import SUPPORT, Form
 from bot.i18n import N_, Translator, escape
 from bot.render import bold
 from bot.storage import Database, figures
+from bot.storage import cases as case_repo
 from bot.storage import support as support_repo
 from bot.text import normalize_digits
 from bot.when import duration
@@ -164,3 +166,32 @@ def lines(t: Translator, form: Form, report: MonthlyReport, *, partial: bool) ->
     found.append(t("Volunteers active: {n}", n=t.number(report.volunteers)))
     found.append(t("Hours given: {hours}", hours=duration(t, report.minutes)))
     return found
+
+
+@dataclass(frozen=True)
+class Recent:
+    """What the /stats charts show: the last months (oldest first, from the first case's),
+    the cases of each by status, the support given in them, and the days decisions took."""
+
+    months: list[str]  # YYYY-MM
+    statuses: dict[str, dict[str, int]]  # month -> status -> cases submitted that month
+    support: list[support_repo.MonthRow]
+    decision_days: list[int]  # one count per range of figures.DECISION_DAYS
+
+
+async def recent(db: Database, tz: ZoneInfo, now: datetime, count: int = 12) -> Recent:
+    """The last ``count`` months up to ``now``'s, none before the first case's."""
+    async with db.reader() as reader:
+        span = await case_repo.created_span(reader)
+        months = [this_month(now, tz)]
+        first = this_month(span[0], tz) if span else months[0]
+        while len(months) < count and (months[-1].year, months[-1].month) > (
+            first.year,
+            first.month,
+        ):
+            months.append(months[-1].previous())
+        months.reverse()
+        statuses = {str(m): await figures.statuses_between(reader, *m.bounds(tz)) for m in months}
+        days = await figures.decision_days(reader)
+    given = await support_repo.per_month(db, months[0].first, months[-1].last)
+    return Recent([str(m) for m in months], statuses, given, days)

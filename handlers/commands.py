@@ -209,8 +209,8 @@ COMMANDS = (
         reports.export_command,
         MEMBER,
         ANY_CHAT,
-        menu=N_("Export the cases as CSV"),
-        help=N_("/export: the cases as a spreadsheet (CSV)"),
+        menu=N_("Export the cases (CSV or Excel)"),
+        help=N_("/export: the cases as a spreadsheet (CSV or Excel)"),
     ),
     Command(
         "stats",
@@ -218,7 +218,7 @@ COMMANDS = (
         MEMBER,
         ANY_CHAT,
         menu=N_("Statistics"),
-        help=N_("/stats: statistics and a chart"),
+        help=N_("/stats: statistics and charts"),
     ),
     Command(
         "report",

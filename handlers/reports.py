@@ -12,7 +12,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import monthly, render, reports, xlsx
+from bot import charts, monthly, render, reports, xlsx
 from bot.buttons import CasesPage, ExportChoice
 from bot.context import SanadContext
 from bot.forms import SITUATION, SUPPORT
@@ -275,11 +275,26 @@ async def stats_command(update: Update, context: SanadContext) -> None:
     for chunk in render.chunks(lines):
         await to_member(update, context, chunk)
     if figures.total:
-        picture = await asyncio.to_thread(reports.chart, figures.by_month)  # off the loop
+        await send_charts(update.effective_user.id, context, t)
+
+
+async def send_charts(member: int, context: SanadContext, t: Translator) -> None:
+    """The /stats charts as photos, each drawn in a thread (off the event loop): cases per
+    month by status, support given per month by type, and the days decisions took."""
+    services = context.services
+    recent = await monthly.recent(services.db, services.settings.tz, utcnow())
+    found = [charts.cases_chart(t, recent.months, recent.statuses)]
+    if recent.support:
+        found.append(charts.support_chart(t, services.form, recent.months, recent.support))
+    if any(recent.decision_days):
+        found.append(charts.decision_chart(t, recent.decision_days))
+    painter = charts.Painter(services.settings.chart_font)
+    for number, chart in enumerate(found, start=1):
+        picture = await asyncio.to_thread(painter.paint, chart)
         await context.bot.send_photo(
-            update.effective_user.id,
-            InputFile(picture, filename="cases.png"),
-            caption=t.raw("Cases per month"),
+            member,
+            InputFile(picture.png, filename=f"chart-{number}.png"),
+            caption=escape(picture.caption),
         )
 
 
