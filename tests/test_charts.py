@@ -16,6 +16,7 @@ from bot.forms import load_form
 from bot.i18n import I18n
 from bot.storage.support import MonthRow
 from tests.conftest import MEMBER, Harness
+from tests.test_config import run_cli
 from tests.test_review import approve, new_case
 
 WORD = "المساعدات"
@@ -146,3 +147,17 @@ async def test_stats_sends_the_charts_in_arabic(harness: Harness) -> None:
     for photo in photos:
         image = Image.open(io.BytesIO(next(iter(photo.files.values())).content))
         assert image.width == 800
+
+
+def test_check_says_whether_charts_can_shape_arabic(tmp_path: Path) -> None:
+    env = {
+        "BOT_TOKEN": "123:abc",
+        "DATA_DIR": str(tmp_path / "d"),
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",  # nothing listens: unreachable
+        "CHART_FONT": str(tmp_path / "none.ttf"),
+    }
+    result = run_cli("check", env=env, cwd=tmp_path)
+    assert f"the font {tmp_path / 'none.ttf'} (CHART_FONT) does not exist" in result.stdout
+    if DEFAULT_CHART_FONT.is_file() and charts.shaping_available():
+        result = run_cli("check", env={**env, "CHART_FONT": str(DEFAULT_CHART_FONT)}, cwd=tmp_path)
+        assert "Charts: Arabic shaping available (libraqm)" in result.stdout
