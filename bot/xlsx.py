@@ -64,8 +64,8 @@ SHEET_NAME = re.compile(r"[\[\]:*?/\\\u2066-\u2069]")
 
 RECEIPTS = {
     support_repo.PENDING: N_("Waiting for the family"),
-    support_repo.RECEIVED: N_("Received"),
-    support_repo.NOT_RECEIVED: N_("Not received"),
+    support_repo.RECEIVED: N_("Receipt confirmed by the family"),
+    support_repo.NOT_RECEIVED: N_("Not received, says the family"),
     support_repo.UNANSWERED: N_("No answer from the family"),
 }
 
@@ -100,8 +100,16 @@ def full_cells(t: Translator, form: Form, case: Case, ids: Ids, tz: ZoneInfo) ->
     row[2] = _local(case.created_at, tz)
     _numbered(4, row, form.steps)
     row[-2] = case.decided_at.astimezone(tz).date() if case.decided_at else None
-    row[-1] = date.fromisoformat(case.support_until) if case.support_until else None
+    row[-1] = _day(case.support_until)
     return row
+
+
+def _day(text: str | None) -> Cell:
+    """A stored day (``YYYY-MM-DD``) as a date; anything else as it is."""
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return text
 
 
 def anonymised_cells(
