@@ -21,6 +21,11 @@ RUN groupadd --system --gid 10001 sanad \
         --shell /usr/sbin/nologin sanad \
     && install -d -o sanad -g sanad -m 0700 /data
 
+# Arabic in the /stats charts: libraqm (text layout) with FriBiDi, and a font with Arabic.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libraqm0 libfribidi0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 COPY . .
 

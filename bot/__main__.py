@@ -47,6 +47,7 @@ async def _check(settings: Settings) -> int:
     from telegram import Bot
     from telegram.error import TelegramError
 
+    from bot.charts import describe
     from bot.storage.db import file_schema_version, migrations
 
     latest = migrations()[-1][0]
@@ -71,6 +72,7 @@ async def _check(settings: Settings) -> int:
         print(f"Encryption key: key file {settings.key_file}, matches the database.")
     else:
         print(f"Encryption key: none yet; a key file will be generated at {settings.key_file}.")
+    print(describe(settings.chart_font))
     problems = 0
     bot = Bot(settings.bot_token, base_url=settings.api_base_url)
     try:

@@ -24,7 +24,7 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     DecisionPress        rv:<verb>:<arg>                  the decision, question and note wizards
     FamilyAnswerPress    fa:<request>                     the family answers a question
     CasesPage            cl:<status|all>:<page>           /cases pages
-    ExportChoice         ex:<full|anon>                   /export's choice
+    ExportChoice         ex:<full|anon>[-xlsx]            /export's choice
     VettingPress         vv:<verb>:<volunteer>            a volunteer's card and /volunteers
     SupportPress         sg:<verb>:<arg>                  recording support given (members)
     ReceiptPress         sr:<y|n>:<support>               the family confirms receipt
@@ -254,11 +254,22 @@ class CasesPage(CallbackData):
 
 @dataclasses.dataclass(frozen=True)
 class ExportChoice(CallbackData):
-    """/export: the full (personal) or the anonymised file."""
+    """/export: the full (personal) or the anonymised file, as CSV (full, anon) or as an
+    Excel workbook (full-xlsx, anon-xlsx)."""
 
     prefix = "ex"
-    verbs = frozenset({"full", "anon"})
+    verbs = frozenset({"full", "anon", "full-xlsx", "anon-xlsx"})
     kind: str
+
+    @property
+    def full(self) -> bool:
+        """Whether the export carries personal data."""
+        return self.kind.startswith("full")
+
+    @property
+    def xlsx(self) -> bool:
+        """Whether the export is an Excel workbook rather than CSV."""
+        return self.kind.endswith("-xlsx")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,6 +27,8 @@ from bot.text import whole_number
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# DejaVu Sans (Debian's fonts-dejavu-core) has Latin, digits and Arabic in one file.
+DEFAULT_CHART_FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 
 BOTFATHER_HELP = (
     "BOT_TOKEN is not set. To get one: open Telegram, talk to @BotFather, send /newbot, "
@@ -99,6 +101,7 @@ class Settings:
     # The currencies of financial support; the first is preselected.
     currencies: tuple[str, ...] = tuple(DEFAULT_CURRENCIES.split(","))
     receipt_days: int = 3  # a family that has not confirmed receipt by then: its recorder is told
+    chart_font: Path = DEFAULT_CHART_FONT
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -427,6 +430,13 @@ def _read_support(r: _Reader) -> tuple[tuple[str, ...], int]:
     return tuple(dict.fromkeys(currencies)), days
 
 
+def _read_chart_font(r: _Reader) -> Path:
+    """The font of the /stats charts: a TrueType or OpenType file with Arabic glyphs. A
+    missing file is no error (``check`` says so): the charts then use language-neutral
+    labels."""
+    return Path(r.get("CHART_FONT", str(DEFAULT_CHART_FONT))).expanduser()
+
+
 def _environment(environ: Mapping[str, str] | None, env_file: Path | None) -> dict[str, str]:
     """``environ`` (default ``os.environ``) over the values of ``env_file``, if it exists."""
     env: dict[str, str] = {}
@@ -464,6 +474,7 @@ def load_settings(
     flood_burst, flood_per_minute = _read_flood(r)
     details_ttl = _read_details_ttl(r)
     currencies, receipt_days = _read_support(r)
+    chart_font = _read_chart_font(r)
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(
@@ -493,4 +504,5 @@ def load_settings(
         locale=locale,
         currencies=currencies,
         receipt_days=receipt_days,
+        chart_font=chart_font,
     )

@@ -3,8 +3,7 @@
 The full export carries personal data (it is audited and sent only to a member in private);
 the anonymised one carries no reference, name, phone, area or free text, only what a report
 needs. Both are CSV in UTF-8 with a byte-order mark, so spreadsheet programs show Arabic
-correctly, and in both a cell that a spreadsheet would run as a formula is made text. The
-chart is language-neutral (months and counts) so that it reads the same for every member.
+correctly, and in both a cell that a spreadsheet would run as a formula is made text.
 """
 
 from __future__ import annotations
@@ -21,8 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
-
-from PIL import Image, ImageDraw, ImageFont
 
 from bot.crypto import Cipher
 from bot.forms import CHILDREN, HOUSEHOLD_SIZE, SITUATION, SUPPORT, URGENCY, Form
@@ -337,31 +334,3 @@ def _months(first: datetime, last: datetime, tz: ZoneInfo) -> list[tuple[str, da
             return found
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         found.append((start.strftime("%Y-%m"), start, datetime(year, month, 1, tzinfo=tz)))
-
-
-def chart(by_month: Counter[str], width: int = 800, height: int = 400) -> bytes:
-    """A PNG bar chart of cases per month (the last twelve months that have cases)."""
-    months = sorted(by_month)[-12:]
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=16)
-    top = max((by_month[m] for m in months), default=0) or 1
-    margin, base = 50, height - 50
-    slot = (width - 2 * margin) / max(len(months), 1)
-    draw.line((margin, base, width - margin, base), fill="black", width=2)
-    for i, month in enumerate(months):
-        bar = (base - margin) * by_month[month] / top
-        x0 = margin + i * slot + slot * 0.15
-        x1 = margin + (i + 1) * slot - slot * 0.15
-        draw.rectangle((x0, base - bar, x1, base), fill="#2e7d6b")
-        draw.text(
-            ((x0 + x1) / 2, base - bar - 4),
-            str(by_month[month]),
-            fill="black",
-            font=font,
-            anchor="md",
-        )
-        draw.text(((x0 + x1) / 2, base + 8), month, fill="black", font=font, anchor="ma")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()

@@ -209,8 +209,8 @@ COMMANDS = (
         reports.export_command,
         MEMBER,
         ANY_CHAT,
-        menu=N_("Export the cases as CSV"),
-        help=N_("/export: the cases as a spreadsheet (CSV)"),
+        menu=N_("Export the cases (CSV or Excel)"),
+        help=N_("/export: the cases as a spreadsheet (CSV or Excel)"),
     ),
     Command(
         "stats",
@@ -218,7 +218,15 @@ COMMANDS = (
         MEMBER,
         ANY_CHAT,
         menu=N_("Statistics"),
-        help=N_("/stats: statistics and a chart"),
+        help=N_("/stats: statistics and charts"),
+    ),
+    Command(
+        "report",
+        reports.report_command,
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Monthly report for donors: /report YYYY-MM"),
+        help=N_("/report YYYY-MM: a month's figures for donors (without a month: last month)"),
     ),
     Command(
         "newtask",

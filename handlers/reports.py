@@ -1,4 +1,5 @@
-"""Members' views of the work: /cases, /audit REF, /export, /stats (private chat only)."""
+"""Members' views of the work: /cases, /audit REF, /export, /stats, /report (private chat
+only)."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import render, reports
+from bot import charts, monthly, render, reports, xlsx
 from bot.buttons import CasesPage, ExportChoice
 from bot.context import SanadContext
 from bot.forms import SITUATION, SUPPORT
 from bot.i18n import N_, Markup, Translator, escape
 from bot.render import bold
 from bot.storage import cases as case_repo
+from bot.storage import utcnow
 from bot.workflow import STATUSES
 from handlers.members import case_from_args, committee_gate, member_press, to_member
 from handlers.util import edit_in_place
@@ -182,30 +184,42 @@ async def export_command(update: Update, context: SanadContext) -> None:
         t.raw(
             "Which export? The full one contains personal data: keep it safe, and every case in "
             "it is recorded as viewed by you. The anonymised one is for reports."
+        )
+        + "\n\n"
+        + t.raw(
+            "CSV opens anywhere. Excel (.xlsx) keeps dates and numbers as such, and has a "
+            "second sheet with the support given."
         ),
         InlineKeyboardMarkup(
             [
-                [ExportChoice("full").button(t.raw("🔒 Full export"))],
-                [ExportChoice("anon").button(t.raw("📊 Anonymised export"))],
+                [
+                    ExportChoice("full").button(t.raw("🔒 Full, CSV")),
+                    ExportChoice("full-xlsx").button(t.raw("🔒 Full, Excel")),
+                ],
+                [
+                    ExportChoice("anon").button(t.raw("📊 Anonymised, CSV")),
+                    ExportChoice("anon-xlsx").button(t.raw("📊 Anonymised, Excel")),
+                ],
             ]
         ),
     )
 
 
 async def export_button(update: Update, context: SanadContext) -> None:
-    """ex:full or ex:anon: the CSV, as a document (or several, each under Telegram's upload
-    limit), to the member's private chat only. Written page by page to a temporary folder,
-    deleted once sent."""
+    """ex:full or ex:anon (CSV), ex:full-xlsx or ex:anon-xlsx (Excel): as a document (or
+    several, each under Telegram's upload limit), to the member's private chat only. Written
+    page by page to a temporary folder, deleted once sent."""
     press = await member_press(update, context, ExportChoice)
     if press is None:
         return
     query, member, t = press.query, press.member, press.t
     services = context.services
-    full = press.data.kind == "full"
+    full, suffix = press.data.full, ".xlsx" if press.data.xlsx else ".csv"
+    write = xlsx.write_export if press.data.xlsx else reports.write_export
     stamp = datetime.now(services.settings.tz).strftime("%Y-%m-%d")
     await query.answer()
     with tempfile.TemporaryDirectory(prefix="sanad-export-") as folder:
-        export = await reports.write_export(
+        export = await write(
             services.db,
             services.ids,
             t,
@@ -219,7 +233,7 @@ async def export_button(update: Update, context: SanadContext) -> None:
             log.info("Full export by a member (%d cases)", export.cases)
         base = f"sanad-cases-{'full' if full else 'anonymised'}-{stamp}"
         for number, path in enumerate(export.files, start=1):
-            name = f"{base}.csv" if len(export.files) == 1 else f"{base}-{number}.csv"
+            name = f"{base}{suffix}" if len(export.files) == 1 else f"{base}-{number}{suffix}"
             with path.open("rb") as data:
                 await context.bot.send_document(
                     member,
@@ -267,9 +281,64 @@ async def stats_command(update: Update, context: SanadContext) -> None:
     for chunk in render.chunks(lines):
         await to_member(update, context, chunk)
     if figures.total:
-        picture = await asyncio.to_thread(reports.chart, figures.by_month)  # off the loop
+        await send_charts(update.effective_user.id, context, t)
+
+
+async def send_charts(member: int, context: SanadContext, t: Translator) -> None:
+    """The /stats charts as photos, each drawn in a thread (off the event loop): cases per
+    month by status, support given per month by type, and the days decisions took."""
+    services = context.services
+    recent = await monthly.recent(services.db, services.settings.tz, utcnow())
+    found = [charts.cases_chart(t, recent.months, recent.statuses)]
+    if recent.support:
+        found.append(charts.support_chart(t, services.form, recent.months, recent.support))
+    if any(recent.decision_days):
+        found.append(charts.decision_chart(t, recent.decision_days))
+    painter = charts.Painter(services.settings.chart_font)
+    for number, chart in enumerate(found, start=1):
+        picture = await asyncio.to_thread(painter.paint, chart)
         await context.bot.send_photo(
-            update.effective_user.id,
-            InputFile(picture, filename="cases.png"),
-            caption=t.raw("Cases per month"),
+            member,
+            InputFile(picture.png, filename=f"chart-{number}.png"),
+            caption=escape(picture.caption),
         )
+
+
+async def report_command(update: Update, context: SanadContext) -> None:
+    """/report YYYY-MM: the month's figures for donors; without a month, the last complete
+    one (what a committee reports on at the start of a month)."""
+    t = await committee_gate(update, context)
+    if t is None:
+        return
+    services = context.services
+    tz = services.settings.tz
+    current = monthly.this_month(utcnow(), tz)
+    example = str(current.previous())
+    args = context.args or []
+    month = monthly.parse_month("".join(args)) if args else current.previous()
+    if month is None:
+        await to_member(
+            update,
+            context,
+            t(
+                "I could not read that month. Send /report with the year and the month, "
+                "for example /report {example}.",
+                example=example,
+            ),
+        )
+        return
+    if (month.year, month.month) > (current.year, current.month):
+        await to_member(
+            update,
+            context,
+            t(
+                "{month} has not begun yet. For the last complete month, send /report {example}.",
+                month=monthly.month_name(t, month),
+                example=example,
+            ),
+        )
+        return
+    report = await monthly.gather(services.db, month, tz)
+    found = monthly.lines(t, services.form, report, partial=month == current)
+    for chunk in render.chunks(found):
+        await to_member(update, context, chunk)

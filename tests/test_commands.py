@@ -96,6 +96,7 @@ def test_chat_filters_are_those_the_commands_always_had() -> None:
         "audit",
         "export",
         "stats",
+        "report",
         "volunteers",
     }
     assert anywhere == {"help"} | members  # they check who asks, and where, themselves

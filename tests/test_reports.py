@@ -98,9 +98,13 @@ async def test_stats_with_chart(harness: Harness) -> None:
     text = "\n".join(h.texts(calls))
     assert "2 cases" in text and "Orphans without support: 2" in text
     assert "Median time from submission to decision" in text
+    # Cases per month by status, and the days to a decision (no support given: no chart).
     photos = [c for c in calls if c.method == "sendPhoto"]
-    assert len(photos) == 1
-    assert next(iter(photos[0].files.values())).content.startswith(b"\x89PNG")
+    assert [p.params["caption"] for p in photos] == [
+        "Cases per month, by status",
+        "Days from submission to decision",
+    ]
+    assert all(next(iter(p.files.values())).content.startswith(b"\x89PNG") for p in photos)
 
 
 async def due_soon(h: Harness) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -82,6 +84,10 @@ def _support(ids: Ids, row: aiosqlite.Row) -> Support:
         other=None if not row["other"] else ids.cipher.decrypt(row["other"]),
         recorded_by_name=row["recorded_by_name"],
     )
+
+
+def _supports(ids: Ids, rows: list[aiosqlite.Row]) -> list[Support]:
+    return [_support(ids, row) for row in rows]
 
 
 async def add(
@@ -219,3 +225,21 @@ async def anonymise_for_case(conn: aiosqlite.Connection, case_id: int) -> None:
         "WHERE case_id = ?",
         (case_id,),
     )
+
+
+async def pages(
+    reader: aiosqlite.Connection, ids: Ids, size: int = 500
+) -> AsyncIterator[list[Support]]:
+    """Every record, oldest first, ``size`` at a time, on a reader connection: an export
+    never holds all of them in memory, and decrypting a page happens in a thread."""
+    after = 0
+    while True:
+        async with reader.execute(
+            f"SELECT {_COLUMNS} FROM support_given WHERE id > ? ORDER BY id LIMIT ?",  # noqa: S608
+            (after, size),
+        ) as cursor:
+            rows = list(await cursor.fetchall())
+        if not rows:
+            return
+        yield await asyncio.to_thread(_supports, ids, rows)
+        after = int(rows[-1]["id"])
