@@ -26,6 +26,8 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     CasesPage            cl:<status|all>:<page>           /cases pages
     ExportChoice         ex:<full|anon>                   /export's choice
     VettingPress         vv:<verb>:<volunteer>            a volunteer's card and /volunteers
+    FeedbackPress        fw:<verb>:<arg>                  /feedback: the topic, back, cancel
+    TrusteePress         ft:<verb>:<feedback>             a trustee answers, closes, listens
 """
 
 from __future__ import annotations
@@ -269,6 +271,27 @@ class VettingPress(CallbackData):
     volunteer: str
 
 
+@dataclasses.dataclass(frozen=True)
+class FeedbackPress(CallbackData):
+    """/feedback's walk: t a topic (``arg``: its id), b back to the topics, x cancel."""
+
+    prefix = "fw"
+    verbs = frozenset({"t", "b", "x"})
+    verb: str
+    arg: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TrusteePress(CallbackData):
+    """A trustee's button under a feedback: a answer, c close, l listen to the voice note,
+    s show it (from /feedbacks), k keep it unanswered (the answer's Cancel)."""
+
+    prefix = "ft"
+    verbs = frozenset({"a", "c", "l", "s", "k"})
+    verb: str
+    feedback: int
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -287,6 +310,8 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     CasesPage,
     ExportChoice,
     VettingPress,
+    FeedbackPress,
+    TrusteePress,
 )
 
 

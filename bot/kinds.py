@@ -28,6 +28,9 @@ class Kind(StrEnum):
     VOLUNTEER_CARD = "volunteer_card"
     VOLUNTEER_CARD_UPDATE = "volunteer_card_update"
     VOLUNTEER_NOTICE = "volunteer_notice"
+    FEEDBACK_NOTICE = "feedback_notice"
+    FEEDBACK_ANSWER = "feedback_answer"
+    FEEDBACK_CLOSED = "feedback_closed"
 
 
 # Sent to many people at once: they take what the replies leave of Telegram's budget

@@ -37,11 +37,12 @@ from bot.storage import (
     volunteers,
 )
 from bot.storage import cases as case_repo
+from bot.storage import feedback as feedback_repo
 from bot.storage import tasks as task_repo
 from bot.tasks import TaskService
 
 # What retention counts and removes, in the order it does so (``purge --dry-run`` lists them).
-KINDS = ("cases", "drafts", "sessions", "outbox", "tasks", "people")
+KINDS = ("cases", "drafts", "sessions", "outbox", "tasks", "people", "feedback")
 
 
 @dataclass
@@ -54,11 +55,12 @@ class Stored:
     )
     draft: dict[str, Any] | None = None
     volunteer: volunteers.Volunteer | None = None
+    feedback: list[feedback_repo.Feedback] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         """Nothing at all is stored."""
-        return not (self.language or self.cases or self.draft or self.volunteer)
+        return not (self.language or self.cases or self.draft or self.volunteer or self.feedback)
 
 
 class PrivacyService:
@@ -81,6 +83,7 @@ class PrivacyService:
             stored.cases.append((case, case_repo.personal(ids.cipher, case), exchanges))
         stored.draft = await drafts.load(db, ids, user_id)
         stored.volunteer = await volunteers.get(db, ids, user_id)
+        stored.feedback = await feedback_repo.of_person(db, ids, user_id)
         return stored
 
     async def erase(self, user_id: int) -> int:
@@ -135,6 +138,7 @@ async def purge(
         "outbox": now - timedelta(days=keep.outbox),
         "tasks": now - timedelta(days=keep.tasks),
         "people": now - timedelta(days=keep.cases),
+        "feedback": now - timedelta(days=keep.cases),
     }
     found = await expired(db, keep.cases)
     if dry_run:
@@ -189,3 +193,4 @@ async def _forget(conn: Connection, ids: Ids, user_id: int) -> None:
     await outbox.unname(conn, ids, user_id, NAMING_A_VOLUNTEER, NOBODY)
     await people.delete(conn, ids, user_id)
     await audit.forget_actor(conn, ids, user_id)
+    await feedback_repo.delete_for_person(conn, ids, user_id)

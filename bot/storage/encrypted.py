@@ -21,6 +21,8 @@ ENCRYPTED = (
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
     ("outbox", "id", "payload"),
+    ("feedback", "id", "body"),
+    ("feedback", "id", "answer"),
     # The real Telegram ids kept beside their pseudonyms, and the database's own secrets.
     ("cases", "id", "family"),
     ("audit", "id", "actor"),
@@ -34,6 +36,7 @@ ENCRYPTED = (
     ("support_given", "id", "recorder"),
     ("meta", "name", "value"),
     ("expiring_messages", "id", "target"),
+    ("feedback", "id", "person"),
 )
 
 
