@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot import privacy
-from bot.config import ConfigError, Settings
+from bot.__main__ import _rotate
+from bot.config import ConfigError, Settings, load_settings
+from bot.crypto import Cipher
 from bot.storage import utcnow
 from bot.storage.db import iso
 from tests.conftest import (
@@ -113,6 +115,10 @@ async def test_a_family_writes_in_english_and_only_the_trustees_read_it(harness:
             f"ft:c:{await feedback_id(h, ref.group(0))}",
         ]
     only_trustees_saw(h, WORDS, ref.group(0))
+    queued = await h.services.db.fetchall("SELECT chat_id FROM outbox WHERE kind LIKE 'feedback%'")
+    assert sorted(r["chat_id"] for r in queued) == sorted(
+        h.services.ids.pid(t) for t in (MEMBER, TRUSTEE)
+    )
     entries = await h.services.db.fetchall("SELECT action, detail FROM audit")
     assert ("feedback_received", ref.group(0)) in [(e["action"], e["detail"]) for e in entries]
     assert not any(WORDS in str(e["detail"]) for e in entries)
@@ -143,7 +149,7 @@ async def test_a_voice_note_in_arabic_reaches_the_trustees_only(harness: Harness
     ref = await send_feedback_after_start(h)
     confirmation = h.newest(FAMILY)
     assert "شكرًا" in confirmation and ref in confirmation and "أيام" in confirmation
-    notice = [m for m in h.fake.messages(MEMBER) if ref in m.get("text", "")][0]
+    notice = next(m for m in h.fake.messages(MEMBER) if ref in m.get("text", ""))
     assert "12" in notice["text"] or "١٢" in notice["text"]
     identifier = await feedback_id(h, ref)
     calls = await h.press(MEMBER, rf"^ft:l:{identifier}$")
@@ -181,7 +187,7 @@ async def test_the_trustee_answers_in_the_persons_language_then_closes(
     assert ANSWER in (told.text or "") and ref in (told.text or "")
     assert "رد" in (told.text or "")  # the person's language, not the trustee's
     # The trustee's notice keeps only Close; the other trustee's Answer is refused kindly.
-    notice = [m for m in h.fake.messages(TRUSTEE) if ref in m.get("text", "")][0]
+    notice = next(m for m in h.fake.messages(TRUSTEE) if ref in m.get("text", ""))
     assert [d for _, d in h.fake.buttons(notice)] == [f"ft:c:{identifier}"]
     calls = await h.press(MEMBER, rf"^ft:a:{identifier}$")
     assert "already answered" in h.alerts(calls)[0]
@@ -234,8 +240,6 @@ def test_settings() -> None:
     settings = make_settings(Path("/tmp/unused"), FEEDBACK_MEMBER_IDS="3, 4")
     assert settings.trustees == {3, 4} and not settings.is_trustee(MEMBER)
     assert settings.feedback.answer_days == 7
-    from bot.config import load_settings
-
     with pytest.raises(ConfigError) as bad:
         load_settings(
             {**base, "FEEDBACK_MEMBER_IDS": "3,abc", "FEEDBACK_ANSWER_DAYS": "0"}, env_file=None
@@ -312,3 +316,34 @@ async def test_the_words_are_not_readable_at_rest(harness: Harness) -> None:
     raw = b"".join(p.read_bytes() for p in h.services.settings.data_dir.glob("sanad.db*"))
     for secret in (WORDS, ANSWER, VOICE):
         assert secret.encode() not in raw, secret
+
+
+async def test_key_rotation_reencrypts_the_feedback(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = make_settings(data, FEEDBACK_MEMBER_IDS=str(MEMBER))  # a generated key file
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    ref = await send_feedback(h, FAMILY, "person", WORDS)
+    await h.press(MEMBER, rf"^ft:a:{await feedback_id(h, ref)}$")
+    await h.say(MEMBER, ANSWER)
+    await stop_app(app)
+    assert await _rotate(settings, finish=False) == 0
+    app = await start_app(settings, fake)
+    try:
+        assert await _rotate(settings, finish=True) == 0
+    finally:
+        await stop_app(app)
+    [new_key] = settings.key_file.read_text().split()
+    only_new = make_settings(data, ENCRYPTION_KEY=new_key, FEEDBACK_MEMBER_IDS=str(MEMBER))
+    app = await start_app(only_new, fake)
+    try:
+        services = app.bot_data["services"]
+        [stored] = await services.feedback.of_person(FAMILY)
+        assert stored.words == {"text": WORDS} and stored.answer == ANSWER
+        row = await services.db.fetchone("SELECT body, answer, person FROM feedback")
+        assert row is not None
+        for column in ("body", "answer", "person"):
+            Cipher((new_key,)).decrypt(row[column])
+    finally:
+        await stop_app(app)
