@@ -135,6 +135,11 @@ def topic_label(t: Translator, topic: str) -> str:
     return t.raw(TOPICS.get(topic, TOPICS["other"]))
 
 
+def status_label(t: Translator, status: str) -> str:
+    """A feedback's status in the reader's language."""
+    return t.raw(STATUSES.get(status, STATUSES[OPEN]))
+
+
 def trustee_text(t: Translator, feedback: Feedback, tz: ZoneInfo) -> str:
     """A feedback as a trustee reads it: reference, topic, date, status, the words (a voice
     note by its length: Listen sends it) and the answer given, if any."""
@@ -142,7 +147,7 @@ def trustee_text(t: Translator, feedback: Feedback, tz: ZoneInfo) -> str:
         bold(t("Feedback {ref}", ref=feedback.ref)),
         field(t.raw("Subject"), escape(topic_label(t, feedback.topic))),
         field(t.raw("Received"), escape(t.datetime(feedback.created_at, tz))),
-        field(t.raw("Status"), escape(t.raw(STATUSES.get(feedback.status, OPEN)))),
+        field(t.raw("Status"), escape(status_label(t, feedback.status))),
         "",
         free_answer(t, feedback.words),
     ]
@@ -203,7 +208,7 @@ def mydata_lines(t: Translator, sent: list[Feedback], tz: ZoneInfo) -> list[str]
             bold(t("Your message {ref}", ref=feedback.ref)),
             field(t.raw("Subject"), escape(topic_label(t, feedback.topic))),
             field(t.raw("Sent"), escape(t.datetime(feedback.created_at, tz))),
-            field(t.raw("Status"), escape(t.raw(STATUSES.get(feedback.status, OPEN)))),
+            field(t.raw("Status"), escape(status_label(t, feedback.status))),
             field(t.raw("Your words"), free_answer(t, feedback.words)),
         ]
         if feedback.answer is not None:

@@ -8,6 +8,7 @@ to the family's Telegram account are deleted. Every other row that names the per
 not), and the audit log keeps the events but forgets who they were. Volunteers leave the
 tasks they held (the waiting list moves up). Retention applies the same to cases nobody
 touched for a long time, and removes what is left behind: see :func:`purge`.
+What they wrote to the trustees (/feedback) is deleted too.
 """
 
 from __future__ import annotations
@@ -182,8 +183,9 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
 
 async def _forget(conn: Connection, ids: Ids, user_id: int) -> None:
     """Every row outside the cases that names the person: their profile, draft, session,
-    task answers and reminders, the messages to them or naming them, their language, and
-    who they were in the audit log."""
+    task answers and reminders, the messages to them or naming them, their language, who
+    they were in the audit log, and their feedback (deleted, not anonymised: their own words
+    could say who they are)."""
     await volunteers.remove(conn, ids, user_id)
     await drafts.delete(conn, ids, user_id)
     await sessions.end(conn, ids, user_id)

@@ -16,7 +16,14 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.buttons import FeedbackPress, TrusteePress
 from bot.context import SanadContext
-from bot.feedback import TOPICS, Feedback, topic_label, trustee_keyboard, trustee_text
+from bot.feedback import (
+    TOPICS,
+    Feedback,
+    status_label,
+    topic_label,
+    trustee_keyboard,
+    trustee_text,
+)
 from bot.i18n import Translator, escape
 from bot.render import bold, field
 from bot.storage.feedback import CLOSED, OPEN
@@ -382,7 +389,8 @@ async def feedbacks_command(update: Update, context: SanadContext) -> None:
     for feedback in waiting:
         lines.append(
             f"{t.isolate(feedback.ref)} · {escape(topic_label(t, feedback.topic))} · "
-            f"{escape(t.datetime(feedback.created_at, tz))}"
+            f"{escape(t.datetime(feedback.created_at, tz))} · "
+            f"{escape(status_label(t, feedback.status))}"
         )
         rows.append([TrusteePress("s", feedback.id).button(feedback.ref)])
     await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
