@@ -176,7 +176,8 @@ async def walk_message(update: Update, context: SanadContext, session: Session) 
 
 
 async def _unbutton(context: SanadContext, chat: int, message: int) -> None:
-    """The walk's message, answered, loses its buttons."""
+    """A message whose question is answered (the walk's, a trustee's prompt) loses its
+    buttons."""
     await context.bot.edit_message_reply_markup(chat, message, reply_markup=None)
 
 
@@ -278,7 +279,7 @@ async def _start_answer(
     await save_session(context, update.effective_user.id, session)
     await query.answer()
     cancel = TrusteePress("k", feedback.id).button(t.raw("✖️ Cancel"))
-    await reply(
+    prompt = await reply(
         update,
         t(
             "Write your answer to {ref}. The person receives it in their own language, "
@@ -287,6 +288,9 @@ async def _start_answer(
         ),
         reply_markup=InlineKeyboardMarkup([[cancel]]),
     )
+    if prompt is not None:  # its Cancel goes once the answer is in
+        session["prompt"] = prompt.message_id
+        await save_session(context, update.effective_user.id, session)
 
 
 async def _keep(update: Update, context: SanadContext, t: Translator, feedback: Feedback) -> None:
@@ -294,8 +298,11 @@ async def _keep(update: Update, context: SanadContext, t: Translator, feedback: 
     query = update.callback_query
     assert query is not None and update.effective_user is not None
     session = await load_session(context, update.effective_user.id)
-    if session is not None and session.get("kind") == ANSWERING:
-        await forget_session(context, update.effective_user.id)
+    if session is None or session.get("kind") != ANSWERING or session["feedback"] != feedback.id:
+        await stale(query, t)  # the answer went already, or another one is being written
+        await close_buttons(query)
+        return
+    await forget_session(context, update.effective_user.id)
     await query.answer()
     if not await edit_in_place(query, t.raw("Cancelled: nothing was changed.")):
         await close_buttons(query)
@@ -336,6 +343,8 @@ async def trustee_answer(update: Update, context: SanadContext, session: Session
     if text is None:
         return
     answered = await services.feedback.answer(int(session["feedback"]), trustee, text)
+    if session.get("prompt"):
+        services.delivery.tidy(_unbutton(context, trustee, int(session["prompt"])))
     if answered is None:
         await reply(update, t.raw("This message was already answered or closed."))
         return

@@ -189,6 +189,11 @@ async def test_the_trustee_answers_in_the_persons_language_then_closes(
     # The trustee's notice keeps only Close; the other trustee's Answer is refused kindly.
     notice = next(m for m in h.fake.messages(TRUSTEE) if ref in m.get("text", ""))
     assert [d for _, d in h.fake.buttons(notice)] == [f"ft:c:{identifier}"]
+    assert [d for m in h.fake.messages(TRUSTEE) for _, d in h.fake.buttons(m)] == [
+        f"ft:c:{identifier}"
+    ]  # the prompt's Cancel is gone too
+    calls = await h.press_data(TRUSTEE, f"ft:k:{identifier}", chat_id=TRUSTEE)
+    assert "no longer works" in h.alerts(calls)[0]
     calls = await h.press(MEMBER, rf"^ft:a:{identifier}$")
     assert "already answered" in h.alerts(calls)[0]
     calls = await h.press(MEMBER, rf"^ft:c:{identifier}$")
@@ -347,3 +352,17 @@ async def test_key_rotation_reencrypts_the_feedback(tmp_path: Path) -> None:
             Cipher((new_key,)).decrypt(row[column])
     finally:
         await stop_app(app)
+
+
+async def test_the_trustee_can_cancel_an_answer(harness: Harness) -> None:
+    h = harness
+    ref = await send_feedback(h, FAMILY, "other", WORDS)
+    identifier = await feedback_id(h, ref)
+    await h.press(MEMBER, rf"^ft:a:{identifier}$")
+    await h.press(MEMBER, rf"^ft:k:{identifier}$")
+    assert await h.services.sessions.load(MEMBER) is None
+    before = len(h.fake.sent(FAMILY))
+    await h.say(MEMBER, "/start")
+    assert len(h.fake.sent(FAMILY)) == before  # nothing went to the person
+    row = await h.services.db.fetchone("SELECT status FROM feedback WHERE id = ?", (identifier,))
+    assert row is not None and row["status"] == "open"
