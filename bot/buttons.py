@@ -30,6 +30,8 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     ReceiptPress         sr:<y|n>:<support>               the family confirms receipt
     DuplicatePress       du:<n|m>:<flag>                  a possible duplicate: not one, or merge
     AssignPress          av:<verb>:<arg>                  /case's "Find a volunteer" and its wizard
+    FeedbackPress        fw:<verb>:<arg>                  /feedback: the topic, back, cancel
+    TrusteePress         ft:<verb>:<feedback>             a trustee answers, closes, listens
 """
 
 from __future__ import annotations
@@ -329,6 +331,27 @@ class DuplicatePress(CallbackData):
     flag: int
 
 
+@dataclasses.dataclass(frozen=True)
+class FeedbackPress(CallbackData):
+    """/feedback's walk: t a topic (``arg``: its id), b back to the topics, x cancel."""
+
+    prefix = "fw"
+    verbs = frozenset({"t", "b", "x"})
+    verb: str
+    arg: str
+
+
+@dataclasses.dataclass(frozen=True)
+class TrusteePress(CallbackData):
+    """A trustee's button under a feedback: a answer, c close, l listen to the voice note,
+    s show it (from /feedbacks), k keep it unanswered (the answer's Cancel)."""
+
+    prefix = "ft"
+    verbs = frozenset({"a", "c", "l", "s", "k"})
+    verb: str
+    feedback: int
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -351,6 +374,8 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     ReceiptPress,
     DuplicatePress,
     AssignPress,
+    FeedbackPress,
+    TrusteePress,
 )
 
 

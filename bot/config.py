@@ -71,6 +71,14 @@ DEFAULT_CURRENCIES = "JOD,USD"
 
 
 @dataclass(frozen=True)
+class FeedbackSettings:
+    """Who reads feedback and concerns, and when the person may expect an answer."""
+
+    member_ids: frozenset[int] | None = None  # None: the committee members
+    answer_days: int = 7
+
+
+@dataclass(frozen=True)
 class Settings:
     """Validated configuration. Build it with :func:`load_settings`."""
 
@@ -102,6 +110,7 @@ class Settings:
     currencies: tuple[str, ...] = tuple(DEFAULT_CURRENCIES.split(","))
     receipt_days: int = 3  # a family that has not confirmed receipt by then: its recorder is told
     chart_font: Path = DEFAULT_CHART_FONT
+    feedback: FeedbackSettings = FeedbackSettings()
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -111,6 +120,16 @@ class Settings:
     def is_member(self, user_id: int | None) -> bool:
         """Whether ``user_id`` is an authorised committee member."""
         return user_id is not None and user_id in self.committee_member_ids
+
+    @property
+    def trustees(self) -> frozenset[int]:
+        """Who reads /feedback: FEEDBACK_MEMBER_IDS, by default the committee members."""
+        chosen = self.feedback.member_ids
+        return self.committee_member_ids if chosen is None else chosen
+
+    def is_trustee(self, user_id: int | None) -> bool:
+        """Whether ``user_id`` is one of the trustees who read and answer feedback."""
+        return user_id is not None and user_id in self.trustees
 
 
 def _valid_language(code: str, available: tuple[str, ...]) -> bool:
@@ -475,6 +494,7 @@ def load_settings(
     details_ttl = _read_details_ttl(r)
     currencies, receipt_days = _read_support(r)
     chart_font = _read_chart_font(r)
+    feedback = _read_feedback(r)
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(
@@ -505,4 +525,26 @@ def load_settings(
         currencies=currencies,
         receipt_days=receipt_days,
         chart_font=chart_font,
+        feedback=feedback,
     )
+
+
+def _read_feedback(r: _Reader) -> FeedbackSettings:
+    """Feedback: the trustees' user ids (empty: the committee members) and the days within
+    which the person is told to expect an answer."""
+    trustees: set[int] = set()
+    raw = r.get("FEEDBACK_MEMBER_IDS")
+    for part in raw.split(","):
+        trustee = whole_number(part.strip()) if part.strip() else None
+        if part.strip() and trustee is None:
+            r.problem(
+                "FEEDBACK_MEMBER_IDS must be Telegram user ids separated by commas "
+                "(found an entry that is not a positive number)."
+            )
+            break
+        if trustee is not None:
+            trustees.add(trustee)
+    days = whole_number(r.get("FEEDBACK_ANSWER_DAYS", "7"), max_digits=4) or 0
+    if days < 1:
+        r.problem("FEEDBACK_ANSWER_DAYS must be a whole number of days, at least 1.")
+    return FeedbackSettings(frozenset(trustees) if trustees else None, days)

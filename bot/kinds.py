@@ -31,6 +31,9 @@ class Kind(StrEnum):
     VOLUNTEER_NOTICE = "volunteer_notice"
     SUPPORT_RECEIPT = "support_receipt"
     SUPPORT_ALERT = "support_alert"
+    FEEDBACK_NOTICE = "feedback_notice"
+    FEEDBACK_ANSWER = "feedback_answer"
+    FEEDBACK_CLOSED = "feedback_closed"
 
 
 # Sent to many people at once: they take what the replies leave of Telegram's budget

@@ -20,6 +20,7 @@ from bot.buttons import CardPress, FamilyAnswerPress, ReceiptPress
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery, Outgoing
+from bot.feedback import answer_text, closed_text, trustee_keyboard, trustee_text
 from bot.forms import NAME, Form
 from bot.i18n import N_, I18n, Translator, escape
 from bot.kinds import Kind
@@ -29,6 +30,7 @@ from bot.render import bold
 from bot.review import ReviewService
 from bot.storage import Database, outbox
 from bot.storage import cases as case_repo
+from bot.storage import feedback as feedback_repo
 from bot.storage import support as support_repo
 from bot.storage import tasks as task_repo
 from bot.storage.volunteers import ACTIVE, PENDING
@@ -452,6 +454,51 @@ async def support_alert(src: Sources, item: outbox.Item) -> Outgoing | None:
     return Outgoing(alert_text(t, form, case, record, why, history, src.settings.receipt_days))
 
 
+# --- about feedback -------------------------------------------------------------------------
+
+
+async def _feedback(src: Sources, item: outbox.Item) -> feedback_repo.Feedback | None:
+    """The item's feedback; None once erased or purged."""
+    return await feedback_repo.get(src.db, src.review.ids, int(_payload(src, item)["feedback"]))
+
+
+async def feedback_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """A trustee receives a feedback privately, with Answer and Close: never someone who is
+    no longer a trustee when it is sent, and not once it is closed."""
+    if item.chat_id < 0 or not src.settings.is_trustee(item.chat_id):
+        return None
+    feedback = await _feedback(src, item)
+    if feedback is None or feedback.status == feedback_repo.CLOSED:
+        return None
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.settings.committee_language)
+    text = trustee_text(t, feedback, src.settings.tz)
+    return Outgoing(text, trustee_keyboard(t, feedback))
+
+
+async def _to_author(
+    src: Sources, item: outbox.Item
+) -> tuple[Translator, feedback_repo.Feedback] | None:
+    """The item's feedback and its author's language, if the item goes to its author."""
+    feedback = await _feedback(src, item)
+    if feedback is None or feedback.user_id != item.chat_id:
+        return None
+    return src.i18n.get(await src.people.language(item.chat_id) or feedback.language), feedback
+
+
+async def feedback_answer(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The person reads the trustee's answer in their own language."""
+    found = await _to_author(src, item)
+    if found is None or found[1].answer is None:
+        return None
+    return Outgoing(answer_text(*found))
+
+
+async def feedback_closed(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The person is told the trustees closed their feedback."""
+    found = await _to_author(src, item)
+    return None if found is None else Outgoing(closed_text(*found))
+
+
 RENDERERS: dict[Kind, Renderer] = {
     Kind.COMMITTEE_CARD: committee_card,
     Kind.CARD_UPDATE: card_update,
@@ -472,6 +519,9 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.VOLUNTEER_NOTICE: volunteer_notice,
     Kind.SUPPORT_RECEIPT: support_receipt,
     Kind.SUPPORT_ALERT: support_alert,
+    Kind.FEEDBACK_NOTICE: feedback_notice,
+    Kind.FEEDBACK_ANSWER: feedback_answer,
+    Kind.FEEDBACK_CLOSED: feedback_closed,
 }
 
 

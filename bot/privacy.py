@@ -8,6 +8,7 @@ to the family's Telegram account are deleted. Every other row that names the per
 not), and the audit log keeps the events but forgets who they were. Volunteers leave the
 tasks they held (the waiting list moves up). Retention applies the same to cases nobody
 touched for a long time, and removes what is left behind: see :func:`purge`.
+What they wrote to the trustees (/feedback) is deleted too.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from bot.storage import (
     volunteers,
 )
 from bot.storage import cases as case_repo
+from bot.storage import feedback as feedback_repo
 from bot.storage import tasks as task_repo
 from bot.tasks import TaskService
 
 # What retention counts and removes, in the order it does so (``purge --dry-run`` lists them).
-KINDS = ("cases", "drafts", "sessions", "outbox", "tasks", "people")
+KINDS = ("cases", "drafts", "sessions", "outbox", "tasks", "people", "feedback")
 
 
 @dataclass
@@ -56,11 +58,12 @@ class Stored:
     draft: dict[str, Any] | None = None
     volunteer: volunteers.Volunteer | None = None
     support: dict[int, list[support.Support]] = field(default_factory=dict)  # by case id
+    feedback: list[feedback_repo.Feedback] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         """Nothing at all is stored."""
-        return not (self.language or self.cases or self.draft or self.volunteer)
+        return not (self.language or self.cases or self.draft or self.volunteer or self.feedback)
 
 
 class PrivacyService:
@@ -84,6 +87,7 @@ class PrivacyService:
             stored.support[case.id] = await support.for_case(db, ids, case.id)
         stored.draft = await drafts.load(db, ids, user_id)
         stored.volunteer = await volunteers.get(db, ids, user_id)
+        stored.feedback = await feedback_repo.of_person(db, ids, user_id)
         return stored
 
     async def erase(self, user_id: int) -> int:
@@ -138,6 +142,7 @@ async def purge(
         "outbox": now - timedelta(days=keep.outbox),
         "tasks": now - timedelta(days=keep.tasks),
         "people": now - timedelta(days=keep.cases),
+        "feedback": now - timedelta(days=keep.cases),
     }
     found = await expired(db, keep.cases)
     if dry_run:
@@ -182,8 +187,9 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
 
 async def _forget(conn: Connection, ids: Ids, user_id: int) -> None:
     """Every row outside the cases that names the person: their profile, draft, session,
-    task answers and reminders, the messages to them or naming them, their language, and
-    who they were in the audit log."""
+    task answers and reminders, the messages to them or naming them, their language, who
+    they were in the audit log, and their feedback (deleted, not anonymised: their own words
+    could say who they are)."""
     await volunteers.remove(conn, ids, user_id)
     await drafts.delete(conn, ids, user_id)
     await sessions.end(conn, ids, user_id)
@@ -194,3 +200,4 @@ async def _forget(conn: Connection, ids: Ids, user_id: int) -> None:
     await outbox.unname(conn, ids, user_id, NAMING_A_VOLUNTEER, NOBODY)
     await people.delete(conn, ids, user_id)
     await audit.forget_actor(conn, ids, user_id)
+    await feedback_repo.delete_for_person(conn, ids, user_id)

@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery
 from bot.duplicates import DuplicateService
+from bot.feedback import FeedbackService
 from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
 from bot.ids import Ids
@@ -55,6 +56,7 @@ class Services:
     support: SupportService
     duplicates: DuplicateService
     assign: AssignService
+    feedback: FeedbackService
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""
@@ -111,4 +113,5 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         SupportService(db, ids, settings),
         DuplicateService(db, ids, settings.committee_chat_id),
         AssignService(db, ids, forms, settings.tz),
+        FeedbackService(db, ids, settings),
     )

@@ -18,6 +18,7 @@ from bot.i18n import N_, Translator
 from handlers import (
     committee,
     common,
+    feedback,
     intake,
     privacy,
     questions,
@@ -105,6 +106,14 @@ COMMANDS = (
         PRIVATE,
         menu=N_("Follow my applications"),
         help=N_("/status: follow your applications"),
+    ),
+    Command(
+        "feedback",
+        feedback.feedback_command,
+        EVERYONE,
+        PRIVATE,
+        menu=N_("Thanks, a problem or a concern"),
+        help=N_("/feedback: thanks, a problem or a concern, for the committee's trustees"),
     ),
     Command(
         "volunteer",
@@ -251,6 +260,14 @@ COMMANDS = (
         ANY_CHAT,
         menu=N_("Volunteers: approve, suspend, restore"),
         help=N_("/volunteers: approve, suspend or restore volunteers"),
+    ),
+    Command(
+        "feedbacks",
+        feedback.feedbacks_command,
+        MEMBER,
+        PRIVATE,
+        menu=N_("Feedback for the trustees"),
+        help=N_("/feedbacks: feedback and concerns not closed yet (trustees)"),
     ),
     Command(
         "help", common.help_command, GROUP, ANY_CHAT, menu=N_("What the committee can do here")

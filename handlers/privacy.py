@@ -9,6 +9,7 @@ from telegram import Update
 from bot import render
 from bot.buttons import EraseChoice
 from bot.context import SanadContext
+from bot.feedback import mydata_lines
 from bot.i18n import escape
 from bot.render import bold, confirm_keyboard, field
 from bot.support_text import family_lines
@@ -62,6 +63,7 @@ async def mydata_command(update: Update, context: SanadContext) -> None:
                 stored.volunteer.status,
             ),
         ]
+    lines += mydata_lines(t, stored.feedback, tz)
     lines += ["", t.raw("Send /delete_my_data to erase it.")]
     for chunk in render.chunks(lines):
         await reply(update, chunk)

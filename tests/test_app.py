@@ -24,6 +24,7 @@ async def test_command_menus_per_language_and_for_the_committee(harness: Harness
         == [
             "apply",
             "status",
+            "feedback",  # thanks, a problem or a concern, for the trustees
             "mydata",
             "delete_my_data",
             "language",

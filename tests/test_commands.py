@@ -85,6 +85,8 @@ def test_chat_filters_are_those_the_commands_always_had() -> None:
         "mydata",
         "delete_my_data",
         "mytasks",
+        "feedback",
+        "feedbacks",
     }
     anywhere = {c.name for c in COMMANDS if c.chat is None}
     members = {

@@ -188,6 +188,7 @@ async def test_a_registered_volunteer_sees_the_volunteers_commands(
     assert named(text) == [
         "apply",
         "status",
+        "feedback",
         "volunteer",
         "tasks",
         "mytasks",

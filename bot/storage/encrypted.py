@@ -22,6 +22,8 @@ ENCRYPTED = (
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
     ("outbox", "id", "payload"),
+    ("feedback", "id", "body"),
+    ("feedback", "id", "answer"),
     # The real Telegram ids kept beside their pseudonyms, and the database's own secrets.
     ("cases", "id", "family"),
     ("audit", "id", "actor"),
@@ -35,6 +37,7 @@ ENCRYPTED = (
     ("support_given", "id", "recorder"),
     ("meta", "name", "value"),
     ("expiring_messages", "id", "target"),
+    ("feedback", "id", "person"),
 )
 # Not encrypted, so not here: ``case_keys.digest``, keyed hashes (HMAC under a sub-key of the
 # pseudonym key, which rotation re-encrypts and never changes): valid across every rotation.

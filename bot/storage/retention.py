@@ -57,12 +57,17 @@ FORGOTTEN_PEOPLE = (
     "AND at >= ?)"
 )
 
+# Feedback nobody touched (answered, closed, or left open) for the retention period: the words,
+# the answer and the link to the person all go with the row.
+STALE_FEEDBACK = "updated_at < ?"
+
 RULES = {
     "drafts": Rule("drafts", "updated_at < ?"),
     "sessions": Rule("sessions", "updated_at < ?"),
     "outbox": Rule("outbox", SPENT_MESSAGES),
     "tasks": Rule("tasks", ENDED_TASKS, "content = X'', case_id = NULL"),
     "people": Rule("people", FORGOTTEN_PEOPLE),
+    "feedback": Rule("feedback", STALE_FEEDBACK),
 }
 
 
