@@ -26,6 +26,7 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     CasesPage            cl:<status|all>:<page>           /cases pages
     ExportChoice         ex:<full|anon>                   /export's choice
     VettingPress         vv:<verb>:<volunteer>            a volunteer's card and /volunteers
+    FollowupPress        fu:<verb>:<followup>             the family answers the follow-up
 """
 
 from __future__ import annotations
@@ -269,6 +270,17 @@ class VettingPress(CallbackData):
     volunteer: str
 
 
+@dataclasses.dataclass(frozen=True)
+class FollowupPress(CallbackData):
+    """The family answers the follow-up at the end of its support: b better, s the same,
+    w worse, k skip the words."""
+
+    prefix = "fu"
+    verbs = frozenset({"b", "s", "w", "k"})
+    verb: str
+    followup: int
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -287,6 +299,7 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     CasesPage,
     ExportChoice,
     VettingPress,
+    FollowupPress,
 )
 
 

@@ -92,6 +92,7 @@ class Settings:
     details_ttl: timedelta = timedelta(hours=1)
     contact: Contact = Contact()
     locale: str | None = None
+    followup_days: int = 7
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -443,6 +444,7 @@ def load_settings(
     webhook_url, webhook_secret, webhook_listen, port = _read_webhook(r)
     flood_burst, flood_per_minute = _read_flood(r)
     details_ttl = _read_details_ttl(r)
+    followup_days = _read_followup_days(r)
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(
@@ -470,4 +472,14 @@ def load_settings(
         details_ttl=details_ttl,
         contact=contact,
         locale=locale,
+        followup_days=followup_days,
     )
+
+
+def _read_followup_days(r: _Reader) -> int:
+    """``FOLLOWUP_DAYS``: how many days before an approved period ends the family is asked
+    how things are now (a shorter period is asked at its half)."""
+    days = whole_number(r.get("FOLLOWUP_DAYS", "7"), max_digits=4) or 0
+    if days < 1:
+        r.problem("FOLLOWUP_DAYS must be a whole number of days, at least 1.")
+    return days

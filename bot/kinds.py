@@ -28,6 +28,7 @@ class Kind(StrEnum):
     VOLUNTEER_CARD = "volunteer_card"
     VOLUNTEER_CARD_UPDATE = "volunteer_card_update"
     VOLUNTEER_NOTICE = "volunteer_notice"
+    SUPPORT_FOLLOWUP = "support_followup"
 
 
 # Sent to many people at once: they take what the replies leave of Telegram's budget

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from bot import render
+from bot import followup_render, render
 from bot.buttons import CardPress, FamilyAnswerPress
 from bot.config import Settings
 from bot.crypto import Cipher
@@ -27,7 +28,7 @@ from bot.membership import MEMBER_KINDS
 from bot.people import PeopleService
 from bot.render import bold
 from bot.review import ReviewService
-from bot.storage import Database, outbox
+from bot.storage import Database, followups, outbox
 from bot.storage import cases as case_repo
 from bot.storage.volunteers import ACTIVE, PENDING
 from bot.tasks import Task, TaskService
@@ -149,7 +150,32 @@ async def support_end(src: Sources, item: outbox.Item) -> Outgoing | None:
             ],
         ]
     )
-    return Outgoing(render.support_end(t, src.forms["intake"], case), choices)
+    text = render.support_end(t, src.forms["intake"], case)
+    line = await _followup_line(src, t, case)
+    return Outgoing(text if line is None else f"{text}\n\n{line}", choices)
+
+
+async def _followup_line(src: Sources, t: Translator, case: case_repo.Case) -> str | None:
+    """The follow-up of the period that ends, as the group may read it (no words)."""
+    if not case.support_until:
+        return None
+    found = await followups.of_period(
+        src.db, src.review.ids, case.id, date.fromisoformat(case.support_until)
+    )
+    return followup_render.group_line(t, found, case.ref)
+
+
+async def support_followup(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The family is asked how things are now, before its support period ends; not sent
+    once answered, or when the case is gone."""
+    payload = _payload(src, item)
+    found = await followups.get(src.db, src.review.ids, int(payload["followup"]))
+    case = await _case(src, item)
+    if found is None or found.answer is not None or case is None or case.user_id is None:
+        return None
+    t = src.i18n.get(await src.people.language(case.user_id) or case.language)
+    text = followup_render.question(t, case.ref, escape(t.date(found.until)))
+    return Outgoing(text, followup_render.keyboard(t, found.id))
 
 
 # --- about a task ---------------------------------------------------------------------------
@@ -378,6 +404,7 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.VOLUNTEER_CARD: volunteer_card,
     Kind.VOLUNTEER_CARD_UPDATE: volunteer_card_update,
     Kind.VOLUNTEER_NOTICE: volunteer_notice,
+    Kind.SUPPORT_FOLLOWUP: support_followup,
 }
 
 

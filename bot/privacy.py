@@ -25,6 +25,7 @@ from bot.storage import (
     assignments,
     audit,
     drafts,
+    followups,
     notes,
     outbox,
     people,
@@ -170,6 +171,7 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
     await requests.delete_for_case(conn, case_id)
     await notes.delete_for_case(conn, case_id)
     await support.anonymise_for_case(conn, case_id)
+    await followups.anonymise_for_case(conn, case_id)
     await outbox.forget_case(conn, case_id)
     await task_repo.unlink_case(conn, case_id)
     if committee_chat_id is not None:

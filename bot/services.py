@@ -10,6 +10,7 @@ from bot import notices, progress
 from bot.config import Settings
 from bot.crypto import Cipher
 from bot.delivery import Delivery
+from bot.followup import FollowupService
 from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
 from bot.ids import Ids
@@ -49,6 +50,7 @@ class Services:
     sessions: SessionService
     privacy: PrivacyService
     delivery: Delivery
+    followup: FollowupService
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""
@@ -72,7 +74,9 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     except BaseException:
         await db.close()
         raise
-    review = ReviewService(db, ids, settings.committee_chat_id, settings.tz)
+    review = ReviewService(
+        db, ids, settings.committee_chat_id, settings.tz, settings.followup_days
+    )
     tasks = TaskService(
         db, ids, settings.reminder_offsets, settings.committee_chat_id, forms["volunteer"]
     )
@@ -102,4 +106,5 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         SessionService(db, ids),
         PrivacyService(db, ids, tasks, settings.committee_chat_id),
         delivery,
+        FollowupService(db, ids, settings.followup_days, settings.tz),
     )

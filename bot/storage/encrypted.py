@@ -18,6 +18,7 @@ ENCRYPTED = (
     ("info_requests", "id", "answer"),
     ("notes", "id", "body"),
     ("support_given", "id", "note"),
+    ("followups", "id", "words"),
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
     ("outbox", "id", "payload"),
