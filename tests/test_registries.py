@@ -11,10 +11,14 @@ from handlers.sessions import ROUTES
 
 def test_every_session_kind_is_routed() -> None:
     assert sorted(ROUTES) == sorted(
-        ["approve", "renew", "decline", "ask", "note", "task", "taskedit", "answer"]
+        ["approve", "renew", "decline", "ask", "note", "task", "taskedit", "answer", "followup"]
     )
-    # Only the family's answer may come from someone who is not a member.
-    assert [kind for kind, target in ROUTES.items() if not target.members_only] == ["answer"]
+    # Only the family's answers (to a question, to the follow-up) may come from someone who is
+    # not a member.
+    assert sorted(kind for kind, target in ROUTES.items() if not target.members_only) == [
+        "answer",
+        "followup",
+    ]
 
 
 def test_every_form_has_a_submit() -> None:
