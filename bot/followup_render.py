@@ -114,3 +114,18 @@ def case_lines(t: Translator, found: Sequence[Followup], tz: ZoneInfo) -> list[s
                 value += Markup(" — «{}»").format(t.isolate(followup.words))
         lines.append(field(label, value))
     return lines
+
+
+def family_lines(t: Translator, found: Sequence[Followup]) -> list[str]:
+    """The family's own answers, in /mydata: its choice and its words."""
+    lines = []
+    for followup in found:
+        if followup.answer is None:
+            continue
+        value = escape(t.raw(BUTTONS[followup.answer]))
+        if followup.words:
+            value += Markup(" — «{}»").format(t.isolate(followup.words))
+        lines.append(
+            field(t("Follow-up, support until {date}", date=t.date(followup.until)), value)
+        )
+    return lines

@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 
-from bot import render
+from bot import followup_render, render
 from bot.buttons import EraseChoice
 from bot.context import SanadContext
 from bot.i18n import escape
@@ -37,6 +37,7 @@ async def mydata_command(update: Update, context: SanadContext) -> None:
             lines.append(field(t.raw("Question"), escape(question)))
             if answer is not None:
                 lines.append(field(t.raw("Answer"), render.free_answer(t, answer)))
+        lines += followup_render.family_lines(t, await services.followup.for_case(case.id))
     if stored.draft:
         draft_form = services.intake.forms.get(stored.draft.get("form", "intake"), form)
         answers = stored.draft.get("answers", {})

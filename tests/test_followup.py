@@ -276,6 +276,8 @@ async def test_erasure_removes_the_familys_words(harness: Harness) -> None:
     followup = await ask(h)
     await h.press(FAMILY, rf"^fu:b:{followup}$")
     await h.say(FAMILY, WORDS)
+    calls = await h.say(FAMILY, "/mydata")
+    assert WORDS in "\n".join(h.texts(calls))  # the family sees its own answer
     await h.services.privacy.erase(FAMILY)
     stored = await followup_row(h)
     assert stored["words"] is None and stored["answer"] == "better"  # a figure, no words
