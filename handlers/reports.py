@@ -11,7 +11,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import render, reports
+from bot import contributions, render, reports
 from bot.buttons import CasesPage, ExportChoice
 from bot.context import SanadContext
 from bot.forms import SITUATION, SUPPORT
@@ -258,6 +258,7 @@ async def stats_command(update: Update, context: SanadContext) -> None:
                 days=f"{figures.median_days:.1f}",
             )
         )
+    lines += contributions.stats_lines(t, await contributions.of_everyone(services.db))
     for chunk in render.chunks(lines):
         await to_member(update, context, chunk)
     if figures.total:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -32,7 +33,7 @@ async def reminder_of(h: Harness, kind: str) -> int:
     return int(row["id"])
 
 
-async def followup_row(h: Harness) -> dict[str, object]:
+async def followup_row(h: Harness) -> dict[str, Any]:
     row = await h.services.db.fetchone("SELECT * FROM followups ORDER BY id DESC")
     assert row is not None
     return dict(row)
@@ -42,7 +43,7 @@ async def ask(h: Harness) -> int:
     """The follow-up's reminder falls due: the family is asked; return the follow-up's id."""
     assert await reminders.claim(h.services, await reminder_of(h, Kind.SUPPORT_FOLLOWUP))
     await h.services.delivery.flush()
-    return int(str((await followup_row(h))["id"]))
+    return int((await followup_row(h))["id"])
 
 
 def followup_messages(h: Harness, chat: int) -> int:
@@ -132,7 +133,7 @@ async def test_the_family_answers_in_its_language(
     assert h.fake.buttons(h.fake.messages(FAMILY)[-2]) == []  # Skip gone with the words
     stored = await followup_row(h)
     assert stored["answer"] == {"b": "better", "s": "same", "w": "worse"}[verb]
-    assert WORDS.encode() not in bytes(stored["words"])  # type: ignore[arg-type]
+    assert WORDS.encode() not in stored["words"]
     assert await h.services.sessions.load(FAMILY) is None
     calls = await h.say(MEMBER, f"/case {ref}")  # the member reads English
     private = "\n".join(h.texts(calls))
@@ -218,7 +219,7 @@ async def test_the_question_is_asked_exactly_once_across_restarts(settings: Sett
         assert await reminders.claim(h.services, reminder) is True
         await h.services.delivery.flush()
         assert followup_messages(h, FAMILY) == 1
-        followup = int(str((await followup_row(h))["id"]))
+        followup = int((await followup_row(h))["id"])
         await h.press(FAMILY, rf"^fu:w:{followup}$")  # the words come after the restart
     async with running(settings) as h:
         assert await reminders.claim(h.services, reminder) is False
