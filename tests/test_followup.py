@@ -13,6 +13,7 @@ import pytest
 
 from bot import reminders
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.followup import due
 from bot.kinds import Kind
 from bot.storage import utcnow
@@ -90,6 +91,12 @@ async def test_approval_schedules_the_followup_days_before_the_end(harness: Harn
     assert [r["kind"] for r in kinds] == ["support_end", "support_followup"]
     assert datetime.fromisoformat(kinds[1]["due_at"]) == expected
     assert followup["asked_at"] is None and followup["answer"] is None
+
+
+@pytest.mark.parametrize("bad", ["0", "-3", "a week"])
+def test_followup_days_must_be_a_whole_number_of_days(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ConfigError, match="FOLLOWUP_DAYS"):
+        make_settings(tmp_path, FOLLOWUP_DAYS=bad)
 
 
 async def test_followup_days_is_a_setting(tmp_path: Path, key: str) -> None:
