@@ -4,12 +4,14 @@ worse), then its words typed, or Skip.
 Only the family of the case may answer: a press carries the follow-up's id, checked against
 the presser on the server (anyone else gets the one stale answer and changes nothing). The
 question loses its buttons once answered, showing the answer; the words are a session of the
-family's, so a restart between the tap and the words loses nothing.
+family's, so a restart between the tap and the words loses nothing; they are awaited for
+:data:`WORDS_WINDOW`, after which a text goes where it would have gone without them.
 """
 
 from __future__ import annotations
 
 import contextlib
+from datetime import timedelta
 
 from telegram import Message, Update
 from telegram.error import TelegramError
@@ -18,13 +20,19 @@ from bot import followup_render
 from bot.buttons import FollowupPress
 from bot.context import SanadContext
 from bot.i18n import N_, Translator
+from bot.storage import utcnow
+from bot.storage.db import iso, parse_iso
 from bot.text import MAX_MESSAGE
+from handlers import form_walk
 from handlers.sessions import Session, forget_session, load_session, route, save_session
 from handlers.util import close_buttons, own_chat, reply, stale
 from handlers.validators import checked_text
 
 KIND = "followup"
 WORDS_LIMIT = 1000
+# The words are awaited this long after the choice: a family that neither wrote nor skipped
+# must not have, days later, the first text of a new application taken for them.
+WORDS_WINDOW = timedelta(days=2)
 THANKS = N_("Thank you. The committee will read your answer before deciding what comes next.")
 
 
@@ -53,7 +61,12 @@ async def followup_button(update: Update, context: SanadContext, press: Followup
         followup_render.words_prompt(t),
         reply_markup=followup_render.skip_keyboard(t, found.id),
     )
-    session = {"kind": KIND, "followup": found.id, "message": prompt.message_id if prompt else 0}
+    session = {
+        "kind": KIND,
+        "followup": found.id,
+        "message": prompt.message_id if prompt else 0,
+        "at": iso(utcnow()),
+    }
     await save_session(context, family, session)
 
 
@@ -94,6 +107,10 @@ async def followup_words(update: Update, context: SanadContext, session: Session
     assert message is not None and update.effective_user is not None
     t = context.t
     family = update.effective_user.id
+    if utcnow() - parse_iso(str(session["at"])) > WORDS_WINDOW:
+        await forget_session(context, family)
+        await form_walk.form_message(update, context)  # as if no words were awaited
+        return
     if message.text is None:
         await reply(update, t.raw("Please type a few words, or press Skip."))
         return

@@ -289,3 +289,18 @@ async def test_erasure_removes_the_familys_words(harness: Harness) -> None:
     await h.services.privacy.erase(FAMILY)
     stored = await followup_row(h)
     assert stored["words"] is None and stored["answer"] == "better"  # a figure, no words
+
+
+async def test_words_left_unwritten_do_not_take_a_later_text(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    followup = await ask(h)
+    await h.press(FAMILY, rf"^fu:b:{followup}$")
+    session = await h.services.sessions.load(FAMILY)
+    assert session is not None
+    old = utcnow() - timedelta(days=3)  # three days later, neither written nor skipped
+    await h.services.sessions.save(FAMILY, {**session, "at": old.isoformat()})
+    await h.say(FAMILY, "Fatima")
+    assert (await followup_row(h))["words"] is None
+    assert await h.services.sessions.load(FAMILY) is None
