@@ -117,7 +117,7 @@ async def test_followup_days_is_a_setting(tmp_path: Path, key: str) -> None:
     [
         ("en", "b", "How are things now?", "The family said: things are better"),
         ("en", "s", "How are things now?", "The family said: things are the same"),
-        ("ar", "w", "كيف أحوالكم الآن؟", "The family said: things are worse"),
+        ("ar", "w", "كيف الأحوال الآن؟", "The family said: things are worse"),
     ],
 )
 async def test_the_family_answers_in_its_language(
