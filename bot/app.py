@@ -141,6 +141,8 @@ async def _post_init(app: SanadApp) -> None:
     # What the outbox holds is sent in the background: after a crash in the middle of a
     # broadcast, waiting for it here would keep everybody's replies waiting for minutes.
     services.delivery.kick()
+    # Cases approved before follow-ups existed: their follow-up is scheduled once.
+    await services.followup.schedule_missing()
     await reminders.start(app, services)
     receipts.start(app)
     if app.job_queue is not None:

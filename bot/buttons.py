@@ -32,6 +32,7 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     AssignPress          av:<verb>:<arg>                  /case's "Find a volunteer" and its wizard
     FeedbackPress        fw:<verb>:<arg>                  /feedback: the topic, back, cancel
     TrusteePress         ft:<verb>:<feedback>             a trustee answers, closes, listens
+    FollowupPress        fu:<verb>:<followup>             the family answers the follow-up
 """
 
 from __future__ import annotations
@@ -352,6 +353,17 @@ class TrusteePress(CallbackData):
     feedback: int
 
 
+@dataclasses.dataclass(frozen=True)
+class FollowupPress(CallbackData):
+    """The family answers the follow-up at the end of its support: b better, s the same,
+    w worse, k skip the words."""
+
+    prefix = "fu"
+    verbs = frozenset({"b", "s", "w", "k"})
+    verb: str
+    followup: int
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -376,6 +388,7 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     AssignPress,
     FeedbackPress,
     TrusteePress,
+    FollowupPress,
 )
 
 

@@ -111,6 +111,7 @@ class Settings:
     receipt_days: int = 3  # a family that has not confirmed receipt by then: its recorder is told
     chart_font: Path = DEFAULT_CHART_FONT
     feedback: FeedbackSettings = FeedbackSettings()
+    followup_days: int = 7
 
     @property
     def tz(self) -> zoneinfo.ZoneInfo:
@@ -495,6 +496,7 @@ def load_settings(
     currencies, receipt_days = _read_support(r)
     chart_font = _read_chart_font(r)
     feedback = _read_feedback(r)
+    followup_days = _read_followup_days(r)
     if r.problems:
         raise ConfigError(r.problems)
     return Settings(
@@ -526,6 +528,7 @@ def load_settings(
         receipt_days=receipt_days,
         chart_font=chart_font,
         feedback=feedback,
+        followup_days=followup_days,
     )
 
 
@@ -548,3 +551,12 @@ def _read_feedback(r: _Reader) -> FeedbackSettings:
     if days < 1:
         r.problem("FEEDBACK_ANSWER_DAYS must be a whole number of days, at least 1.")
     return FeedbackSettings(frozenset(trustees) if trustees else None, days)
+
+
+def _read_followup_days(r: _Reader) -> int:
+    """``FOLLOWUP_DAYS``: how many days before an approved period ends the family is asked
+    how things are now (a shorter period is asked at its half)."""
+    days = whole_number(r.get("FOLLOWUP_DAYS", "7"), max_digits=4) or 0
+    if days < 1:
+        r.problem("FOLLOWUP_DAYS must be a whole number of days, at least 1.")
+    return days

@@ -34,6 +34,7 @@ class Kind(StrEnum):
     FEEDBACK_NOTICE = "feedback_notice"
     FEEDBACK_ANSWER = "feedback_answer"
     FEEDBACK_CLOSED = "feedback_closed"
+    SUPPORT_FOLLOWUP = "support_followup"
 
 
 # Sent to many people at once: they take what the replies leave of Telegram's budget

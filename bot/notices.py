@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from bot import render
+from bot import followup_render, render
 from bot.buttons import CardPress, FamilyAnswerPress, ReceiptPress
 from bot.config import Settings
 from bot.crypto import Cipher
@@ -28,7 +29,7 @@ from bot.membership import MEMBER_KINDS
 from bot.people import PeopleService
 from bot.render import bold
 from bot.review import ReviewService
-from bot.storage import Database, outbox
+from bot.storage import Database, followups, outbox
 from bot.storage import cases as case_repo
 from bot.storage import feedback as feedback_repo
 from bot.storage import support as support_repo
@@ -156,7 +157,32 @@ async def support_end(src: Sources, item: outbox.Item) -> Outgoing | None:
             ],
         ]
     )
-    return Outgoing(render.support_end(t, src.forms["intake"], case), choices)
+    text = render.support_end(t, src.forms["intake"], case)
+    line = await _followup_line(src, t, case)
+    return Outgoing(text if line is None else f"{text}\n\n{line}", choices)
+
+
+async def _followup_line(src: Sources, t: Translator, case: case_repo.Case) -> str | None:
+    """The follow-up of the period that ends, as the group may read it (no words)."""
+    if not case.support_until:
+        return None
+    found = await followups.of_period(
+        src.db, src.review.ids, case.id, date.fromisoformat(case.support_until)
+    )
+    return followup_render.group_line(t, found, case.ref)
+
+
+async def support_followup(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The family is asked how things are now, before its support period ends; not sent
+    once answered, or when the case is gone."""
+    payload = _payload(src, item)
+    found = await followups.get(src.db, src.review.ids, int(payload["followup"]))
+    case = await _case(src, item)
+    if found is None or found.answer is not None or case is None or case.user_id is None:
+        return None
+    t = src.i18n.get(await src.people.language(case.user_id) or case.language)
+    text = followup_render.question(t, case.ref, escape(t.date(found.until)))
+    return Outgoing(text, followup_render.keyboard(t, found.id))
 
 
 # --- about a task ---------------------------------------------------------------------------
@@ -522,6 +548,7 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.FEEDBACK_NOTICE: feedback_notice,
     Kind.FEEDBACK_ANSWER: feedback_answer,
     Kind.FEEDBACK_CLOSED: feedback_closed,
+    Kind.SUPPORT_FOLLOWUP: support_followup,
 }
 
 

@@ -27,6 +27,7 @@ from bot.storage import (
     audit,
     drafts,
     duplicates,
+    followups,
     notes,
     outbox,
     people,
@@ -179,6 +180,7 @@ async def _anonymise(conn: Connection, case_id: int, committee_chat_id: int | No
     await notes.delete_for_case(conn, case_id)
     await support.anonymise_for_case(conn, case_id)
     await duplicates.delete_for_case(conn, case_id)
+    await followups.anonymise_for_case(conn, case_id)
     await outbox.forget_case(conn, case_id)
     await task_repo.unlink_case(conn, case_id)
     if committee_chat_id is not None:

@@ -19,6 +19,7 @@ from typing import Any
 from telegram.ext import Application, JobQueue
 
 from bot.context import SanadContext
+from bot.kinds import Kind
 from bot.services import Services
 from bot.storage import reminders as reminder_repo
 from bot.storage import utcnow
@@ -94,4 +95,6 @@ async def claim(services: Services, reminder_id: int) -> bool:
         return False
     if kind.startswith("task_"):
         return await services.tasks.claim_reminder(reminder_id)
+    if kind == Kind.SUPPORT_FOLLOWUP:
+        return await services.followup.claim_reminder(reminder_id)
     return await services.review.claim_reminder(reminder_id)

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import workflow
+from bot import followup, workflow
 from bot.errors import CaseNotFound
 from bot.ids import Ids
 from bot.kinds import Kind
@@ -68,8 +68,14 @@ class ReviewService:
     """Applies the committee's actions to cases, and answers what the committee looks up."""
 
     def __init__(
-        self, db: Database, ids: Ids, committee_chat_id: int | None, tz: ZoneInfo
+        self,
+        db: Database,
+        ids: Ids,
+        committee_chat_id: int | None,
+        tz: ZoneInfo,
+        followup_days: int = 7,
     ) -> None:
+        self.followup_days = followup_days
         self.db = db
         self.ids = ids
         self.cipher = ids.cipher
@@ -258,6 +264,9 @@ class ReviewService:
             if decision.until is not None:
                 due = datetime.combine(decision.until, time(REMINDER_HOUR), tzinfo=self.tz)
                 await reminders.add(conn, self.ids, Kind.SUPPORT_END, due, case_id=case.id)
+                await followup.schedule(
+                    conn, self.ids, case.id, decision.until, self.followup_days, self.tz
+                )
         return case
 
     async def close(self, ref: str, member_id: int) -> Case:

@@ -13,6 +13,7 @@ from bot.crypto import Cipher
 from bot.delivery import Delivery
 from bot.duplicates import DuplicateService
 from bot.feedback import FeedbackService
+from bot.followup import FollowupService
 from bot.forms import Form, load_form
 from bot.i18n import I18n, Translator
 from bot.ids import Ids
@@ -57,6 +58,7 @@ class Services:
     duplicates: DuplicateService
     assign: AssignService
     feedback: FeedbackService
+    followup: FollowupService
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""
@@ -80,7 +82,9 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     except BaseException:
         await db.close()
         raise
-    review = ReviewService(db, ids, settings.committee_chat_id, settings.tz)
+    review = ReviewService(
+        db, ids, settings.committee_chat_id, settings.tz, settings.followup_days
+    )
     tasks = TaskService(
         db, ids, settings.reminder_offsets, settings.committee_chat_id, forms["volunteer"]
     )
@@ -114,4 +118,5 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         DuplicateService(db, ids, settings.committee_chat_id),
         AssignService(db, ids, forms, settings.tz),
         FeedbackService(db, ids, settings),
+        FollowupService(db, ids, settings.followup_days, settings.tz),
     )

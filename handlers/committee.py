@@ -11,7 +11,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden
 
-from bot import expiry, render
+from bot import expiry, followup_render, render
 from bot.buttons import DetailsPress
 from bot.context import SanadContext
 from bot.storage import cases as case_repo
@@ -68,6 +68,7 @@ async def reveal(context: SanadContext, member_id: int, case: case_repo.Case) ->
             render.field(t("Note, {date}", date=t.datetime(note.at, tz)), render.escape(note.body))
         )
     extra += await history(context, t, case)
+    extra += followup_render.case_lines(t, await services.followup.for_case(case.id), tz)
     await services.review.record_viewed(member_id, case)
     log.info("Case %d viewed by a member", case.id)
     bot = context.bot

@@ -6,7 +6,7 @@ import logging
 
 from telegram import Update
 
-from bot import render
+from bot import followup_render, render
 from bot.buttons import EraseChoice
 from bot.context import SanadContext
 from bot.feedback import mydata_lines
@@ -40,6 +40,7 @@ async def mydata_command(update: Update, context: SanadContext) -> None:
             if answer is not None:
                 lines.append(field(t.raw("Answer"), render.free_answer(t, answer)))
         lines += family_lines(t, form, stored.support.get(case.id, []))
+        lines += followup_render.family_lines(t, await services.followup.for_case(case.id))
     if stored.draft:
         draft_form = services.intake.forms.get(stored.draft.get("form", "intake"), form)
         answers = stored.draft.get("answers", {})

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from telegram import InlineKeyboardMarkup, InputFile, Update
 
-from bot import charts, monthly, render, reports, xlsx
+from bot import charts, contributions, monthly, render, reports, xlsx
 from bot.buttons import CasesPage, ExportChoice
 from bot.context import SanadContext
 from bot.forms import SITUATION, SUPPORT
@@ -278,6 +278,7 @@ async def stats_command(update: Update, context: SanadContext) -> None:
                 days=f"{figures.median_days:.1f}",
             )
         )
+    lines += contributions.stats_lines(t, await contributions.of_everyone(services.db))
     for chunk in render.chunks(lines):
         await to_member(update, context, chunk)
     if figures.total:

@@ -15,7 +15,7 @@ from typing import Any
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 
-from bot import reminders, render
+from bot import contributions, reminders, render
 from bot.buttons import TaskAnswer, TaskManagePress
 from bot.context import SanadContext
 from bot.forms import AREAS, SKILLS
@@ -197,6 +197,9 @@ async def mytasks_command(update: Update, context: SanadContext) -> None:
     t = context.t
     services = context.services
     mine = await services.tasks.mine(update.effective_user.id)
+    total = await contributions.of_volunteer(services.db, services.ids, update.effective_user.id)
+    if (line := contributions.mine_line(t, total)) is not None:
+        await reply(update, line)
     if not mine:
         await reply(update, t.raw("You have no task yet. Send /tasks to see the open ones."))
         return

@@ -24,14 +24,17 @@ def test_every_session_kind_is_routed() -> None:
             "assign",
             "feedback",
             "fbanswer",
+            "followup",
         ]
     )
-    # Only the family's answer and the feedback (a person's walk; a trustee's answer, since a
-    # trustee need not be a member and is checked by the handler) may come from a non-member.
+    # Only the family's answers (to a question, to the follow-up) and the feedback (a person's
+    # walk; a trustee's answer, since a trustee need not be a member and is checked by the
+    # handler) may come from someone who is not a member.
     assert sorted(kind for kind, target in ROUTES.items() if not target.members_only) == [
         "answer",
         "fbanswer",
         "feedback",
+        "followup",
     ]
 
 

@@ -108,11 +108,12 @@ async def test_stats_with_chart(harness: Harness) -> None:
 
 
 async def due_soon(h: Harness) -> None:
-    """Move the pending reminders to an hour from now: within the horizon of the jobs (one
-    due later is a row only, made a job by the daily job when its day comes)."""
+    """Move the pending support-end reminders to an hour from now: within the horizon of the
+    jobs (one due later is a row only, made a job by the daily job when its day comes). The
+    follow-up's reminders, days earlier, are tested in tests/test_followup.py."""
     async with h.services.db.transaction() as conn:
         await conn.execute(
-            "UPDATE reminders SET due_at = ? WHERE status = 'pending'",
+            "UPDATE reminders SET due_at = ? WHERE status = 'pending' AND kind = 'support_end'",
             (iso(utcnow() + timedelta(hours=1)),),
         )
 
@@ -126,7 +127,7 @@ async def test_support_end_reminder_exactly_once_across_restarts(harness: Harnes
     jobs = [j.name for j in h.app.job_queue.jobs()] if h.app.job_queue else []
     assert any(name and name.startswith("reminder-") for name in jobs)
     assert await reminders.sync(h.app, h.services) == 1  # idempotent: same id, replaced
-    [row] = await h.services.db.fetchall("SELECT id FROM reminders")
+    [row] = await h.services.db.fetchall("SELECT id FROM reminders WHERE kind = 'support_end'")
     before = len(h.fake.sent(COMMITTEE_CHAT))
     assert await h.services.review.claim_reminder(row["id"]) is True
     assert await h.services.review.claim_reminder(row["id"]) is False  # a second process
@@ -141,8 +142,11 @@ async def test_support_end_reminder_exactly_once_across_restarts(harness: Harnes
     await h.press(MEMBER, r"^rv:p:6$")
     await h.press(MEMBER, r"^rv:skip:$")
     await h.press(MEMBER, r"^rv:ok:$")
-    pending = await h.services.db.fetchall("SELECT * FROM reminders WHERE status = 'pending'")
-    assert len(pending) == 1
+    pending = await h.services.db.fetchall(
+        "SELECT kind FROM reminders WHERE status = 'pending' ORDER BY id"
+    )
+    # The new period's reminder, beside the first period's follow-up and the new one's.
+    assert [r["kind"] for r in pending] == ["support_followup", "support_end", "support_followup"]
     assert "extended" in h.fake.texts(FAMILY)[-1]
 
 

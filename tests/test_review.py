@@ -87,7 +87,10 @@ async def test_approve_tells_the_family_in_its_language(
     row = await h.services.db.fetchone("SELECT support_until FROM cases WHERE ref = ?", (ref,))
     assert row is not None and row["support_until"]
     reminders = await h.services.db.fetchall("SELECT kind, status FROM reminders")
-    assert [(r["kind"], r["status"]) for r in reminders] == [("support_end", "pending")]
+    assert [(r["kind"], r["status"]) for r in reminders] == [
+        ("support_end", "pending"),
+        ("support_followup", "pending"),  # the family is asked how things are, before the end
+    ]
     assert (MEMBER, "case_approved") in await audit(h)
 
 

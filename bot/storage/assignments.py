@@ -193,3 +193,28 @@ async def loads(db: Database) -> dict[int, int]:
         (iso(utcnow()),),
     )
     return {int(r["volunteer_id"]): int(r["n"]) for r in rows}
+
+
+async def done_by(db: Database, ids: Ids, volunteer_id: int) -> tuple[int, int]:
+    """(tasks, minutes) the volunteer confirmed as done: each task counted with its duration."""
+    row = await db.fetchone(
+        "SELECT COUNT(*) AS tasks, COALESCE(SUM(t.duration_min), 0) AS minutes "
+        "FROM assignments a JOIN tasks t ON t.id = a.task_id "
+        "WHERE a.volunteer_id = ? AND a.outcome = 'done'",
+        (ids.pid(volunteer_id),),
+    )
+    return (0, 0) if row is None else (int(row["tasks"]), int(row["minutes"]))
+
+
+async def done_by_everyone(reader: aiosqlite.Connection) -> list[tuple[str | None, int, int]]:
+    """(reference, tasks, minutes) of every volunteer with a task confirmed as done, most
+    hours first; the reference is None for a volunteer whose profile is gone."""
+    async with reader.execute(
+        "SELECT v.ref AS ref, COUNT(*) AS tasks, SUM(t.duration_min) AS minutes "
+        "FROM assignments a JOIN tasks t ON t.id = a.task_id "
+        "LEFT JOIN volunteers v ON v.user_id = a.volunteer_id "
+        "WHERE a.outcome = 'done' GROUP BY a.volunteer_id "
+        "ORDER BY minutes DESC, tasks DESC, a.volunteer_id"
+    ) as cursor:
+        rows = await cursor.fetchall()
+    return [(r["ref"], int(r["tasks"]), int(r["minutes"])) for r in rows]

@@ -19,6 +19,7 @@ ENCRYPTED = (
     ("notes", "id", "body"),
     ("support_given", "id", "note"),
     ("support_given", "id", "other"),
+    ("followups", "id", "words"),
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
     ("outbox", "id", "payload"),

@@ -1,0 +1,89 @@
+"""Volunteers' totals: the tasks a volunteer confirmed as done and their hours, in /mytasks for
+the volunteer and in /stats for members; an export numbers the volunteers, never names them."""
+
+from __future__ import annotations
+
+from bot import contributions, reminders
+from tests.conftest import MEMBER, Harness
+from tests.test_tasks import DRIVERS, new_task, reminder_ids, volunteer
+
+
+async def done(h: Harness, users: list[int], ref: str, *, minutes: int = 120) -> None:
+    """The volunteers take the task, it takes place (``minutes`` long), and they confirm it
+    was done from its follow-up."""
+    for user in users:
+        await h.press_data(user, f"tk:a:{ref}", chat_id=user)
+    async with h.services.db.transaction() as conn:
+        await conn.execute(
+            "UPDATE tasks SET starts_at = '2001-01-01T09:00:00+00:00', duration_min = ? "
+            "WHERE ref = ?",
+            (minutes, ref),
+        )
+    for user in users:
+        [followup] = await reminder_ids(h, "task_followup", user)
+        assert await reminders.claim(h.services, followup) is True
+        await h.services.delivery.flush()
+        await h.press(user, rf"^tk:y:{ref}$")
+
+
+async def test_mytasks_shows_the_tasks_done_and_their_hours(harness: Harness) -> None:
+    h = harness
+    english, arabic = DRIVERS[0], DRIVERS[1]
+    await volunteer(h, english, "en")
+    await volunteer(h, arabic, "ar")
+    calls = await h.say(english, "/mytasks")
+    assert not any("Your help so far" in text for text in h.texts(calls))  # nothing done yet
+    first = await new_task(h, needed=2)
+    await done(h, [english, arabic], first, minutes=120)
+    second = await new_task(h, needed=2)
+    await done(h, [english], second, minutes=90)
+    calls = await h.say(english, "/mytasks")
+    texts = h.texts(calls)
+    assert "Tasks you confirmed as done: 2 tasks, 3 hours 30 minutes." in texts[0]
+    calls = await h.say(arabic, "/mytasks")
+    said = h.texts(calls)[0]
+    assert "مساعدتك حتى الآن" in said and "مهمة واحدة" in said and "ساعتان" in said
+    # Another volunteer's "It did not happen" counts for nothing.
+    other = DRIVERS[2]
+    await volunteer(h, other, "en")
+    third = await new_task(h, needed=3)
+    await h.press_data(other, f"tk:a:{third}", chat_id=other)
+    [followup] = await reminder_ids(h, "task_followup", other)
+    assert await reminders.claim(h.services, followup) is True
+    await h.services.delivery.flush()
+    await h.press(other, rf"^tk:n:{third}$")
+    calls = await h.say(other, "/mytasks")
+    assert not any("Your help so far" in text for text in h.texts(calls))
+
+
+async def test_stats_shows_the_volunteers_totals(harness: Harness) -> None:
+    h = harness
+    await volunteer(h, DRIVERS[0], "en")
+    await volunteer(h, DRIVERS[1], "en")
+    ref = await new_task(h, needed=2)
+    await done(h, DRIVERS[:2], ref, minutes=60)
+    second = await new_task(h, needed=1)
+    await done(h, [DRIVERS[0]], second, minutes=30)
+    await h.say(MEMBER, "/start")
+    calls = await h.say(MEMBER, "/stats")
+    text = "\n".join(h.texts(calls))
+    assert "2 volunteers did 3 tasks, 2 hours 30 minutes." in text
+    refs = await h.services.db.fetchall("SELECT ref FROM volunteers ORDER BY user_id")
+    assert all(r["ref"] in text for r in refs)
+    assert "V" + str(DRIVERS[0]) not in text  # a reference, never a name
+    totals = await contributions.of_everyone(h.services.db)
+    assert [(x.tasks, x.minutes) for x in totals] == [(2, 90), (1, 60)]
+    rows = contributions.export_rows(totals)
+    assert rows == [["1", "2", "1.5"], ["2", "1", "1.0"]]
+    exported = "\n".join(",".join(row) for row in rows)
+    assert all(r["ref"] not in exported for r in refs)
+
+
+async def test_stats_in_arabic_counts_volunteers_with_the_right_plural(harness: Harness) -> None:
+    h = harness
+    await volunteer(h, DRIVERS[0], "en")
+    ref = await new_task(h, needed=1)
+    await done(h, [DRIVERS[0]], ref, minutes=60)
+    t = h.services.i18n.get("ar")
+    lines = "\n".join(contributions.stats_lines(t, await contributions.of_everyone(h.services.db)))
+    assert "متطوع واحد" in lines and "ساعة واحدة" in lines
