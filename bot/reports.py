@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
-import multiprocessing
+import os
 import re
+import shutil
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from multiprocessing import get_context
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -149,18 +151,21 @@ class Export:
     cases: int
 
 
-# From this many cases on, an export is written in a process of its own: building and
+# From this many cases on, an export is written by processes of its own: building and
 # decrypting the rows of years of cases takes seconds of CPU, which a thread of the bot's
 # process would take from the event loop (one interpreter lock), delaying every reply.
 # Below it, starting a process would cost more than the export.
 PROCESS_FROM = 5_000
+# How many processes share a long export (each writes a run of the cases), at most one a core.
+WORKERS = 2
 
 
 @dataclass(frozen=True)
 class _Job:
     """Everything an export's worker needs, and nothing that cannot cross to a process: the
     database file, the keys (in the pseudonyms' object; they go through a pipe to a child
-    of the bot, never to disk), the columns worked out in the member's language."""
+    of the bot, never to disk), the columns worked out in the member's language, and which
+    run of the cases: the ids after ``after`` up to ``until``, ``before`` cases before it."""
 
     path: Path
     ids: Ids
@@ -168,14 +173,19 @@ class _Job:
     folder: Path
     full: bool
     max_bytes: int
+    after: int = 0
+    until: int | None = None
+    before: int = 0
+    prefix: str = "part"
 
 
 def _write(job: _Job) -> Export:
-    """Read every case page by page and write the export's files (in a thread or a process)."""
+    """Read the job's cases page by page and write their files (in a thread or a process)."""
     columns = job.columns
-    writer = _ExportWriter(job.folder, columns.header, job.max_bytes)
+    writer = _ExportWriter(job.folder, columns.header, job.max_bytes, job.prefix)
+    writer.number = job.before
     try:
-        for page in case_repo.read_pages(job.path, job.ids):
+        for page in case_repo.read_pages(job.path, job.ids, after=job.after, until=job.until):
             for case in page:
                 writer.number += 1
                 writer.write(
@@ -186,7 +196,7 @@ def _write(job: _Job) -> Export:
         writer.finish()
     finally:
         writer.close()
-    return Export(writer.files, writer.number)
+    return Export(writer.files, writer.number - job.before)
 
 
 async def write_export(
@@ -204,27 +214,66 @@ async def write_export(
 
     The cases are read page by page on a connection of the worker's own (the bot's stays
     free for everyone else) and written as they come: memory does not grow with the number
-    of cases. The worker is a thread, or from :data:`PROCESS_FROM` cases a process started
-    for this export, so that the bot's event loop keeps answering while it runs.
+    of cases. The worker is a thread; from :data:`PROCESS_FROM` cases, :data:`WORKERS`
+    processes started for this export each write a run of the cases, and their files are
+    joined, so that the bot's event loop keeps answering and the export takes half the time.
     """
     columns = Columns(t, form, tz, full=full)
     job = _Job(db.path, ids, columns, folder, full, max_bytes or MAX_FILE_BYTES)
     if sum((await case_repo.counts_by_status(db)).values()) < PROCESS_FROM:
         return await asyncio.to_thread(_write, job)
+    workers = max(1, min(WORKERS, os.cpu_count() or 1))
+    starts = [(0, 0), *await case_repo.cut_points(db, workers)]
+    jobs = [
+        replace(job, after=after, before=before, until=next_after, prefix=f"run{number}")
+        for number, ((after, before), (next_after, _)) in enumerate(
+            zip(starts, [*starts[1:], (None, 0)], strict=True)
+        )
+    ]
     loop = asyncio.get_running_loop()
     # "spawn": a fresh interpreter, never a fork of a process with threads and open files.
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=len(jobs), mp_context=get_context("spawn"))
     try:
-        return await loop.run_in_executor(pool, _write, job)
+        runs = await asyncio.gather(*(loop.run_in_executor(pool, _write, j) for j in jobs))
     finally:
         await asyncio.to_thread(pool.shutdown)
+    files = await asyncio.to_thread(_join, runs, len(_header_bytes(columns.header)), job.max_bytes)
+    return Export(files, sum(run.cases for run in runs))
+
+
+def _header_bytes(header: list[str]) -> bytes:
+    return BOM + _LineWriter()(header)
+
+
+def _join(runs: Sequence[Export], header: int, max_bytes: int) -> list[Path]:
+    """The files of consecutive runs as one export: a run's first file goes on at the end of
+    the previous run's last one (without its header) when both fit under ``max_bytes``, so
+    an export that fits in one file is one file, whoever wrote it."""
+    files: list[Path] = []
+    for run in runs:
+        parts = list(run.files)
+        if files and run.cases == 0:
+            for empty in parts:
+                empty.unlink()
+            continue
+        if files and parts:
+            last, first = files[-1], parts[0]
+            if last.stat().st_size + first.stat().st_size - header <= max_bytes:
+                with last.open("ab") as out, first.open("rb") as data:
+                    data.seek(header)
+                    shutil.copyfileobj(data, out)
+                first.unlink()
+                parts = parts[1:]
+        files += parts
+    return files
 
 
 class _ExportWriter:
     """CSV files of at most ``max_bytes`` each, every one starting with the header."""
 
-    def __init__(self, folder: Path, header: list[str], max_bytes: int) -> None:
+    def __init__(self, folder: Path, header: list[str], max_bytes: int, prefix: str) -> None:
         self.folder = folder
+        self.prefix = prefix
         self.header = header
         self.max_bytes = max_bytes
         self.files: list[Path] = []
@@ -244,7 +293,7 @@ class _ExportWriter:
 
     def _open(self) -> None:
         self.close()
-        self.files.append(self.folder / f"part-{len(self.files) + 1}.csv")
+        self.files.append(self.folder / f"{self.prefix}-{len(self.files) + 1}.csv")
         self._out = self.files[-1].open("wb")
         self._out.write(BOM + self._line(self.header))
         self._size = self._out.tell()

@@ -117,18 +117,22 @@ async def test_an_export_over_the_limit_is_split_with_a_header_each(
 async def test_years_of_cases_are_written_by_a_process_of_their_own(
     harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """From PROCESS_FROM cases on, the rows are built (and decrypted) in a child process, so
-    the bot's event loop keeps answering; its files are those a thread writes."""
+    """From PROCESS_FROM cases on, the rows are built (and decrypted) in processes of their
+    own, each a run of the cases, so the bot's event loop keeps answering; the runs joined
+    are the files a thread writes: one file when it fits, the rows in order, the anonymised
+    numbers following on."""
     h = harness
     await some_cases(h)
     s = h.services
     t = s.i18n.get("ar")
-    started: list[object] = []
+    started: list[tuple[str, int]] = []
     real = reports.ProcessPoolExecutor
 
     def pool(*, max_workers: int, mp_context: BaseContext) -> ProcessPoolExecutor:
-        started.append(mp_context.get_start_method())
+        started.append((mp_context.get_start_method(), max_workers))
         return real(max_workers=max_workers, mp_context=mp_context)
+
+    monkeypatch.setattr(reports.os, "cpu_count", lambda: 2)
 
     monkeypatch.setattr(reports, "ProcessPoolExecutor", pool)
     for full in (True, False):
@@ -144,4 +148,28 @@ async def test_years_of_cases_are_written_by_a_process_of_their_own(
         )
         assert there.cases == here.cases == 5
         assert [p.read_bytes() for p in there.files] == [p.read_bytes() for p in here.files]
-    assert started == ["spawn", "spawn"]  # a fresh interpreter, never a fork of the bot
+        # Over the upload limit, each file of the runs opens alone, and none is over it
+        # (but for a file of one case longer than the limit).
+        small = len(here.files[0].read_bytes()) // 3
+        split = await reports.write_export(
+            s.db,
+            s.ids,
+            t,
+            s.form,
+            s.settings.tz,
+            tmp_path / f"process-{full}",
+            full=full,
+            max_bytes=small,
+        )
+        parts = [read_csv(p.read_bytes()) for p in split.files]
+        assert len(parts) >= 3
+        sizes = [p.stat().st_size for p in split.files]
+        assert all(
+            size <= small or len(part) == 2 for size, part in zip(sizes, parts, strict=True)
+        )
+        assert all(part[0] == parts[0][0] for part in parts)
+        assert [row for part in parts for row in part[1:]] == read_csv(here.files[0].read_bytes())[
+            1:
+        ]
+    # A fresh interpreter, never a fork of the bot; two runs on two cores.
+    assert started == [("spawn", 2)] * 4

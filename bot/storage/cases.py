@@ -182,20 +182,41 @@ async def counts_by_status(db: Database) -> dict[str, int]:
     return {r["status"]: int(r["n"]) for r in rows}
 
 
-def read_pages(path: Path, ids: Ids, size: int = 500) -> Iterator[list[Case]]:
+async def cut_points(db: Database, parts: int) -> list[tuple[int, int]]:
+    """Where to cut the cases, oldest first, into ``parts`` runs of about the same length
+    (an export written by several workers): for each run but the first, (the last id before
+    it, how many cases come before it). Each point is found by skipping entries of the ids'
+    index, not rows."""
+    total = sum((await counts_by_status(db)).values())
+    points: list[tuple[int, int]] = []
+    for part in range(1, parts):
+        before = part * total // parts
+        row = await db.fetchone(
+            "SELECT id FROM cases ORDER BY id LIMIT 1 OFFSET ?", (max(before - 1, 0),)
+        )
+        if row is not None and before > 0:
+            points.append((int(row["id"]), before))
+    return points
+
+
+def read_pages(
+    path: Path, ids: Ids, *, after: int = 0, until: int | None = None, size: int = 500
+) -> Iterator[list[Case]]:
     """Every case, oldest first, ``size`` at a time, on a read-only connection of its own
     and without asyncio: an export's worker (a thread, or a process of its own for years of
     cases) reads the database itself, sees it as committed (WAL: no lock on the bot's
-    connection) and never holds every case at once. The cases carry no ``user_id``: an
-    export does not name the family's account, so it is not decrypted."""
+    connection) and never holds every case at once. Only the ids after ``after`` and up to
+    ``until`` (when given) are read. The cases carry no ``user_id``: an export does not name
+    the family's account, so it is not decrypted."""
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=5000")
-        after = 0
+        last = until if until is not None else -1
         while True:
             rows = conn.execute(
-                "SELECT * FROM cases WHERE id > ? ORDER BY id LIMIT ?", (after, size)
+                "SELECT * FROM cases WHERE id > ? AND (? < 0 OR id <= ?) ORDER BY id LIMIT ?",
+                (after, last, last, size),
             ).fetchall()
             if not rows:
                 return
