@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -107,10 +106,6 @@ class ReviewService:
         """How many cases are in each status."""
         return await case_repo.counts_by_status(self.db)
 
-    async def every(self) -> list[Case]:
-        """All cases, oldest first (exports and statistics)."""
-        return await case_repo.every(self.db, self.ids)
-
     async def history(self, case_id: int) -> list[AuditEntry]:
         """Who saw or changed what on the case, oldest first."""
         return await audit_log.for_case(self.db, self.ids, case_id)
@@ -136,17 +131,6 @@ class ReviewService:
     async def record_viewed(self, member_id: int, case: Case) -> None:
         """A member was shown the full case."""
         await self._record("case_viewed", member_id, case)
-
-    async def record_export(self, member_id: int, cases: Sequence[Case], *, full: bool) -> None:
-        """A member exported the cases: the full export counts as viewing each one."""
-        async with self.db.transaction() as conn:
-            if full:
-                for case in cases:
-                    await audit_log.record(
-                        conn, self.ids, "export_full", actor_id=member_id, case_id=case.id
-                    )
-            else:
-                await audit_log.record(conn, self.ids, "export_anonymised", actor_id=member_id)
 
     async def _record(self, action: str, actor_id: int | None, case: Case | None) -> None:
         async with self.db.transaction() as conn:
