@@ -85,6 +85,7 @@ from bot.__main__ import backup_database  # noqa: E402
 from bot.buttons import CardPress, CasesPage, ExportChoice  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.crypto import Cipher  # noqa: E402
+from bot.followup import FollowupService  # noqa: E402
 from bot.ids import Ids  # noqa: E402
 from bot.intake import Draft  # noqa: E402
 from bot.kinds import Kind  # noqa: E402
@@ -756,6 +757,9 @@ async def build(settings: Settings, plan: Plan) -> Built:
         task_rows(w, plan.tasks, active, settings.reminder_offsets)
         draft_rows(w, max(plan.cases // 300, 20))
         await flush(db, w)
+        # Each approval schedules its follow-up (bot.followup.schedule); the start-up pass for
+        # cases approved before follow-ups existed writes them here, once, like an upgrade.
+        await FollowupService(db, ids, settings.followup_days, settings.tz).schedule_missing()
         await db.checkpoint()
         built.rows = dict(w.counts)
     finally:

@@ -21,7 +21,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.ids import Ids
-from bot.kinds import BULK, Kind
+from bot.kinds import BULK, CONFIDENTIAL, Kind
 from bot.limits import Priority, priority
 from bot.storage import Database, outbox, people, utcnow
 
@@ -199,7 +199,10 @@ class Delivery:
         try:
             if out.edit is None:
                 message = await self.bot.send_message(
-                    item.chat_id, out.text, reply_markup=out.markup
+                    item.chat_id,
+                    out.text,
+                    reply_markup=out.markup,
+                    protect_content=item.kind in CONFIDENTIAL or None,
                 )
                 message_id = message.message_id
             else:

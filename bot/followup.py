@@ -22,6 +22,8 @@ from bot.storage.followups import Followup
 
 # The hour of the family's day the question is sent: that of the support-end reminder.
 ASK_HOUR = 9
+# Follow-ups scheduled at start-up per transaction.
+BATCH = 1_000
 
 
 def due(until: date, days: int, today: date, tz: ZoneInfo) -> datetime | None:
@@ -66,12 +68,19 @@ class FollowupService:
 
     async def schedule_missing(self) -> int:
         """At start-up: a follow-up for each approved case whose period has none (approved
-        before follow-ups existed); return how many were scheduled."""
+        before follow-ups existed); return how many were scheduled.
+
+        After the upgrade that brought follow-ups there can be tens of thousands: they are
+        written :data:`BATCH` to a transaction (one commit each, not one per case). At every
+        later start the one query finds none.
+        """
         today = utcnow().astimezone(self.tz).date()
+        missing = await followups.missing(self.db, today)
         scheduled = 0
-        for case_id, until in await followups.missing(self.db, today):
+        for start in range(0, len(missing), BATCH):
             async with self.db.transaction() as conn:
-                scheduled += await schedule(conn, self.ids, case_id, until, self.days, self.tz)
+                for case_id, until in missing[start : start + BATCH]:
+                    scheduled += await schedule(conn, self.ids, case_id, until, self.days, self.tz)
         return scheduled
 
     async def claim_reminder(self, reminder_id: int) -> bool:

@@ -41,6 +41,11 @@ class Kind(StrEnum):
 # (bot.limits.Priority.BULK).
 BULK = frozenset({Kind.TASK_OFFER, Kind.TASK_REMINDER, Kind.TASK_FOLLOWUP})
 
+# Private messages that carry what was said in confidence (a concern sent to the trustees,
+# the members' notes on what a family received): sent with protect_content, so that they
+# cannot be forwarded or saved out of the chat, like Details.
+CONFIDENTIAL = frozenset({Kind.SUPPORT_ALERT, Kind.FEEDBACK_NOTICE})
+
 # Sent to a task's creator, their encrypted payload naming the volunteer: when a volunteer's
 # data goes, those still to send name NOBODY (read as "a volunteer") and the sent ones go.
 NAMING_A_VOLUNTEER = (

@@ -110,6 +110,13 @@ async def test_a_family_writes_in_english_and_only_the_trustees_read_it(harness:
     for trustee in (MEMBER, TRUSTEE):
         [notice] = [m for m in h.fake.messages(trustee) if ref.group(0) in m.get("text", "")]
         assert WORDS in notice["text"]
+        # What was said in confidence cannot be forwarded or saved out of the trustee's chat.
+        [sent] = [
+            c
+            for c in h.fake.calls
+            if c.method == "sendMessage" and c.chat_id == trustee and WORDS in c.params["text"]
+        ]
+        assert sent.params.get("protect_content") is True
         assert [d for _, d in h.fake.buttons(notice)] == [
             f"ft:a:{await feedback_id(h, ref.group(0))}",
             f"ft:c:{await feedback_id(h, ref.group(0))}",
