@@ -23,7 +23,7 @@ from bot.storage.cases import Case
 from handlers.decisions import decision_screen, reason_first, support_first
 from handlers.members import Press, alert, member_name, member_press, moved_on, send_private
 from handlers.questions import first_question, question_screen
-from handlers.sessions import Session, forget_session, save_session
+from handlers.sessions import Session, forget_session, remember_screen, save_session
 from handlers.util import stale
 
 CaseScreen = Callable[[Translator, SanadContext, Case, Session], tuple[str, InlineKeyboardMarkup]]
@@ -92,7 +92,8 @@ class WizardStart:
         session = self.first(context.services.form, press.data.action, case)
         await save_session(context, member, session)
         text, markup = self.screen(t, context, case, session)
-        if not await send_private(context, member, text, markup):
+        sent = await send_private(context, member, text, markup)
+        if sent is None:
             await forget_session(context, member)
             await query.answer(
                 t.raw(
@@ -102,6 +103,7 @@ class WizardStart:
                 show_alert=True,
             )
             return
+        await remember_screen(context, member, session, sent)
         await query.answer(t.raw("I sent you the next step in our private chat."))
 
 

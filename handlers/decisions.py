@@ -32,7 +32,15 @@ from handlers.members import (
     moved_on,
 )
 from handlers.questions import MESSAGE_LIMIT
-from handlers.sessions import Session, forget_session, load_session, route, save_session
+from handlers.sessions import (
+    Session,
+    close_screen,
+    forget_session,
+    load_session,
+    remember_screen,
+    route,
+    save_session,
+)
 from handlers.util import close_buttons, has_buttons, own_chat, reply, stale
 from handlers.validators import checked_text, typed_date
 from handlers.wizard import Outcome, Parts, Wizard, WizardStep, cancel_button
@@ -325,7 +333,10 @@ async def _show(update: Update, context: SanadContext, session: Session, *, edit
         return
     if update.callback_query is not None:
         await close_buttons(update.callback_query)
-    await reply(update, text, reply_markup=markup)
+    close_screen(update, context, session)
+    await remember_screen(
+        context, update.effective_user.id, session, await reply(update, text, reply_markup=markup)
+    )
 
 
 async def apply_decision(update: Update, context: SanadContext, session: Session) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import Forbidden
 
 from bot import render
@@ -125,22 +125,24 @@ def member_name(update: Update) -> str:
 
 async def to_member(
     update: Update, context: SanadContext, text: str, markup: InlineKeyboardMarkup | None = None
-) -> None:
-    """Answer a committee command in the member's private chat."""
+) -> Message | None:
+    """Answer a committee command in the member's private chat: the message sent, or None."""
     assert update.effective_user is not None
-    if not await send_private(context, update.effective_user.id, text, markup):
+    sent = await send_private(context, update.effective_user.id, text, markup)
+    if sent is None:
         log.info("A member has not started a private chat yet")
+    return sent
 
 
 async def send_private(
     context: SanadContext, member_id: int, text: str, markup: InlineKeyboardMarkup | None = None
-) -> bool:
-    """Write to a member's private chat; False when they never started the bot."""
+) -> Message | None:
+    """Write to a member's private chat: the message sent, or None when they never started
+    the bot."""
     try:
-        await context.bot.send_message(member_id, text, reply_markup=markup)
+        return await context.bot.send_message(member_id, text, reply_markup=markup)
     except Forbidden:
-        return False
-    return True
+        return None
 
 
 def moved_on(t: Translator, context: SanadContext, case: Case) -> str:

@@ -20,7 +20,14 @@ from bot.errors import CaseNotFound
 from bot.i18n import N_, Translator
 from bot.storage.cases import Case
 from handlers.members import case_from_args, committee_gate, member_t, moved_on, to_member
-from handlers.sessions import Session, forget_session, route, save_session
+from handlers.sessions import (
+    Session,
+    close_screen,
+    forget_session,
+    remember_screen,
+    route,
+    save_session,
+)
 from handlers.util import close_buttons, reply, voice_answer
 from handlers.validators import checked_text
 from handlers.wizard import Outcome, Parts, Rows, Wizard, WizardStep, cancel_button
@@ -80,6 +87,7 @@ async def _send_question(
             ref=t.isolate(case.ref),
         ),
     )
+    close_screen(update, context, session)
     context.services.delivery.kick()
     return Outcome.DONE
 
@@ -101,6 +109,7 @@ async def _save_note(
         await reply(update, t("Note saved on case {ref}.", ref=t.isolate(case.ref)))
     except (CaseNotFound, workflow.InvalidTransition) as gone:
         await _case_gone(update, context, session, gone)
+    close_screen(update, context, session)
     return Outcome.DONE
 
 
@@ -163,7 +172,9 @@ async def note_command(update: Update, context: SanadContext) -> None:
     session = {"kind": "note", "ref": case.ref, "step": "note"}
     await save_session(context, update.effective_user.id, session)
     text, markup = question_screen(t, context, case, session)
-    await to_member(update, context, text, markup)
+    await remember_screen(
+        context, update.effective_user.id, session, await to_member(update, context, text, markup)
+    )
 
 
 # --- the family answers -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 
 from bot.context import SanadContext
 from handlers.members import is_member
@@ -43,6 +43,30 @@ def route(*kinds: str, members_only: bool = True) -> Callable[[SessionHandler], 
         return handler
 
     return register
+
+
+async def remember_screen(
+    context: SanadContext, user_id: int, session: Session, sent: Message | None
+) -> None:
+    """Keep the message id of the wizard's screen just sent, so that the step answered next
+    (by typing) can take its buttons off: the chat never holds two live screens."""
+    if sent is not None:
+        session["screen"] = sent.message_id
+        await save_session(context, user_id, session)
+
+
+def close_screen(update: Update, context: SanadContext, session: Session) -> None:
+    """Take the buttons off the wizard's last screen, answered by typing, in the background
+    (tidying gives way to replies). A pressed screen is closed by its press instead."""
+    shown, chat = session.get("screen"), update.effective_chat
+    if not shown or chat is None or update.callback_query is not None:
+        return
+    bot, chat_id = update.get_bot(), chat.id
+
+    async def close() -> None:
+        await bot.edit_message_reply_markup(chat_id, shown, reply_markup=None)
+
+    context.services.delivery.tidy(close())
 
 
 async def load_session(context: SanadContext, user_id: int) -> Session | None:

@@ -23,8 +23,16 @@ from bot.storage import utcnow
 from bot.tasks import Task
 from bot.text import normalize_digits, whole_number
 from handlers.members import committee_gate, member_press, to_member
-from handlers.sessions import Session, forget_session, load_session, route, save_session
-from handlers.util import reply, stale
+from handlers.sessions import (
+    Session,
+    close_screen,
+    forget_session,
+    load_session,
+    remember_screen,
+    route,
+    save_session,
+)
+from handlers.util import close_buttons, reply, stale
 from handlers.validators import button_time, checked_text, typed_date, typed_time
 from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
 
@@ -46,7 +54,8 @@ async def newtask_command(update: Update, context: SanadContext) -> None:
         return
     session: Session = {"kind": "task", "step": "title"}
     await save_session(context, update.effective_user.id, session)
-    await to_member(update, context, *task_screen(t, context, session))
+    sent = await to_member(update, context, *task_screen(t, context, session))
+    await remember_screen(context, update.effective_user.id, session, sent)
 
 
 def task_screen(
@@ -343,8 +352,11 @@ async def task_button(update: Update, context: SanadContext) -> None:
     elif outcome is Outcome.MOVED:
         await save_session(context, member, session)
         await query.answer()
+        await close_buttons(query)
         text, markup = task_screen(t, context, session)
-        await reply(update, text, reply_markup=markup)
+        await remember_screen(
+            context, member, session, await reply(update, text, reply_markup=markup)
+        )
 
 
 @route("task")
@@ -361,8 +373,10 @@ async def task_message(update: Update, context: SanadContext, session: Session) 
         await reply(update, t.raw("Please use the buttons of the last message, or press Cancel."))
     elif outcome is Outcome.MOVED:
         await save_session(context, update.effective_user.id, session)
+        close_screen(update, context, session)
         text, markup = task_screen(t, context, session)
-        await reply(update, text, reply_markup=markup)
+        sent = await reply(update, text, reply_markup=markup)
+        await remember_screen(context, update.effective_user.id, session, sent)
 
 
 async def publish(update: Update, context: SanadContext, member: int, session: Session) -> None:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from tests.conftest import COMMITTEE_CHAT, MEMBER, OTHER_MEMBER, OUTSIDER, Harness
-from tests.flows import NAME, PHONE_E164, STORY, full_intake
+from tests.flows import NAME, PHONE_E164, STORY, full_intake, live_buttons
 
 FAMILY = 808
 
@@ -348,3 +348,25 @@ async def test_a_decision_that_fails_keeps_the_wizard(
     await h.press_data(MEMBER, "rv:ok:")
     assert await status(h, ref) == "approved"
     assert await h.services.db.fetchone("SELECT 1 FROM sessions") is None
+
+
+async def test_a_wizard_screen_answered_by_typing_loses_its_buttons(harness: Harness) -> None:
+    """The approval's message step is answered by typing: once the next screen is there, the
+    screen answered keeps no button (the chat never holds two live screens); the same for a
+    note, whose screen is the whole wizard."""
+    h = harness
+    ref = await new_case(h)
+    await h.press(MEMBER, rf"^cv:approve:{ref}$", chat_id=COMMITTEE_CHAT)
+    await h.press(MEMBER, r"^rv:sd:$")
+    await h.press(MEMBER, r"^rv:p:3$")
+    await h.say(MEMBER, "We will call you on Sunday")
+    await h.services.delivery.wait_idle()
+    [confirm] = live_buttons(h, MEMBER, "rv:")
+    assert confirm == h.fake.messages(MEMBER)[-1]["message_id"]
+    await h.press(MEMBER, r"^rv:ok:$")
+    assert live_buttons(h, MEMBER, "rv:") == []
+    await h.say(MEMBER, f"/note {ref}")
+    assert len(live_buttons(h, MEMBER, "rv:")) == 1
+    await h.say(MEMBER, "Called them, all fine")
+    await h.services.delivery.wait_idle()
+    assert live_buttons(h, MEMBER, "rv:") == []
