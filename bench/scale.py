@@ -82,6 +82,7 @@ if str(PROJECT) not in sys.path:
 
 from bot import privacy  # noqa: E402
 from bot.__main__ import backup_database  # noqa: E402
+from bot.app import quiet_libraries  # noqa: E402
 from bot.buttons import CardPress, CasesPage, ExportChoice  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.crypto import Cipher  # noqa: E402
@@ -901,6 +902,7 @@ def counted_logging() -> Iterator[CountLines]:
     root = logging.getLogger()
     level = root.level
     root.setLevel(logging.INFO)
+    quiet_libraries("INFO")  # as configure_logging does when the bot runs
     root.addHandler(counter)
     root.addHandler(printer)
     try:
