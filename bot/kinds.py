@@ -28,11 +28,25 @@ class Kind(StrEnum):
     VOLUNTEER_CARD = "volunteer_card"
     VOLUNTEER_CARD_UPDATE = "volunteer_card_update"
     VOLUNTEER_NOTICE = "volunteer_notice"
+    ACTIVITY_ANNOUNCEMENT = "activity_announcement"
+    ACTIVITY_PROMOTED = "activity_promoted"
+    ACTIVITY_REMINDER = "activity_reminder"
+    ACTIVITY_CHANGED = "activity_changed"
+    ACTIVITY_CANCELLED = "activity_cancelled"
+    ACTIVITY_COUNTS = "activity_counts"
 
 
 # Sent to many people at once: they take what the replies leave of Telegram's budget
 # (bot.limits.Priority.BULK).
-BULK = frozenset({Kind.TASK_OFFER, Kind.TASK_REMINDER, Kind.TASK_FOLLOWUP})
+BULK = frozenset(
+    {
+        Kind.TASK_OFFER,
+        Kind.TASK_REMINDER,
+        Kind.TASK_FOLLOWUP,
+        Kind.ACTIVITY_ANNOUNCEMENT,
+        Kind.ACTIVITY_REMINDER,
+    }
+)
 
 # Sent to a task's creator, their encrypted payload naming the volunteer: when a volunteer's
 # data goes, those still to send name NOBODY (read as "a volunteer") and the sent ones go.

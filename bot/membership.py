@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 # Outbox kinds only a committee member may receive: they carry a family's answer or a
 # volunteer's name. (Cards go to the group, whose membership Telegram keeps.)
-MEMBER_KINDS = frozenset({Kind.MEMBER_NOTICE, Kind.TASK_DROPOUT, Kind.TASK_OUTCOME})
+MEMBER_KINDS = frozenset(
+    {Kind.MEMBER_NOTICE, Kind.TASK_DROPOUT, Kind.TASK_OUTCOME, Kind.ACTIVITY_COUNTS}
+)
 
 NOT_A_MEMBER = "not a member"
 

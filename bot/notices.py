@@ -15,7 +15,8 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from bot import render
+from bot import activity_views, render
+from bot.activities import OPEN, Activity, ActivityService
 from bot.buttons import CardPress, FamilyAnswerPress
 from bot.config import Settings
 from bot.crypto import Cipher
@@ -27,7 +28,7 @@ from bot.membership import MEMBER_KINDS
 from bot.people import PeopleService
 from bot.render import bold
 from bot.review import ReviewService
-from bot.storage import Database, outbox
+from bot.storage import Database, outbox, utcnow
 from bot.storage import cases as case_repo
 from bot.storage.volunteers import ACTIVE, PENDING
 from bot.tasks import Task, TaskService
@@ -48,6 +49,7 @@ class Sources:
     tasks: TaskService
     people: PeopleService
     volunteers: VolunteerService
+    activities: ActivityService | None = None
 
     @property
     def committee(self) -> Translator:
@@ -361,6 +363,96 @@ async def volunteer_notice(src: Sources, item: outbox.Item) -> Outgoing | None:
     return Outgoing(escape(t.raw(VOLUNTEER_NOTICES[notice])))
 
 
+# --- about an activity ----------------------------------------------------------------------
+
+
+async def _activity(
+    src: Sources, item: outbox.Item, *, to_come: bool = True
+) -> tuple[Activity, Translator] | None:
+    """The item's activity and the recipient's translator, unless it is gone or (``to_come``)
+    cancelled or started."""
+    if item.activity_id is None or src.activities is None:
+        return None
+    activity = await src.activities.by_id(item.activity_id)
+    if activity is None:
+        return None
+    if to_come and (activity.status != OPEN or activity.starts_at <= utcnow()):
+        return None
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.i18n.default)
+    return activity, t
+
+
+async def activity_announcement(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """An invited person hears of an activity, in their language, with "I'll come" and "Not
+    this time"."""
+    found = await _activity(src, item)
+    if found is None:
+        return None
+    activity, t = found
+    text = activity_views.headed(t.raw("Community activity"), t, activity, src.settings.tz)
+    return Outgoing(text, activity_views.answer_keyboard(t, activity.ref))
+
+
+async def activity_promoted(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """Someone on the waiting list got a place."""
+    found = await _activity(src, item)
+    if found is None:
+        return None
+    activity, t = found
+    head = t.raw("A place became free: you are now coming to this activity.")
+    return Outgoing(
+        activity_views.headed(head, t, activity, src.settings.tz),
+        activity_views.change_of_mind(t, activity.ref, activity_views.COMING),
+    )
+
+
+async def activity_reminder(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The day before: a reminder to those coming."""
+    found = await _activity(src, item)
+    if found is None:
+        return None
+    activity, t = found
+    return Outgoing(
+        activity_views.headed(t.raw("Reminder: see you there!"), t, activity, src.settings.tz),
+        activity_views.change_of_mind(t, activity.ref, activity_views.COMING),
+    )
+
+
+async def activity_changed(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """Those coming and waiting are shown the new time or place."""
+    found = await _activity(src, item)
+    if found is None:
+        return None
+    activity, t = found
+    head = t.raw("This activity was changed: please check the new details.")
+    return Outgoing(activity_views.headed(head, t, activity, src.settings.tz))
+
+
+async def activity_cancelled(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """Those coming and waiting are told the activity is cancelled."""
+    found = await _activity(src, item, to_come=False)
+    if found is None:
+        return None
+    activity, t = found
+    head = t.raw("This activity is cancelled. We hope to see you at the next one.")
+    return Outgoing(activity_views.headed(head, t, activity, src.settings.tz))
+
+
+async def activity_counts(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The member's counts message shows the counts as they are now, edited in place."""
+    if item.activity_id is None or src.activities is None:
+        return None
+    activity = await src.activities.by_id(item.activity_id)
+    shown = await src.activities.counts_message(item.activity_id)
+    if activity is None or shown is None:
+        return None
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.settings.committee_language)
+    counts = await src.activities.counts(activity.id)
+    text = activity_views.counts_text(t, src.forms["volunteer"], activity, counts, src.settings.tz)
+    markup = activity_views.counts_keyboard(t, activity)
+    return Outgoing(text, markup, edit=shown.message_id)
+
+
 RENDERERS: dict[Kind, Renderer] = {
     Kind.COMMITTEE_CARD: committee_card,
     Kind.CARD_UPDATE: card_update,
@@ -378,6 +470,12 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.VOLUNTEER_CARD: volunteer_card,
     Kind.VOLUNTEER_CARD_UPDATE: volunteer_card_update,
     Kind.VOLUNTEER_NOTICE: volunteer_notice,
+    Kind.ACTIVITY_ANNOUNCEMENT: activity_announcement,
+    Kind.ACTIVITY_PROMOTED: activity_promoted,
+    Kind.ACTIVITY_REMINDER: activity_reminder,
+    Kind.ACTIVITY_CHANGED: activity_changed,
+    Kind.ACTIVITY_CANCELLED: activity_cancelled,
+    Kind.ACTIVITY_COUNTS: activity_counts,
 }
 
 

@@ -36,12 +36,22 @@ from bot.storage import (
     utcnow,
     volunteers,
 )
+from bot.storage import activities as activity_repo
 from bot.storage import cases as case_repo
 from bot.storage import tasks as task_repo
 from bot.tasks import TaskService
 
 # What retention counts and removes, in the order it does so (``purge --dry-run`` lists them).
-KINDS = ("cases", "drafts", "sessions", "outbox", "tasks", "people")
+KINDS = (
+    "cases",
+    "drafts",
+    "sessions",
+    "outbox",
+    "tasks",
+    "people",
+    "activities",
+    "activity_answers",
+)
 
 
 @dataclass
@@ -54,6 +64,7 @@ class Stored:
     )
     draft: dict[str, Any] | None = None
     volunteer: volunteers.Volunteer | None = None
+    activities: bool | None = None  # wants to hear about community activities (None: not asked)
 
     @property
     def empty(self) -> bool:
@@ -81,6 +92,7 @@ class PrivacyService:
             stored.cases.append((case, case_repo.personal(ids.cipher, case), exchanges))
         stored.draft = await drafts.load(db, ids, user_id)
         stored.volunteer = await volunteers.get(db, ids, user_id)
+        stored.activities = await activity_repo.wants(db, ids, user_id)
         return stored
 
     async def erase(self, user_id: int) -> int:
@@ -135,6 +147,8 @@ async def purge(
         "outbox": now - timedelta(days=keep.outbox),
         "tasks": now - timedelta(days=keep.tasks),
         "people": now - timedelta(days=keep.cases),
+        "activities": now - timedelta(days=keep.tasks),
+        "activity_answers": now - timedelta(days=keep.tasks),
     }
     found = await expired(db, keep.cases)
     if dry_run:
@@ -185,6 +199,7 @@ async def _forget(conn: Connection, ids: Ids, user_id: int) -> None:
     await sessions.end(conn, ids, user_id)
     await reminders.delete_for_volunteer(conn, ids, user_id)
     await assignments.delete_for_volunteer(conn, ids, user_id)
+    await activity_repo.forget_person(conn, ids, user_id)
     await outbox.forget_chat(conn, ids, user_id)
     await outbox.unname(conn, ids, user_id, NAMING_A_VOLUNTEER, NOBODY)
     await people.delete(conn, ids, user_id)

@@ -94,4 +94,6 @@ async def claim(services: Services, reminder_id: int) -> bool:
         return False
     if kind.startswith("task_"):
         return await services.tasks.claim_reminder(reminder_id)
+    if kind.startswith("activity_"):
+        return await services.activities.claim_reminder(reminder_id)
     return await services.review.claim_reminder(reminder_id)

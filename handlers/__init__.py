@@ -26,6 +26,8 @@ from telegram.ext import (
 from bot import buttons as b
 from bot.context import SanadContext
 from handlers import (
+    activities,
+    activity_wizard,
     cards,
     commands,
     committee,
@@ -93,6 +95,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         committee_press(b.CasesPage, reports.cases_button),
         committee_press(b.ExportChoice, reports.export_button),
         committee_press(b.VettingPress, vetting.vetting_button),
+        private_press(b.ActivityAnswer, activities.activity_answer),
+        private_press(b.ActivityOptIn, activities.opt_in_button),
+        committee_press(b.ActivityWizardPress, activity_wizard.activity_button),
+        committee_press(b.ActivityManagePress, activities.manage_button),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
         MessageHandler(PRIVATE & NEW_MESSAGE, private_message),

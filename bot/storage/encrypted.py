@@ -20,6 +20,7 @@ ENCRYPTED = (
     ("support_given", "id", "note"),
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
+    ("activities", "id", "content"),
     ("outbox", "id", "payload"),
     # The real Telegram ids kept beside their pseudonyms, and the database's own secrets.
     ("cases", "id", "family"),
@@ -34,6 +35,9 @@ ENCRYPTED = (
     ("support_given", "id", "recorder"),
     ("meta", "name", "value"),
     ("expiring_messages", "id", "target"),
+    ("activities", "id", "creator"),
+    ("activities", "id", "counts_to"),
+    ("activity_answers", "rowid", "person"),
 )
 
 
