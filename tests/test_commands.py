@@ -97,6 +97,8 @@ def test_chat_filters_are_those_the_commands_always_had() -> None:
         "export",
         "stats",
         "volunteers",
+        "newactivity",
+        "activities",
     }
     assert anywhere == {"help"} | members  # they check who asks, and where, themselves
 

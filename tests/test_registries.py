@@ -11,7 +11,18 @@ from handlers.sessions import ROUTES
 
 def test_every_session_kind_is_routed() -> None:
     assert sorted(ROUTES) == sorted(
-        ["approve", "renew", "decline", "ask", "note", "task", "taskedit", "answer"]
+        [
+            "approve",
+            "renew",
+            "decline",
+            "ask",
+            "note",
+            "task",
+            "taskedit",
+            "answer",
+            "activity",
+            "activityedit",
+        ]
     )
     # Only the family's answer may come from someone who is not a member.
     assert [kind for kind, target in ROUTES.items() if not target.members_only] == ["answer"]
