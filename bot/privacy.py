@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.activities import COMING, ActivityService
 from bot.config import Retention
 from bot.ids import Ids
 from bot.kinds import NAMING_A_VOLUNTEER, NOBODY, Kind
@@ -76,12 +77,18 @@ class PrivacyService:
     """What is stored about a person, and its erasure, at the person's request."""
 
     def __init__(
-        self, db: Database, ids: Ids, tasks: TaskService, committee_chat_id: int | None
+        self,
+        db: Database,
+        ids: Ids,
+        tasks: TaskService,
+        committee_chat_id: int | None,
+        activities: ActivityService | None = None,
     ) -> None:
         self.db = db
         self.ids = ids
         self.tasks = tasks
         self.committee_chat_id = committee_chat_id
+        self.activities = activities
 
     async def collect(self, user_id: int) -> Stored:
         """What the bot stores about ``user_id``."""
@@ -99,12 +106,17 @@ class PrivacyService:
         """Delete the person's data; return how many cases were anonymised.
 
         The tasks the person holds are given back first, through the task service (the
-        waiting list moves up, the creator is told "a volunteer"); then, in one transaction,
+        waiting list moves up, the creator is told "a volunteer"), and so are their places in
+        activities (the first waiting is told); then, in one transaction,
         their cases are anonymised and every other row that names them goes. Last, the WAL
         is cut, so that no old copy of what was deleted stays on disk.
         """
         for task, _ in await self.tasks.mine(user_id):
             await self.tasks.withdraw(task.ref, user_id)
+        if self.activities is not None:  # their places go to those waiting
+            for activity, answer in await self.activities.answered_by(user_id):
+                if answer == COMING:
+                    await self.activities.answer(activity.ref, user_id, coming=False)
         ids = self.ids
         async with self.db.transaction() as conn:
             case_ids = await case_repo.ids_of_user(conn, ids, user_id)

@@ -115,7 +115,7 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         volunteers,
         Vetting(volunteers, tasks),
         SessionService(db, ids),
-        PrivacyService(db, ids, tasks, settings.committee_chat_id),
+        PrivacyService(db, ids, tasks, settings.committee_chat_id, activities),
         delivery,
         activities,
     )

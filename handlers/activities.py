@@ -32,7 +32,7 @@ from bot.activity_views import (
 from bot.buttons import ActivityAnswer, ActivityManagePress, ActivityOptIn
 from bot.context import SanadContext
 from bot.i18n import N_, Translator, escape
-from bot.render import bold, confirm_keyboard
+from bot.render import bold, confirm_keyboard, field
 from bot.storage import utcnow
 from bot.text import MAX_MESSAGE
 from handlers.activity_wizard import PLACE_LIMIT
@@ -135,13 +135,18 @@ async def ask_after_intake(update: Update, context: SanadContext) -> None:
 
 
 async def choice_message(update: Update, context: SanadContext) -> None:
-    """/mydata: the person's choice, with the button that changes it."""
+    """/mydata: the person's choice, with the button that changes it, and their answers to
+    the activities to come."""
     assert update.effective_user is not None
     t = context.t
-    wanted = await context.services.activities.wants(update.effective_user.id)
-    await reply(
-        update, escape(opt_in_line(t, wanted)), reply_markup=choice_keyboard_for(t, wanted)
-    )
+    services = context.services
+    person = update.effective_user.id
+    wanted = await services.activities.wants(person)
+    lines = [escape(opt_in_line(t, wanted))]
+    for activity, answer in await services.activities.answered_by(person):
+        if answer in ANSWERED:
+            lines.append(field(escape(activity.title), escape(t.raw(ANSWERED[answer]))))
+    await reply(update, "\n".join(lines), reply_markup=choice_keyboard_for(t, wanted))
 
 
 def choice_keyboard_for(t: Translator, wanted: bool | None) -> InlineKeyboardMarkup:

@@ -259,9 +259,13 @@ async def test_erasure_and_retention_remove_the_answers_and_words(harness: Harne
     await add_volunteers(db, ids, HELPERS[:2], ("en",))
     ref = await new_activity(h, capacity="1", day=in_days(3))
     await h.press(HELPERS[0], rf"^aa:c:{ref}$")
-    await h.press(HELPERS[1], rf"^aa:c:{ref}$")  # waiting
+    calls = await h.press(HELPERS[1], rf"^aa:c:{ref}$")  # waiting
+    calls = await h.say(HELPERS[1], "/mydata")
+    assert "Football afternoon:</b> On the waiting list" in h.texts(calls)[-1]
     await h.say(HELPERS[0], "/delete_my_data")
-    await h.press(HELPERS[0], r"^pd:y$")
+    calls = await h.press(HELPERS[0], r"^pd:y$")
+    promoted = [c for c in calls if c.chat_id == HELPERS[1]]  # the place went to them
+    assert promoted and "A place became free" in (promoted[-1].text or "")
     pid = ids.pid(HELPERS[0])
     for table, key in (("activity_answers", "person_id"), ("reminders", "volunteer_id")):
         query = f"SELECT 1 FROM {table} WHERE {key} = ?"  # noqa: S608
