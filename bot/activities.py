@@ -112,6 +112,16 @@ class ActivityService:
             return False
         return self.cipher.decrypt_json(personal).get(self._family_area) == area
 
+    async def still_for(self, activity: Activity, person: int) -> bool:
+        """Whether the person is still among those the activity is for, when its
+        announcement is sent: an active volunteer, or a family that still wants to hear
+        about activities (one that said no meanwhile gets nothing)."""
+        if activity.audience in (VOLUNTEERS, BOTH):
+            volunteer = await volunteer_repo.get(self.db, self.ids, person)
+            if volunteer is not None and volunteer.status == volunteer_repo.ACTIVE:
+                return True
+        return activity.audience in (FAMILIES, BOTH) and bool(await self.wants(person))
+
     async def count_audience(self, audience: str, area: str | None) -> int:
         """How many people an activity would reach (the member's preview)."""
         return len(await self.audience(audience, area))

@@ -386,9 +386,11 @@ async def activity_announcement(src: Sources, item: outbox.Item) -> Outgoing | N
     """An invited person hears of an activity, in their language, with "I'll come" and "Not
     this time"."""
     found = await _activity(src, item)
-    if found is None:
+    if found is None or src.activities is None:
         return None
     activity, t = found
+    if not await src.activities.still_for(activity, item.chat_id):
+        return None
     text = activity_views.headed(t.raw("Community activity"), t, activity, src.settings.tz)
     return Outgoing(text, activity_views.answer_keyboard(t, activity.ref))
 

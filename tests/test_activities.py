@@ -118,6 +118,21 @@ async def test_families_opt_in_after_intake_or_later_and_only_they_hear(harness:
     ref = await new_activity(h, audience="families")
     assert announced_to(h, [FAMILY_A, FAMILY_B, FAMILY_C], ref) == [FAMILY_C]
 
+    # Said no after an announcement was queued, before it was sent: it is not sent.
+    delivery = h.services.delivery
+    flush = delivery.flush
+
+    async def nothing() -> int:
+        return 0
+
+    delivery.flush = nothing  # type: ignore[method-assign]
+    later = await new_activity(h, audience="families")
+    await h.say(FAMILY_C, "/mydata")
+    await h.press(FAMILY_C, r"^ao:n$")
+    delivery.flush = flush  # type: ignore[method-assign]
+    await delivery.flush()
+    assert announced_to(h, [FAMILY_C], later) == []
+
 
 async def test_the_audience_is_approved_families_and_active_volunteers_of_the_area(
     harness: Harness,
