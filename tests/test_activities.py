@@ -277,12 +277,18 @@ async def test_erasure_and_retention_remove_the_answers_and_words(harness: Harne
     calls = await h.press(HELPERS[1], rf"^aa:c:{ref}$")  # waiting
     calls = await h.say(HELPERS[1], "/mydata")
     assert "Football afternoon:</b> On the waiting list" in h.texts(calls)[-1]
+    await h.say(HELPERS[0], "/mydata")
+    await h.press(HELPERS[0], r"^ao:y$")
     await h.say(HELPERS[0], "/delete_my_data")
     calls = await h.press(HELPERS[0], r"^pd:y$")
     promoted = [c for c in calls if c.chat_id == HELPERS[1]]  # the place went to them
     assert promoted and "A place became free" in (promoted[-1].text or "")
     pid = ids.pid(HELPERS[0])
-    for table, key in (("activity_answers", "person_id"), ("reminders", "volunteer_id")):
+    for table, key in (
+        ("activity_answers", "person_id"),
+        ("reminders", "volunteer_id"),
+        ("activity_choices", "user_id"),
+    ):
         query = f"SELECT 1 FROM {table} WHERE {key} = ?"  # noqa: S608
         assert await db.fetchall(query, (pid,)) == [], table
 

@@ -6,7 +6,7 @@ pseudonym, with their chat id encrypted: it is what lets them answer (nobody els
 what the counts are made of. A place is taken with one conditional UPDATE (it applies only
 while fewer than ``capacity`` are coming), so many answering at once never overfill it; the
 others wait in arrival order (``position``). Whether a person wants to hear about activities
-at all is a column of ``people``.
+at all is a row of ``activity_choices``, by pseudonym.
 """
 
 from __future__ import annotations
@@ -440,25 +440,34 @@ async def answered_by(db: Database, ids: Ids, person: int) -> list[tuple[Activit
 
 
 async def forget_person(conn: aiosqlite.Connection, ids: Ids, person: int) -> None:
-    """Every answer of the person goes (erasure)."""
+    """Every answer of the person, and their choice, go (erasure)."""
     await conn.execute("DELETE FROM activity_answers WHERE person_id = ?", (ids.pid(person),))
+    await conn.execute("DELETE FROM activity_choices WHERE user_id = ?", (ids.pid(person),))
 
 
 async def wants(db: Database, ids: Ids, person: int) -> bool | None:
     """Whether the person wants to hear about activities (None: never asked)."""
-    row = await db.fetchone("SELECT activities FROM people WHERE user_id = ?", (ids.pid(person),))
-    return None if row is None or row["activities"] is None else bool(row["activities"])
+    row = await db.fetchone(
+        "SELECT wants FROM activity_choices WHERE user_id = ?", (ids.pid(person),)
+    )
+    return None if row is None else bool(row["wants"])
 
 
 async def set_wants(db: Database, ids: Ids, person: int, wanted: bool, language: str) -> None:
-    """Store the person's choice (creating their row if they have none)."""
+    """Store the person's choice (creating their row of people if they have none)."""
     now = iso(utcnow())
+    pid = ids.pid(person)
     async with db.transaction() as conn:
         await conn.execute(
-            "INSERT INTO people (user_id, language, activities, created_at, updated_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
-            "activities = excluded.activities, updated_at = excluded.updated_at",
-            (ids.pid(person), language, int(wanted), now, now),
+            "INSERT OR IGNORE INTO people (user_id, language, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?)",
+            (pid, language, now, now),
+        )
+        await conn.execute(
+            "INSERT INTO activity_choices (user_id, wants, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(user_id) DO UPDATE SET wants = excluded.wants, "
+            "updated_at = excluded.updated_at",
+            (pid, int(wanted), now),
         )
 
 
@@ -468,7 +477,7 @@ async def families(db: Database) -> list[tuple[int, bytes, bytes | None]]:
     per approved case."""
     rows = await db.fetchall(
         "SELECT c.user_id, c.family, c.personal FROM cases c JOIN people p ON p.user_id = "
-        "c.user_id WHERE c.status = 'approved' AND c.family IS NOT NULL AND "
-        "p.activities = 1 AND p.reachable = 1 ORDER BY c.id"
+        "c.user_id JOIN activity_choices w ON w.user_id = c.user_id WHERE c.status = "
+        "'approved' AND c.family IS NOT NULL AND w.wants = 1 AND p.reachable = 1 ORDER BY c.id"
     )
     return [(int(r["user_id"]), r["family"], r["personal"]) for r in rows]

@@ -44,6 +44,9 @@ CREATE INDEX outbox_activity ON outbox(activity_id, kind, status);
 ALTER TABLE reminders ADD COLUMN activity_id INTEGER REFERENCES activities(id) ON DELETE CASCADE;
 CREATE UNIQUE INDEX reminders_activity ON reminders(kind, activity_id, volunteer_id, due_at);
 
--- Whether the person wants to hear about community activities: NULL never asked (no), 0 no,
--- 1 yes.
-ALTER TABLE people ADD COLUMN activities INTEGER
+-- Whether the person wants to hear about community activities (no row: never asked, so no).
+CREATE TABLE activity_choices (
+    user_id     INTEGER PRIMARY KEY REFERENCES people(user_id) ON DELETE CASCADE,
+    wants       INTEGER NOT NULL,
+    updated_at  TEXT NOT NULL
+)
