@@ -65,7 +65,6 @@ class Stored:
     )
     draft: dict[str, Any] | None = None
     volunteer: volunteers.Volunteer | None = None
-    activities: bool | None = None  # wants to hear about community activities (None: not asked)
 
     @property
     def empty(self) -> bool:
@@ -99,7 +98,6 @@ class PrivacyService:
             stored.cases.append((case, case_repo.personal(ids.cipher, case), exchanges))
         stored.draft = await drafts.load(db, ids, user_id)
         stored.volunteer = await volunteers.get(db, ids, user_id)
-        stored.activities = await activity_repo.wants(db, ids, user_id)
         return stored
 
     async def erase(self, user_id: int) -> int:
