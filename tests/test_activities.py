@@ -299,3 +299,28 @@ async def test_erasure_and_retention_remove_the_answers_and_words(harness: Harne
     row = await db.fetchone("SELECT length(content) AS n FROM activities")
     assert row is not None and row["n"] == 0
     assert await db.fetchall("SELECT 1 FROM activity_answers") == []
+
+
+async def test_key_rotation_reencrypts_every_activity_column(harness: Harness, key: str) -> None:
+    from cryptography.fernet import Fernet
+
+    from bot.crypto import Cipher
+    from bot.rotation import reencrypt
+
+    h = harness
+    await add_volunteers(h.services.db, h.services.ids, HELPERS[:1], ("en",))
+    ref = await new_activity(h, day=in_days(3))
+    await h.press(HELPERS[0], rf"^aa:c:{ref}$")
+    new = Fernet.generate_key().decode()
+    assert await reencrypt(h.services.db, Cipher((new, key))) > 0
+    only_new = Cipher((new,))
+    for table, column in (
+        ("activities", "content"),
+        ("activities", "creator"),
+        ("activities", "counts_to"),
+        ("activity_answers", "person"),
+    ):
+        rows = await h.services.db.fetchall(f"SELECT {column} FROM {table}")  # noqa: S608
+        assert rows, table
+        for row in rows:
+            only_new.decrypt(row[0])  # readable with the new key alone
