@@ -189,6 +189,8 @@ async def _purge(settings: Settings, *, dry_run: bool) -> int:
         "tasks": f"tasks ended over {keep.tasks} days ago lose their texts and case",
         "people": f"people with nothing stored and nothing done for {keep.cases} days",
         "feedback": f"feedback nobody touched for {keep.cases} days",
+        "activities": f"activities ended over {keep.tasks} days ago lose their texts",
+        "activity_answers": f"answers to activities ended over {keep.tasks} days ago",
     }
     print("Retention, dry run: nothing was changed." if dry_run else "Retention: removed.")
     for kind in privacy.KINDS:

@@ -33,6 +33,10 @@ know. callback_data is chosen by the client and can be forged, so every handler 
     FeedbackPress        fw:<verb>:<arg>                  /feedback: the topic, back, cancel
     TrusteePress         ft:<verb>:<feedback>             a trustee answers, closes, listens
     FollowupPress        fu:<verb>:<followup>             the family answers the follow-up
+    ActivityOptIn        ao:<y|n>                         hear about community activities?
+    ActivityAnswer       aa:<c|n>:<activity>              "I'll come" / "Not this time"
+    ActivityWizardPress  aw:<verb>:<arg>                  the member's new-activity wizard
+    ActivityManagePress  am:<verb>:<activity>             change or cancel an activity
 """
 
 from __future__ import annotations
@@ -364,6 +368,47 @@ class FollowupPress(CallbackData):
     followup: int
 
 
+@dataclasses.dataclass(frozen=True)
+class ActivityOptIn(CallbackData):
+    """Whether the person wants to hear about community activities: y yes, n no."""
+
+    prefix = "ao"
+    verbs = frozenset({"y", "n"})
+    choice: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityAnswer(CallbackData):
+    """An invited person's answer to an activity: c I'll come, n not this time."""
+
+    prefix = "aa"
+    verbs = frozenset({"c", "n"})
+    verb: str
+    activity: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityWizardPress(CallbackData):
+    """A button of the member's activity wizard (d day, t time, c capacity, u audience,
+    a area, p publish, x cancel); ``arg`` is '' when the verb needs none. The verbs a press
+    may use depend on the wizard's step, checked there."""
+
+    prefix = "aw"
+    verb: str
+    arg: str
+
+
+@dataclasses.dataclass(frozen=True)
+class ActivityManagePress(CallbackData):
+    """The buttons of an activity's counts message: t change the time, p change the place,
+    x cancel the activity, then X cancel it indeed or k keep it."""
+
+    prefix = "am"
+    verbs = frozenset({"t", "p", "x", "X", "k"})
+    verb: str
+    activity: str
+
+
 FAMILIES: tuple[type[CallbackData], ...] = (
     LanguageChoice,
     ConsentChoice,
@@ -389,6 +434,10 @@ FAMILIES: tuple[type[CallbackData], ...] = (
     FeedbackPress,
     TrusteePress,
     FollowupPress,
+    ActivityOptIn,
+    ActivityAnswer,
+    ActivityWizardPress,
+    ActivityManagePress,
 )
 
 

@@ -94,11 +94,20 @@ class Delivery:
         """The kinds that have a renderer."""
         return frozenset(self._renderers)
 
-    async def edit(self, chat_id: int, message_id: int, text: str) -> Edited:
-        """Edit a sent message's text now, outside the outbox: the caller decides what to
-        do about a failure (a message that is gone cannot be edited, ever)."""
+    async def edit(
+        self,
+        chat_id: int,
+        message_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> Edited:
+        """Edit a sent message's text (and buttons) now, outside the outbox: the caller
+        decides what to do about a failure (a message that is gone cannot be edited, ever)."""
+        self._shown.pop((chat_id, message_id), None)  # the outbox's memory of it is old now
         try:
-            await self.bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+            await self.bot.edit_message_text(
+                text, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
         except BadRequest as exc:
             return Edited(type(exc).__name__)
         except TelegramError as exc:

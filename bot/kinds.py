@@ -35,11 +35,25 @@ class Kind(StrEnum):
     FEEDBACK_ANSWER = "feedback_answer"
     FEEDBACK_CLOSED = "feedback_closed"
     SUPPORT_FOLLOWUP = "support_followup"
+    ACTIVITY_ANNOUNCEMENT = "activity_announcement"
+    ACTIVITY_PROMOTED = "activity_promoted"
+    ACTIVITY_REMINDER = "activity_reminder"
+    ACTIVITY_CHANGED = "activity_changed"
+    ACTIVITY_CANCELLED = "activity_cancelled"
+    ACTIVITY_COUNTS = "activity_counts"
 
 
 # Sent to many people at once: they take what the replies leave of Telegram's budget
 # (bot.limits.Priority.BULK).
-BULK = frozenset({Kind.TASK_OFFER, Kind.TASK_REMINDER, Kind.TASK_FOLLOWUP})
+BULK = frozenset(
+    {
+        Kind.TASK_OFFER,
+        Kind.TASK_REMINDER,
+        Kind.TASK_FOLLOWUP,
+        Kind.ACTIVITY_ANNOUNCEMENT,
+        Kind.ACTIVITY_REMINDER,
+    }
+)
 
 # Private messages that carry what was said in confidence (a concern sent to the trustees,
 # the members' notes on what a family received): sent with protect_content, so that they

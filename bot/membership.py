@@ -31,6 +31,7 @@ MEMBER_KINDS = frozenset(
         Kind.TASK_OUTCOME,
         Kind.SUPPORT_ALERT,
         Kind.TASK_OFFER_ANSWER,
+        Kind.ACTIVITY_COUNTS,
     }
 )
 

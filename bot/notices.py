@@ -16,7 +16,8 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup
 
-from bot import followup_render, render
+from bot import activity_views, followup_render, render
+from bot.activities import OPEN, Activity, ActivityService
 from bot.buttons import CardPress, FamilyAnswerPress, ReceiptPress
 from bot.config import Settings
 from bot.crypto import Cipher
@@ -29,7 +30,7 @@ from bot.membership import MEMBER_KINDS
 from bot.people import PeopleService
 from bot.render import bold
 from bot.review import ReviewService
-from bot.storage import Database, followups, outbox
+from bot.storage import Database, followups, outbox, utcnow
 from bot.storage import cases as case_repo
 from bot.storage import feedback as feedback_repo
 from bot.storage import support as support_repo
@@ -54,6 +55,7 @@ class Sources:
     tasks: TaskService
     people: PeopleService
     volunteers: VolunteerService
+    activities: ActivityService | None = None
 
     @property
     def committee(self) -> Translator:
@@ -525,6 +527,98 @@ async def feedback_closed(src: Sources, item: outbox.Item) -> Outgoing | None:
     return None if found is None else Outgoing(closed_text(*found))
 
 
+# --- about an activity ----------------------------------------------------------------------
+
+
+async def _activity(
+    src: Sources, item: outbox.Item, *, to_come: bool = True
+) -> tuple[Activity, Translator] | None:
+    """The item's activity and the recipient's translator, unless it is gone or (``to_come``)
+    cancelled or started."""
+    if item.activity_id is None or src.activities is None:
+        return None
+    activity = await src.activities.by_id(item.activity_id)
+    if activity is None:
+        return None
+    if to_come and (activity.status != OPEN or activity.starts_at <= utcnow()):
+        return None
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.i18n.default)
+    return activity, t
+
+
+async def activity_announcement(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """An invited person hears of an activity, in their language, with "I'll come" and "Not
+    this time"."""
+    found = await _activity(src, item)
+    if found is None or src.activities is None:
+        return None
+    activity, t = found
+    if not await src.activities.still_for(activity, item.chat_id):
+        return None
+    text = activity_views.headed(t.raw("Community activity"), t, activity, src.settings.tz)
+    return Outgoing(text, activity_views.answer_keyboard(t, activity.ref))
+
+
+async def activity_promoted(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """Someone on the waiting list got a place."""
+    found = await _activity(src, item)
+    if found is None:
+        return None
+    activity, t = found
+    head = t.raw("A place became free: you are now coming to this activity.")
+    return Outgoing(
+        activity_views.headed(head, t, activity, src.settings.tz),
+        activity_views.change_of_mind(t, activity.ref, activity_views.COMING),
+    )
+
+
+async def activity_reminder(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The day before: a reminder to those coming."""
+    found = await _activity(src, item)
+    if found is None:
+        return None
+    activity, t = found
+    return Outgoing(
+        activity_views.headed(t.raw("Reminder: see you there!"), t, activity, src.settings.tz),
+        activity_views.change_of_mind(t, activity.ref, activity_views.COMING),
+    )
+
+
+async def activity_changed(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """Those coming and waiting are shown the new time or place."""
+    found = await _activity(src, item)
+    if found is None:
+        return None
+    activity, t = found
+    head = t.raw("This activity was changed: please check the new details.")
+    return Outgoing(activity_views.headed(head, t, activity, src.settings.tz))
+
+
+async def activity_cancelled(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """Those coming and waiting are told the activity is cancelled."""
+    found = await _activity(src, item, to_come=False)
+    if found is None:
+        return None
+    activity, t = found
+    head = t.raw("This activity is cancelled. We hope to see you at the next one.")
+    return Outgoing(activity_views.headed(head, t, activity, src.settings.tz))
+
+
+async def activity_counts(src: Sources, item: outbox.Item) -> Outgoing | None:
+    """The member's counts message shows the counts as they are now, edited in place."""
+    if item.activity_id is None or src.activities is None:
+        return None
+    activity = await src.activities.by_id(item.activity_id)
+    shown = await src.activities.counts_message(item.activity_id)
+    if activity is None or shown is None:
+        return None
+    t = src.i18n.get(await src.people.language(item.chat_id) or src.settings.committee_language)
+    counts = await src.activities.counts(activity.id)
+    text = activity_views.counts_text(t, src.forms["volunteer"], activity, counts, src.settings.tz)
+    markup = activity_views.counts_keyboard(t, activity)
+    return Outgoing(text, markup, edit=shown.message_id)
+
+
 RENDERERS: dict[Kind, Renderer] = {
     Kind.COMMITTEE_CARD: committee_card,
     Kind.CARD_UPDATE: card_update,
@@ -549,6 +643,12 @@ RENDERERS: dict[Kind, Renderer] = {
     Kind.FEEDBACK_ANSWER: feedback_answer,
     Kind.FEEDBACK_CLOSED: feedback_closed,
     Kind.SUPPORT_FOLLOWUP: support_followup,
+    Kind.ACTIVITY_ANNOUNCEMENT: activity_announcement,
+    Kind.ACTIVITY_PROMOTED: activity_promoted,
+    Kind.ACTIVITY_REMINDER: activity_reminder,
+    Kind.ACTIVITY_CHANGED: activity_changed,
+    Kind.ACTIVITY_CANCELLED: activity_cancelled,
+    Kind.ACTIVITY_COUNTS: activity_counts,
 }
 
 

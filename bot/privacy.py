@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from bot.activities import COMING, ActivityService
 from bot.config import Retention
 from bot.ids import Ids
 from bot.kinds import NAMING_A_VOLUNTEER, NOBODY, Kind
@@ -39,13 +40,24 @@ from bot.storage import (
     utcnow,
     volunteers,
 )
+from bot.storage import activities as activity_repo
 from bot.storage import cases as case_repo
 from bot.storage import feedback as feedback_repo
 from bot.storage import tasks as task_repo
 from bot.tasks import TaskService
 
 # What retention counts and removes, in the order it does so (``purge --dry-run`` lists them).
-KINDS = ("cases", "drafts", "sessions", "outbox", "tasks", "people", "feedback")
+KINDS = (
+    "cases",
+    "drafts",
+    "sessions",
+    "outbox",
+    "tasks",
+    "people",
+    "feedback",
+    "activities",
+    "activity_answers",
+)
 
 
 @dataclass
@@ -71,12 +83,18 @@ class PrivacyService:
     """What is stored about a person, and its erasure, at the person's request."""
 
     def __init__(
-        self, db: Database, ids: Ids, tasks: TaskService, committee_chat_id: int | None
+        self,
+        db: Database,
+        ids: Ids,
+        tasks: TaskService,
+        committee_chat_id: int | None,
+        activities: ActivityService | None = None,
     ) -> None:
         self.db = db
         self.ids = ids
         self.tasks = tasks
         self.committee_chat_id = committee_chat_id
+        self.activities = activities
 
     async def collect(self, user_id: int) -> Stored:
         """What the bot stores about ``user_id``."""
@@ -95,12 +113,17 @@ class PrivacyService:
         """Delete the person's data; return how many cases were anonymised.
 
         The tasks the person holds are given back first, through the task service (the
-        waiting list moves up, the creator is told "a volunteer"); then, in one transaction,
+        waiting list moves up, the creator is told "a volunteer"), and so are their places in
+        activities (the first waiting is told); then, in one transaction,
         their cases are anonymised and every other row that names them goes. Last, the WAL
         is cut, so that no old copy of what was deleted stays on disk.
         """
         for task, _ in await self.tasks.mine(user_id):
             await self.tasks.withdraw(task.ref, user_id)
+        if self.activities is not None:  # their places go to those waiting
+            for activity, answer in await self.activities.answered_by(user_id):
+                if answer == COMING:
+                    await self.activities.answer(activity.ref, user_id, coming=False)
         ids = self.ids
         async with self.db.transaction() as conn:
             case_ids = await case_repo.ids_of_user(conn, ids, user_id)
@@ -144,6 +167,8 @@ async def purge(
         "tasks": now - timedelta(days=keep.tasks),
         "people": now - timedelta(days=keep.cases),
         "feedback": now - timedelta(days=keep.cases),
+        "activities": now - timedelta(days=keep.tasks),
+        "activity_answers": now - timedelta(days=keep.tasks),
     }
     found = await expired(db, keep.cases)
     if dry_run:
@@ -198,6 +223,7 @@ async def _forget(conn: Connection, ids: Ids, user_id: int) -> None:
     await reminders.delete_for_volunteer(conn, ids, user_id)
     await assignments.delete_for_volunteer(conn, ids, user_id)
     await task_repo.forget_offeree(conn, ids, user_id)
+    await activity_repo.forget_person(conn, ids, user_id)
     await outbox.forget_chat(conn, ids, user_id)
     await outbox.unname(conn, ids, user_id, NAMING_A_VOLUNTEER, NOBODY)
     await people.delete(conn, ids, user_id)

@@ -8,8 +8,13 @@ progress is done. An edit that failed for a passing reason is made again after t
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
+from bot import activity_views
+from bot.activities import ActivityService
+from bot.config import Settings
 from bot.delivery import Delivery
+from bot.forms import Form
 from bot.i18n import I18n, Translator
 from bot.people import PeopleService
 from bot.tasks import Progress, TaskService
@@ -48,3 +53,34 @@ async def report(
             log.warning("Progress of task %d not shown: %s", progress.task_id, edited.error)
         if progress.finished and edited.final:  # shown, or gone: no use trying again
             await tasks.progress_done(progress.task_id)
+
+
+async def report_activities(
+    delivery: Delivery,
+    activities: ActivityService,
+    people: PeopleService,
+    i18n: I18n,
+    settings: Settings,
+    areas: Form,
+) -> None:
+    """Edit the counts message of each activity whose announcement is going out ("sent X of
+    N"), with its buttons; once nothing is left to send, the answers alone update it."""
+    for shown in await activities.announcing():
+        activity = await activities.by_id(shown.activity_id)
+        if activity is None:
+            continue
+        counts = await activities.counts(activity.id)
+        t = i18n.get(await people.language(shown.chat_id) or settings.committee_language)
+        text = activity_views.counts_text(t, areas, activity, counts, settings.tz)
+        markup = activity_views.counts_keyboard(t, activity)
+        edited = await delivery.edit(shown.chat_id, shown.message_id, text, markup)
+        if edited.error is not None:
+            log.warning("Counts of activity %d not shown: %s", activity.id, edited.error)
+        if not counts.pending and edited.final:
+            await activities.announced(activity.id)
+
+
+async def each(*reports: Callable[[], Awaitable[None]]) -> None:
+    """Run every report after a batch, in turn."""
+    for report_one in reports:
+        await report_one()

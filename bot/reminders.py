@@ -97,4 +97,6 @@ async def claim(services: Services, reminder_id: int) -> bool:
         return await services.tasks.claim_reminder(reminder_id)
     if kind == Kind.SUPPORT_FOLLOWUP:
         return await services.followup.claim_reminder(reminder_id)
+    if kind.startswith("activity_"):
+        return await services.activities.claim_reminder(reminder_id)
     return await services.review.claim_reminder(reminder_id)

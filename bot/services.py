@@ -7,6 +7,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from bot import notices, progress
+from bot.activities import ActivityService
 from bot.assign import AssignService
 from bot.config import Settings
 from bot.crypto import Cipher
@@ -59,6 +60,7 @@ class Services:
     assign: AssignService
     feedback: FeedbackService
     followup: FollowupService
+    activities: ActivityService
 
     def language_of(self, user_id: int | None, fallback: str) -> Translator:
         """The translator for a person, by their remembered language."""
@@ -91,10 +93,23 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
     people = PeopleService(db, ids)
     volunteers = VolunteerService(db, ids)
     delivery = Delivery(db, bot, ids)
-    sources = notices.Sources(settings, db, cipher, i18n, forms, review, tasks, people, volunteers)
+    activities = ActivityService(db, ids, forms["intake"], forms["volunteer"])
+    sources = notices.Sources(
+        settings, db, cipher, i18n, forms, review, tasks, people, volunteers, activities
+    )
     notices.register(delivery, sources)
     delivery.after_batch = partial(
-        progress.report, delivery, tasks, people, i18n, settings.committee_language
+        progress.each,
+        partial(progress.report, delivery, tasks, people, i18n, settings.committee_language),
+        partial(
+            progress.report_activities,
+            delivery,
+            activities,
+            people,
+            i18n,
+            settings,
+            forms["volunteer"],
+        ),
     )
     intake = IntakeService(db, ids, forms)
     return Services(
@@ -112,11 +127,12 @@ async def open_services(settings: Settings, bot: Bot, i18n: I18n) -> Services:
         volunteers,
         Vetting(volunteers, tasks),
         SessionService(db, ids),
-        PrivacyService(db, ids, tasks, settings.committee_chat_id),
+        PrivacyService(db, ids, tasks, settings.committee_chat_id, activities),
         delivery,
         SupportService(db, ids, settings),
         DuplicateService(db, ids, settings.committee_chat_id),
         AssignService(db, ids, forms, settings.tz),
         FeedbackService(db, ids, settings),
         FollowupService(db, ids, settings.followup_days, settings.tz),
+        activities,
     )

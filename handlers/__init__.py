@@ -26,6 +26,8 @@ from telegram.ext import (
 from bot import buttons as b
 from bot.context import SanadContext
 from handlers import (
+    activities,
+    activity_wizard,
     assign,
     cards,
     commands,
@@ -105,6 +107,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         private_press(b.FeedbackPress, feedback.walk_button),
         committee_press(b.TrusteePress, feedback.trustee_button),
         private_press(b.FollowupPress, followup.followup_button),
+        private_press(b.ActivityAnswer, activities.activity_answer),
+        private_press(b.ActivityOptIn, activities.opt_in_button),
+        committee_press(b.ActivityWizardPress, activity_wizard.activity_button),
+        committee_press(b.ActivityManagePress, activities.manage_button),
         CallbackQueryHandler(common.stale_button),
         MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, common.unknown_command),
         MessageHandler(PRIVATE & NEW_MESSAGE, private_message),

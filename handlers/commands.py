@@ -16,6 +16,8 @@ from telegram.ext import CommandHandler, filters
 
 from bot.i18n import N_, Translator
 from handlers import (
+    activities,
+    activity_wizard,
     committee,
     common,
     feedback,
@@ -268,6 +270,22 @@ COMMANDS = (
         PRIVATE,
         menu=N_("Feedback for the trustees"),
         help=N_("/feedbacks: feedback and concerns not closed yet (trustees)"),
+    ),
+    Command(
+        "newactivity",
+        activity_wizard.newactivity_command,
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Announce a community activity"),
+        help=N_("/newactivity: announce a community activity"),
+    ),
+    Command(
+        "activities",
+        activities.activities_command,
+        MEMBER,
+        ANY_CHAT,
+        menu=N_("Community activities to come"),
+        help=N_("/activities: activities to come, their counts, change or cancel"),
     ),
     Command(
         "help", common.help_command, GROUP, ANY_CHAT, menu=N_("What the committee can do here")

@@ -19,6 +19,7 @@ from bot.forms import CALL_ME
 from bot.i18n import Markup, Translator
 from bot.intake import Draft
 from bot.render import bold
+from handlers import activities
 from handlers.form_walk import ask_cancel, close_live, on_submit, show_step
 from handlers.sessions import forget_session, load_session
 from handlers.util import close_buttons, edit_in_place, has_buttons, private, reply, stale
@@ -270,6 +271,7 @@ async def submit(update: Update, context: SanadContext, draft: Draft) -> None:
         reply_markup=ReplyKeyboardRemove(),  # the phone's share keyboard, if it was shown
     )
     services.delivery.kick()
+    await activities.ask_after_intake(update, context)
 
 
 async def cancel_command(update: Update, context: SanadContext) -> None:
@@ -299,4 +301,5 @@ async def status_command(update: Update, context: SanadContext) -> None:
     text = render.status_list(
         context.t, services.form, mine, settings.tz, draft is not None, settings.contact
     )
-    await reply(update, text)
+    markup = await activities.status_keyboard(context, user_id) if mine else None
+    await reply(update, text, reply_markup=markup)

@@ -13,7 +13,7 @@ from bot.feedback import mydata_lines
 from bot.i18n import escape
 from bot.render import bold, confirm_keyboard, field
 from bot.support_text import family_lines
-from handlers import menus
+from handlers import activities, menus
 from handlers.util import close_buttons, reply
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,7 @@ async def mydata_command(update: Update, context: SanadContext) -> None:
     lines += ["", t.raw("Send /delete_my_data to erase it.")]
     for chunk in render.chunks(lines):
         await reply(update, chunk)
+    await activities.choice_message(update, context)
 
 
 async def delete_command(update: Update, context: SanadContext) -> None:

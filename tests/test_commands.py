@@ -100,6 +100,8 @@ def test_chat_filters_are_those_the_commands_always_had() -> None:
         "stats",
         "report",
         "volunteers",
+        "newactivity",
+        "activities",
     }
     assert anywhere == {"help"} | members  # they check who asks, and where, themselves
 

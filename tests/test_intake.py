@@ -27,8 +27,10 @@ async def test_whole_intake_creates_case_and_alerts_committee(harness: Harness, 
     h.languages[FAMILY] = lang
     ref = await full_intake(h, FAMILY)
 
-    confirmation = h.newest(FAMILY)
+    # The confirmation, then the one question about community activities.
+    confirmation = str(h.fake.messages(FAMILY)[-2].get("text"))
     assert ref in confirmation
+    assert [d for _, d in h.fake.buttons(h.fake.messages(FAMILY)[-1])] == ["ao:y", "ao:n"]
     cards = h.fake.sent(COMMITTEE_CHAT)
     assert len(cards) == 1
     card = cards[0].text or ""

@@ -25,6 +25,8 @@ def test_every_session_kind_is_routed() -> None:
             "feedback",
             "fbanswer",
             "followup",
+            "activity",
+            "activityedit",
         ]
     )
     # Only the family's answers (to a question, to the follow-up) and the feedback (a person's

@@ -22,6 +22,7 @@ ENCRYPTED = (
     ("followups", "id", "words"),
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
+    ("activities", "id", "content"),
     ("outbox", "id", "payload"),
     ("feedback", "id", "body"),
     ("feedback", "id", "answer"),
@@ -39,6 +40,9 @@ ENCRYPTED = (
     ("meta", "name", "value"),
     ("expiring_messages", "id", "target"),
     ("feedback", "id", "person"),
+    ("activities", "id", "creator"),
+    ("activities", "id", "counts_to"),
+    ("activity_answers", "rowid", "person"),
 )
 # Not encrypted, so not here: ``case_keys.digest``, keyed hashes (HMAC under a sub-key of the
 # pseudonym key, which rotation re-encrypts and never changes): valid across every rotation.

@@ -28,6 +28,7 @@ class Item:
     attempts: int
     payload: bytes | None = None
     task_id: int | None = None
+    activity_id: int | None = None
 
 
 async def enqueue(
@@ -39,10 +40,11 @@ async def enqueue(
     case_id: int | None = None,
     task_id: int | None = None,
     payload: bytes | None = None,
+    activity_id: int | None = None,
 ) -> None:
     """Queue a message inside the caller's transaction (``payload``: encrypted specifics)."""
     sealed = None if chat_id < 0 else ids.seal(chat_id)
-    await _insert(conn, kind, ids.chat(chat_id), sealed, case_id, task_id, payload)
+    await _insert(conn, kind, ids.chat(chat_id), sealed, case_id, task_id, payload, activity_id)
 
 
 async def enqueue_group(
@@ -62,12 +64,13 @@ async def _insert(
     case_id: int | None,
     task_id: int | None,
     payload: bytes | None,
+    activity_id: int | None = None,
 ) -> None:
     now = iso(utcnow())
     await conn.execute(
         "INSERT INTO outbox (kind, chat_id, chat, case_id, task_id, payload, next_attempt_at, "
-        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (kind, chat_key, sealed, case_id, task_id, payload, now, now),
+        "created_at, activity_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, chat_key, sealed, case_id, task_id, payload, now, now, activity_id),
     )
 
 
@@ -98,13 +101,15 @@ def _item(ids: Ids, r: aiosqlite.Row) -> Item:
         r["attempts"],
         r["payload"],
         r["task_id"],
+        r["activity_id"],
     )
 
 
 async def due(db: Database, ids: Ids, now: datetime, limit: int = 50) -> list[Item]:
     """Pending messages whose time has come, oldest first, their chats opened."""
     rows = await db.fetchall(
-        "SELECT id, kind, chat_id, chat, case_id, attempts, payload, task_id FROM outbox "
+        "SELECT id, kind, chat_id, chat, case_id, attempts, payload, task_id, activity_id "
+        "FROM outbox "
         "WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?",
         (iso(now), limit),
     )
@@ -115,8 +120,8 @@ async def pending_of_kinds(db: Database, ids: Ids, kinds: Collection[str]) -> li
     """Every pending message of these kinds, whenever it is due, oldest first."""
     marks = ", ".join("?" for _ in kinds)
     rows = await db.fetchall(
-        "SELECT id, kind, chat_id, chat, case_id, attempts, payload, task_id FROM outbox "  # noqa: S608
-        f"WHERE status = 'pending' AND kind IN ({marks}) ORDER BY id",
+        "SELECT id, kind, chat_id, chat, case_id, attempts, payload, task_id, activity_id "  # noqa: S608
+        f"FROM outbox WHERE status = 'pending' AND kind IN ({marks}) ORDER BY id",
         tuple(kinds),
     )
     return [_item(ids, r) for r in rows]

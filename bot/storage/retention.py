@@ -61,6 +61,17 @@ FORGOTTEN_PEOPLE = (
 # the answer and the link to the person all go with the row.
 STALE_FEEDBACK = "updated_at < ?"
 
+# An activity that started (or was cancelled) before the cut-off and still has its words; and
+# the answers of the people invited to it, which tie them to it.
+ENDED_ACTIVITIES = (
+    "length(content) > 0 AND ((status = 'cancelled' AND updated_at < ?) OR "
+    "datetime(starts_at) < datetime(?))"
+)
+ENDED_ACTIVITY_ANSWERS = (
+    "activity_id IN (SELECT id FROM activities WHERE (status = 'cancelled' AND "
+    "updated_at < ?) OR datetime(starts_at) < datetime(?))"
+)
+
 RULES = {
     "drafts": Rule("drafts", "updated_at < ?"),
     "sessions": Rule("sessions", "updated_at < ?"),
@@ -68,6 +79,8 @@ RULES = {
     "tasks": Rule("tasks", ENDED_TASKS, "content = X'', case_id = NULL"),
     "people": Rule("people", FORGOTTEN_PEOPLE),
     "feedback": Rule("feedback", STALE_FEEDBACK),
+    "activities": Rule("activities", ENDED_ACTIVITIES, "content = X''"),
+    "activity_answers": Rule("activity_answers", ENDED_ACTIVITY_ANSWERS),
 }
 
 

@@ -1,0 +1,363 @@
+"""/newactivity: a member describes a community activity step by step, sees how many people
+it will reach, and announces it.
+
+The wizard keeps its state in the member's encrypted session (a restart loses nothing) and is
+declared as a step table (handlers/wizard.py), like /newtask. Its buttons are aw:<verb>:<arg>.
+The member writes what the activity says: nobody invited sees anyone else's data.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+
+from telegram import InlineKeyboardMarkup, Update
+
+from bot.activities import ANYWHERE, AUDIENCES, BOTH, FAMILIES, OPEN, VOLUNTEERS, Activity
+from bot.activity_views import AUDIENCE_LABELS, activity_text, counts_keyboard, counts_text
+from bot.buttons import ActivityWizardPress
+from bot.context import SanadContext
+from bot.forms import AREAS
+from bot.i18n import Translator
+from bot.storage import utcnow
+from bot.text import normalize_digits, whole_number
+from handlers.members import committee_gate, member_press, to_member
+from handlers.sessions import Session, forget_session, load_session, route, save_session
+from handlers.task_wizard import DESCRIPTION_LIMIT, LAST_DAY, QUICK_TIMES, TITLE_LIMIT
+from handlers.util import reply, stale
+from handlers.validators import button_time, checked_text, typed_date, typed_time
+from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
+
+log = logging.getLogger(__name__)
+
+PLACE_LIMIT = 200
+CAPACITIES = (10, 20, 30, 50)
+MOST = 10_000  # a typed capacity above this is a typing error
+NO_LIMIT = "0"
+EVERY_AREA = ""
+
+
+async def newactivity_command(update: Update, context: SanadContext) -> None:
+    """/newactivity: describe an activity, see how many it reaches, announce it."""
+    t = await committee_gate(update, context)
+    if t is None or update.effective_user is None:
+        return
+    session: Session = {"kind": "activity", "step": "title"}
+    await save_session(context, update.effective_user.id, session)
+    await to_member(update, context, *activity_screen(t, context, session))
+
+
+def activity_screen(
+    t: Translator, context: SanadContext, session: Session
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The wizard's current question (aw:<verb>:<arg> buttons)."""
+    return NEW_ACTIVITY.screen(t, context, session, t.raw("New community activity"))
+
+
+def _draft(session: Session) -> Activity:
+    """The activity as the session describes it, for the preview."""
+    return Activity(
+        id=0,
+        ref="",
+        creator_id=0,
+        status=OPEN,
+        title=session["title"],
+        description=session["description"],
+        place=session["place"],
+        starts_at=datetime.fromisoformat(session["starts_at"]),
+        capacity=session.get("capacity"),
+        audience=session["audience"],
+        area=session.get("area"),
+    )
+
+
+# --- screens --------------------------------------------------------------------------------
+
+
+def _screen(build: Screen) -> Screen:
+    """Every screen of the wizard ends with Cancel."""
+
+    def screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+        lines, rows = build(t, context, session)
+        return lines, [*rows, [cancel_button(t, ActivityWizardPress)]]
+
+    return screen
+
+
+def _title_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    return [t.raw("Send a short title, for example: Football afternoon for the children.")], []
+
+
+def _description_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    text = t.raw(
+        "Describe the activity: what happens, for whom, what to bring. Everyone invited "
+        "reads exactly what you write."
+    )
+    return [text], []
+
+
+def _place_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    return [t.raw("Where does it take place? Send the place.")], []
+
+
+def _day_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    row = [
+        ActivityWizardPress("d", "0").button(t.raw("Today")),
+        ActivityWizardPress("d", "1").button(t.raw("Tomorrow")),
+    ]
+    return [t.raw("Which day? Press a button or send a date like 2027-03-31.")], [row]
+
+
+def _time_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    row = [ActivityWizardPress("t", q.replace(":", "")).button(q) for q in QUICK_TIMES]
+    return [t.raw("At what time? Press a button or send a time like 14:30.")], [row]
+
+
+def _capacity_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    row = [ActivityWizardPress("c", str(n)).button(t.number(n)) for n in CAPACITIES]
+    unlimited = [ActivityWizardPress("c", NO_LIMIT).button(t.raw("No limit"))]
+    question = t.raw("How many people can come? Press a number, send it, or press No limit.")
+    return [question], [row, unlimited]
+
+
+def _audience_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    rows = [[ActivityWizardPress("u", a).button(t.raw(AUDIENCE_LABELS[a]))] for a in AUDIENCES]
+    note = t.raw(
+        "Who is invited? Families: those with an approved case who agreed to hear about "
+        "activities. Volunteers: approved and active ones."
+    )
+    return [note], rows
+
+
+def _area_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    source = context.services.volunteer_form.role(AREAS)
+    buttons = [
+        ActivityWizardPress("a", o.id).button(t.raw(o.label))
+        for o in source.options
+        if o.id != ANYWHERE
+    ]
+    every = [ActivityWizardPress("a", EVERY_AREA).button(t.raw("Every area"))]
+    rows = [every, *(buttons[i : i + 2] for i in range(0, len(buttons), 2))]
+    return [t.raw("In which area? Only people of that area are invited.")], rows
+
+
+def _preview_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    tz = context.services.settings.tz
+    lines = [
+        activity_text(t, _draft(session), tz),
+        t.plural(
+            "It will be announced to {n} person.",
+            "It will be announced to {n} people.",
+            session["reach"],
+        ),
+    ]
+    return lines, [[ActivityWizardPress("p", "").button(t.raw("📣 Announce"))]]
+
+
+# --- what the steps take --------------------------------------------------------------------
+
+
+def _typed_text(field: str, limit: int, then: str) -> Action:
+    """A free-text step (title, description, place): checked, stored as ``field``."""
+
+    async def take(update: Update, context: SanadContext, session: Session, text: str) -> Outcome:
+        value = await checked_text(update, context.t, text, limit)
+        if value is None:
+            return Outcome.DONE
+        session.update({field: value, "step": then})
+        return Outcome.MOVED
+
+    return take
+
+
+async def _day_button(
+    update: Update, context: SanadContext, session: Session, arg: str
+) -> Outcome:
+    if arg not in ("0", "1"):
+        return Outcome.STALE
+    day = utcnow().astimezone(context.services.settings.tz).date() + timedelta(days=int(arg))
+    session.update(day=day.isoformat(), step="time")
+    return Outcome.MOVED
+
+
+async def _typed_day(
+    update: Update, context: SanadContext, session: Session, text: str
+) -> Outcome:
+    day = typed_date(text, LAST_DAY)
+    if day is None:
+        await reply(update, context.t.raw("Please send a date like 2027-03-31."))
+        return Outcome.DONE
+    session.update(day=day.isoformat(), step="time")
+    return Outcome.MOVED
+
+
+async def _time_button(
+    update: Update, context: SanadContext, session: Session, arg: str
+) -> Outcome:
+    at = button_time(arg)
+    if at is None:
+        return Outcome.STALE
+    if not await _set_time(update, context, session, at):
+        assert update.callback_query is not None
+        await update.callback_query.answer()
+        return Outcome.DONE
+    return Outcome.MOVED
+
+
+async def _typed_time(
+    update: Update, context: SanadContext, session: Session, text: str
+) -> Outcome:
+    at = typed_time(text)
+    if at is None:
+        await reply(update, context.t.raw("Please send a time like 14:30."))
+        return Outcome.DONE
+    if not await _set_time(update, context, session, at):
+        return Outcome.DONE
+    return Outcome.MOVED
+
+
+async def _set_time(update: Update, context: SanadContext, session: Session, at: time) -> bool:
+    """The start on the chosen day; False (and the member told) when it has passed."""
+    starts = datetime.combine(
+        date.fromisoformat(session["day"]), at, tzinfo=context.services.settings.tz
+    )
+    if starts <= utcnow():
+        await reply(
+            update, context.t.raw("This time has already passed. Please choose a later time.")
+        )
+        return False
+    session.update(starts_at=starts.isoformat(), step="capacity")
+    return True
+
+
+def _capacity(most: int) -> Action:
+    """How many can come: 0 is no limit (a button), else 1 to ``most``."""
+
+    async def take(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+        typed = normalize_digits(arg).strip()
+        if typed == NO_LIMIT:
+            session.update(capacity=None, step="audience")
+            return Outcome.MOVED
+        capacity = whole_number(typed) or 0
+        if not 1 <= capacity <= most:
+            return Outcome.STALE
+        session.update(capacity=capacity, step="audience")
+        return Outcome.MOVED
+
+    return take
+
+
+async def _audience(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+    if arg not in (FAMILIES, VOLUNTEERS, BOTH):
+        return Outcome.STALE
+    session.update(audience=arg, step="area")
+    return Outcome.MOVED
+
+
+async def _area(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+    areas = context.services.volunteer_form.role(AREAS)
+    if arg != EVERY_AREA and (arg == ANYWHERE or areas.option(arg) is None):
+        return Outcome.STALE
+    area = arg or None
+    reach = await context.services.activities.count_audience(session["audience"], area)
+    session.update(area=area, reach=reach, step="preview")
+    return Outcome.MOVED
+
+
+async def _publish(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
+    assert update.callback_query is not None and update.effective_user is not None
+    await update.callback_query.answer()
+    await publish(update, context, update.effective_user.id, session)
+    return Outcome.DONE
+
+
+NEW_ACTIVITY = Wizard(
+    {
+        "title": WizardStep(
+            _screen(_title_screen), text=_typed_text("title", TITLE_LIMIT, "description")
+        ),
+        "description": WizardStep(
+            _screen(_description_screen),
+            text=_typed_text("description", DESCRIPTION_LIMIT, "place"),
+        ),
+        "place": WizardStep(_screen(_place_screen), text=_typed_text("place", PLACE_LIMIT, "day")),
+        "day": WizardStep(_screen(_day_screen), {"d": _day_button}, text=_typed_day),
+        "time": WizardStep(_screen(_time_screen), {"t": _time_button}, text=_typed_time),
+        "capacity": WizardStep(
+            _screen(_capacity_screen), {"c": _capacity(max(CAPACITIES))}, text=_capacity(MOST)
+        ),
+        "audience": WizardStep(_screen(_audience_screen), {"u": _audience}),
+        "area": WizardStep(_screen(_area_screen), {"a": _area}),
+        "preview": WizardStep(_screen(_preview_screen), {"p": _publish}),
+    }
+)
+
+
+# --- driving the wizard ---------------------------------------------------------------------
+
+
+async def activity_button(update: Update, context: SanadContext) -> None:
+    """A button of the activity wizard: aw:<verb>:<arg>."""
+    press = await member_press(update, context, ActivityWizardPress)
+    if press is None:
+        return
+    query, member, t, verb = press.query, press.member, press.t, press.data.verb
+    session = await load_session(context, member)
+    if session is None or session.get("kind") != "activity":
+        await stale(query, t)
+        return
+    if verb == "x":
+        await forget_session(context, member)
+        await query.answer(t.raw("Cancelled: nothing was changed."))
+        return
+    outcome = await NEW_ACTIVITY.press(update, context, session, verb, press.data.arg)
+    if outcome is Outcome.STALE:
+        await stale(query, t)
+    elif outcome is Outcome.MOVED:
+        await save_session(context, member, session)
+        await query.answer()
+        text, markup = activity_screen(t, context, session)
+        await reply(update, text, reply_markup=markup)
+
+
+@route("activity")
+async def activity_message(update: Update, context: SanadContext, session: Session) -> None:
+    """Typed answers of the activity wizard: title, description, place, date, time, number."""
+    message = update.effective_message
+    assert message is not None and update.effective_user is not None
+    t = context.t
+    if message.text is None:
+        await reply(update, t.raw("Please type your answer."))
+        return
+    outcome = await NEW_ACTIVITY.typed(update, context, session, message.text)
+    if outcome is Outcome.STALE:
+        await reply(update, t.raw("Please use the buttons of the last message, or press Cancel."))
+    elif outcome is Outcome.MOVED:
+        await save_session(context, update.effective_user.id, session)
+        text, markup = activity_screen(t, context, session)
+        await reply(update, text, reply_markup=markup)
+
+
+async def publish(update: Update, context: SanadContext, member: int, session: Session) -> None:
+    """Announce: the messages are queued for everyone invited and sent at Telegram's pace;
+    the member's counts message follows them, then the answers, in place."""
+    t = context.t
+    services = context.services
+    activity, count = await services.activities.publish(
+        member,
+        title=session["title"],
+        description=session["description"],
+        place=session["place"],
+        starts_at=datetime.fromisoformat(session["starts_at"]),
+        capacity=session.get("capacity"),
+        audience=session["audience"],
+        area=session.get("area"),
+        ends_session=True,
+    )
+    log.info("Activity %d announced to %d people", activity.id, count)
+    counts = await services.activities.counts(activity.id)
+    text = counts_text(t, services.volunteer_form, activity, counts, services.settings.tz)
+    message = await reply(update, text, reply_markup=counts_keyboard(t, activity))
+    if message is not None:
+        await services.activities.show_counts(activity.id, message.chat_id, message.message_id)
+    services.delivery.kick()
