@@ -18,6 +18,7 @@ from bot.storage import support, utcnow
 from bot.storage.db import iso
 from bot.support import OTHER, parse_amount
 from bot.support_text import card_line
+from handlers.util import plain
 from tests.conftest import (
     COMMITTEE_CHAT,
     MEMBER,
@@ -104,7 +105,7 @@ async def test_a_member_records_support_from_case_and_the_family_is_asked(
     line = card_line(committee, support.Summary(1, given.given_on))
     assert line is not None
     card = h.fake.messages(COMMITTEE_CHAT)[0]
-    assert line in str(card.get("text"))
+    assert plain(line) in str(card.get("text"))
     assert all("landlord" not in text and "150" not in text for text in group_texts(h))
     assert not any("sg:" in (data or "") for _, data in h.fake.buttons(card))
     assert len(h.fake.messages(COMMITTEE_CHAT)) == 1  # the card, edited; no message of its own
@@ -115,11 +116,17 @@ async def test_the_card_counts_in_plural(harness: Harness) -> None:
     en, ar = h.services.i18n.get("en"), h.services.i18n.get("ar")
     day = date(2026, 3, 12)
     assert card_line(en, support.Summary(0, None)) is None
+    # The label bold, like the card's other fields.
     assert card_line(en, support.Summary(3, day)) == (
-        "Support given: 3 times, last Thursday, March 12, 2026"
+        "<b>Support given:</b> 3 times, last Thursday, March 12, 2026"
     )
-    assert card_line(en, support.Summary(1, day)).startswith("Support given: 1 time,")  # type: ignore[union-attr]
+    assert card_line(en, support.Summary(1, day)).startswith("<b>Support given:</b> 1 time,")  # type: ignore[union-attr]
     assert card_line(ar, support.Summary(3, day)) != card_line(ar, support.Summary(11, day))
+    # Arabic: "last on <weekday>", never «في الثلاثاء».
+    for times in (1, 2, 3, 11, 100):
+        line = card_line(ar, support.Summary(times, day))
+        assert line is not None and line.startswith("<b>الدعم المقدَّم:</b> ")
+        assert "يوم الخميس" in line and "في الخميس" not in line
 
 
 def test_amounts_are_read_in_any_digits() -> None:
@@ -299,10 +306,14 @@ async def test_other_support_through_a_task_on_a_typed_day(harness: Harness) -> 
     await h.say(MEMBER, "A gas heater and its bottle")
     await h.press(MEMBER, r"^sg:skip:$")  # no note
     await h.press(MEMBER, r"^sg:w:d$")
-    tomorrow = h.services.support.today() + timedelta(days=1)
-    calls = await h.say(MEMBER, tomorrow.isoformat())
+    # Between the day the case was submitted (today) and today: anything else is refused.
+    today = h.services.support.today()
+    for wrong in (today + timedelta(days=1), today - timedelta(days=1), date(2026, 3, 12)):
+        calls = await h.say(MEMBER, wrong.isoformat())
+        assert "The day must be between" in " ".join(h.texts(calls))
+    calls = await h.say(MEMBER, "next week")
     assert "not in the future" in " ".join(h.texts(calls))
-    await h.say(MEMBER, "٢٠٢٦-٠٣-١٢")
+    await h.say(MEMBER, today.isoformat().translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")))
     await h.press_data(MEMBER, "sg:t:999999")  # a task of no such case: stale
     await h.press(MEMBER, rf"^sg:t:{task.id}$")
     confirm = h.newest(MEMBER)
@@ -314,7 +325,7 @@ async def test_other_support_through_a_task_on_a_typed_day(harness: Harness) -> 
         "A gas heater and its bottle",
         task.id,
     )
-    assert given.given_on == date(2026, 3, 12) and given.amount is None and given.note is None
+    assert given.given_on == today and given.amount is None and given.note is None
     raw = await h.services.db.fetchone("SELECT other FROM support_given")
     assert raw is not None and b"heater" not in bytes(raw["other"])
     # The family reads "Other support", never the member's words.
@@ -345,7 +356,7 @@ async def test_only_an_approved_case_takes_support(harness: Harness) -> None:
     await h.press(MEMBER, rf"^sg:new:{ref}$")
     await h.press(MEMBER, r"^sg:k:moral$")
     await h.press(MEMBER, r"^sg:skip:$")
-    await h.press(MEMBER, r"^sg:w:1$")
+    await h.press(MEMBER, r"^sg:w:0$")
     await h.press_data(MEMBER, f"cv:close:{ref}", chat_id=COMMITTEE_CHAT)  # closed meanwhile
     calls = await h.press(MEMBER, r"^sg:ok:$")
     assert not await records(h) and h.texts(calls)
