@@ -225,6 +225,7 @@ def _since(session: Session) -> date:
 
 
 def _submitted_on(context: SanadContext, case: Case) -> date:
+    """The day the case was submitted, in the organisation's time zone."""
     return case.created_at.astimezone(context.services.settings.tz).date()
 
 
