@@ -36,7 +36,7 @@ from bot.storage import feedback as feedback_repo
 from bot.storage import support as support_repo
 from bot.storage import tasks as task_repo
 from bot.storage.volunteers import ACTIVE, PENDING
-from bot.support_text import alert_text, card_line, family_question, history_lines
+from bot.support_text import alert_history, alert_text, card_line, family_question
 from bot.tasks import Task, TaskService
 from bot.vetting import APPROVE, DECLINE, RESTORE, SUSPEND
 from bot.volunteers import VolunteerService
@@ -477,7 +477,7 @@ async def support_alert(src: Sources, item: outbox.Item) -> Outgoing | None:
     form, ids = src.forms["intake"], src.review.ids
     records = await support_repo.for_case(src.db, ids, case.id)
     tasks = {task.id: task.ref for task in await task_repo.for_case(src.db, ids, case.id)}
-    history = history_lines(t, form, records, tasks)
+    history = alert_history(t, form, case, records, tasks)
     why = str(_payload(src, item)["why"])
     return Outgoing(alert_text(t, form, case, record, why, history, src.settings.receipt_days))
 

@@ -4,7 +4,9 @@ A member records what was given; in the same transaction the audit row, the fami
 question ("Did you receive …?") and the card's update are queued, so a crash keeps both or
 neither. The family's answer moves the record once (compare-and-set), whoever taps twice;
 "Not received", or no answer within RECEIPT_DAYS, alerts the member who recorded it privately,
-exactly once (``support.mark_alerted``), or every member when the recorder is no longer one.
+exactly once (``support.mark_alerted``), or every member when the recorder is no longer one;
+a "Not received" after the timeout alerts once more, since it tells something new. A case
+whose family is gone asks nobody and alerts nobody: its receipts are closed at once.
 Nothing about support reaches the committee group but the card's count.
 """
 
@@ -34,6 +36,8 @@ OTHER = "other"
 FINANCIAL = "financial"
 # Why the recorder is alerted (the alert's payload).
 SAID_NOT_RECEIVED, NO_ANSWER = "not_received", "unanswered"
+# A "Not received" that came after the timeout had already alerted the recorder.
+LATE_NOT_RECEIVED = "late_not_received"
 # The largest amount a member may type, and its decimals.
 MAX_AMOUNT = Decimal("1000000000")
 AMOUNT_PLACES = 2
@@ -161,7 +165,9 @@ class SupportService:
                 case_id=case.id,
                 detail=json.dumps({"kind": entry.kind}),
             )
-            if case.user_id is not None:
+            if case.user_id is None:  # the family's data is erased: nobody to ask
+                await support.close_pending(conn, case.id)
+            else:
                 await outbox.enqueue(
                     conn,
                     self.ids,
@@ -185,7 +191,8 @@ class SupportService:
 
     async def answer(self, support_id: int, family_id: int, received: bool) -> Answer:
         """The family taps Received or Not received: stored once; "Not received" alerts the
-        recorder (once). A late answer after the timeout still tells what happened."""
+        recorder (once). A late answer after the timeout is kept, and a late "Not received" alerts
+        the recorder a second time (once)."""
         record = await self.get(support_id)
         if record is None:
             return Answer.GONE
@@ -196,10 +203,13 @@ class SupportService:
             return Answer.NOT_THEIRS
         receipt = RECEIVED if received else NOT_RECEIVED
         async with self.db.transaction() as conn:
-            if not await support.set_receipt(
-                conn, support_id, receipt, only_from=(PENDING, UNANSWERED)
-            ):
-                return Answer.ALREADY
+            late = False
+            if not await support.set_receipt(conn, support_id, receipt, only_from=(PENDING,)):
+                late = True  # after the timeout: kept, and "Not received" tells something new
+                if not await support.set_receipt(
+                    conn, support_id, receipt, only_from=(UNANSWERED,)
+                ):
+                    return Answer.ALREADY
             await audit.record(
                 conn,
                 self.ids,
@@ -208,7 +218,10 @@ class SupportService:
                 case_id=record.case_id,
                 detail=json.dumps({"receipt": receipt}),
             )
-            if not received:
+            if late and not received:
+                # Once: the record leaves "unanswered" only once (compare-and-set above).
+                await self._alert(conn, record, LATE_NOT_RECEIVED, again=True)
+            elif not received:
                 await self._alert(conn, record, SAID_NOT_RECEIVED)
         return Answer.SAVED
 
@@ -233,10 +246,13 @@ class SupportService:
                 count += 1
         return count
 
-    async def _alert(self, conn: Connection, record: Support, why: str) -> None:
+    async def _alert(
+        self, conn: Connection, record: Support, why: str, *, again: bool = False
+    ) -> None:
         """Tell the recorder (or, if they are no longer a member, every member) privately,
-        once: the record's ``alerted_at`` is set with compare-and-set."""
-        if not await support.mark_alerted(conn, record.id):
+        once: the record's ``alerted_at`` is set with compare-and-set. ``again``: the second
+        alert of a late "Not received", made once by its caller's compare-and-set."""
+        if not await support.mark_alerted(conn, record.id) and not again:
             return
         recorder = record.recorder
         if recorder is not None and self.settings.is_member(recorder):

@@ -8,6 +8,7 @@ support and the day (never the amount or the member's note); members, privately,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from babel.numbers import format_currency, format_decimal
 
@@ -16,7 +17,7 @@ from bot.i18n import N_, Markup, Translator, escape
 from bot.render import bold, field
 from bot.storage.cases import Case
 from bot.storage.support import NOT_RECEIVED, PENDING, RECEIVED, UNANSWERED, Summary, Support
-from bot.support import NO_ANSWER, OTHER
+from bot.support import LATE_NOT_RECEIVED, NO_ANSWER, OTHER
 
 OTHER_LABEL = N_("Other support")
 RECEIPTS = {
@@ -25,6 +26,11 @@ RECEIPTS = {
     NOT_RECEIVED: N_("not received"),
     UNANSWERED: N_("no answer from the family"),
 }
+# An alert shows the last few deliveries, their words shortened: with the longest notes and
+# names, in either language, it stays well under Telegram's 4,096 characters.
+ALERT_LAST = 5
+ALERT_NOTE = 100
+ALERT_OTHER = 60
 
 
 def kind_label(t: Translator, form: Form, kind: str) -> str:
@@ -53,14 +59,18 @@ def amount_text(t: Translator, record: Support) -> str:
 
 
 def card_line(t: Translator, summary: Summary) -> str | None:
-    """The card's one line: how many times support was given, and the last day."""
+    """The card's one line (HTML, its label bold like the card's other fields): how many times
+    support was given, and the last day."""
     if not summary.times or summary.last is None:
         return None
-    return t.plural(
-        "Support given: {n} time, last {date}",
-        "Support given: {n} times, last {date}",
-        summary.times,
-        date=t.date(summary.last),
+    return field(
+        t.raw("Support given"),
+        t.plural(
+            "{n} time, last {date}",
+            "{n} times, last {date}",
+            summary.times,
+            date=t.date(summary.last),
+        ),
     )
 
 
@@ -118,6 +128,40 @@ def family_lines(t: Translator, form: Form, records: Sequence[Support]) -> list[
     return lines
 
 
+def shorten(text: str | None, limit: int) -> str | None:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + "…"
+
+
+def alert_history(
+    t: Translator,
+    form: Form,
+    case: Case,
+    records: Sequence[Support],
+    tasks: Mapping[int, str],
+) -> list[str]:
+    """The delivery history an alert carries: the last :data:`ALERT_LAST` records, their notes
+    and descriptions shortened, and where to read the earlier ones (/case)."""
+    shown = [
+        replace(r, note=shorten(r.note, ALERT_NOTE), other=shorten(r.other, ALERT_OTHER))
+        for r in records[-ALERT_LAST:]
+    ]
+    lines = history_lines(t, form, shown, tasks)
+    earlier = len(records) - len(shown)
+    if earlier:
+        lines.append(
+            t.plural(
+                "… and {n} earlier: /case {ref}",
+                "… and {n} earlier: /case {ref}",
+                earlier,
+                ref=case.ref,
+            )
+        )
+    return lines
+
+
 def alert_text(
     t: Translator,
     form: Form,
@@ -128,7 +172,7 @@ def alert_text(
     receipt_days: int,
 ) -> str:
     """The member who recorded support is told the family did not confirm it, with the
-    case's delivery history (``history``, from :func:`history_lines`)."""
+    case's delivery history (``history``, from :func:`alert_history`)."""
     if why == NO_ANSWER:
         head = t.plural(
             "Case {ref}: the family has not confirmed within {n} day that it received "
@@ -136,6 +180,14 @@ def alert_text(
             "Case {ref}: the family has not confirmed within {n} days that it received "
             "the support of {date} ({what}).",
             receipt_days,
+            ref=t.isolate(case.ref),
+            date=t.date(record.given_on),
+            what=kind_label(t, form, record.kind),
+        )
+    elif why == LATE_NOT_RECEIVED:
+        head = t(
+            "Case {ref}: the family has now answered that it did not receive the support of "
+            "{date} ({what}).",
             ref=t.isolate(case.ref),
             date=t.date(record.given_on),
             what=kind_label(t, form, record.kind),

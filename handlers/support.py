@@ -2,8 +2,10 @@
 
 The wizard's buttons are sg:<verb>:<arg>, in the member's private chat, for members only;
 its state is the member's session, saved after every step, and the record is stored in the
-transaction that ends it. The family's buttons are sr:<y|n>:<support>, accepted only from the
-case's family, and lose their buttons once answered.
+transaction that ends it. The session keeps the id of the wizard's live message (its current
+question): a press from any other message (an old or finished wizard's) is stale and loses its
+buttons, and a question answered by typing loses its buttons too. The family's buttons are
+sr:<y|n>:<support>, accepted only from the case's family, and lose their buttons once answered.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, Forbidden
 
 from bot import render, workflow
 from bot.buttons import ReceiptPress, SupportPress
@@ -27,14 +29,8 @@ from bot.storage.cases import Case
 from bot.support import FINANCIAL, OTHER, Answer, Entry, parse_amount
 from bot.support_text import OTHER_LABEL, history_lines, kind_label
 from bot.text import whole_number
-from handlers.members import (
-    alert,
-    member_name,
-    member_press,
-    member_t,
-    moved_on,
-    send_private,
-)
+from handlers.form_walk import close_message, query_message_id
+from handlers.members import alert, member_name, member_press, member_t, moved_on
 from handlers.sessions import Session, forget_session, load_session, route, save_session
 from handlers.util import close_buttons, has_buttons, own_chat, reply, stale
 from handlers.validators import checked_text, typed_date
@@ -57,7 +53,7 @@ def with_support_button(
     if case.status != workflow.APPROVED:
         return markup
     rows = [list(row) for row in markup.inline_keyboard]
-    rows.append([SupportPress("new", case.ref).button(t.raw("🤝 Record support given"))])
+    rows.append([SupportPress("new", case.ref).button(t.raw("📦 Record support given"))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -112,11 +108,11 @@ def _note_screen(t: Translator, context: SanadContext, session: Session) -> Part
 
 
 def _when_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
+    quick = [SupportPress("w", "0").button(t.raw("Today"))]
+    if context.services.support.today() - timedelta(days=1) >= _since(session):
+        quick.append(SupportPress("w", "1").button(t.raw("Yesterday")))
     rows = [
-        [
-            SupportPress("w", "0").button(t.raw("Today")),
-            SupportPress("w", "1").button(t.raw("Yesterday")),
-        ],
+        quick,
         [SupportPress("w", "d").button(t.raw("📅 Another day"))],
         *_cancel(t),
     ]
@@ -223,14 +219,34 @@ async def _skip_note(update: Update, context: SanadContext, session: Session, ar
     return Outcome.MOVED
 
 
-async def _given_on(context: SanadContext, session: Session, day: date) -> Outcome:
-    """The day is known: on to the case's tasks, if it has any, else to the confirmation."""
-    session["given_on"] = day.isoformat()
+def _since(session: Session) -> date:
+    """The first day support may be dated: the day the case was submitted."""
+    return date.fromisoformat(session["since"]) if session.get("since") else date.min
+
+
+def _submitted_on(context: SanadContext, case: Case) -> date:
+    """The day the case was submitted, in the organisation's time zone."""
+    return case.created_at.astimezone(context.services.settings.tz).date()
+
+
+async def _given_on(update: Update, context: SanadContext, session: Session, day: date) -> Outcome:
+    """The day is known: on to the case's tasks, if it has any, else to the confirmation. A
+    day before the case was submitted, or after today, is refused and the step kept."""
     service = context.services.support
     try:
         case = await context.services.review.get(session["ref"])
     except CaseNotFound:
         return Outcome.STALE
+    first = _submitted_on(context, case)
+    if not first <= day <= service.today():
+        t = _t(update, context)
+        refusal = t("The day must be between {first} and today.", first=t.date(first))
+        if update.callback_query is not None:
+            await update.callback_query.answer(alert(refusal), show_alert=True)
+        else:
+            await reply(update, refusal)
+        return Outcome.DONE
+    session["given_on"] = day.isoformat()
     tasks = await service.tasks_of(case.id)
     session["tasks"] = [(task.id, f"{task.ref}: {task.title}"[:60]) for task in tasks]
     session["step"] = "task" if tasks else "confirm"
@@ -245,21 +261,21 @@ async def _when(update: Update, context: SanadContext, session: Session, arg: st
     if days not in (0, 1):
         return Outcome.STALE
     return await _given_on(
-        context, session, context.services.support.today() - timedelta(days=days)
+        update, context, session, context.services.support.today() - timedelta(days=days)
     )
 
 
 async def _typed_day(
     update: Update, context: SanadContext, session: Session, text: str
 ) -> Outcome:
-    day = typed_date(text, latest=context.services.support.today())
+    day = typed_date(text)
     if day is None:
         await reply(
             update,
             _t(update, context).raw("Please send a day like 2026-03-12, not in the future."),
         )
         return Outcome.DONE
-    return await _given_on(context, session, day)
+    return await _given_on(update, context, session, day)
 
 
 async def _task(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
@@ -316,8 +332,13 @@ async def support_button(update: Update, context: SanadContext) -> None:
         await _start(update, context, member, t, arg)
         return
     session = await load_session(context, member)
-    if session is None or session.get("kind") != KIND:
-        await stale(query, t)
+    if (
+        session is None
+        or session.get("kind") != KIND
+        or not _live(session, query_message_id(query))
+    ):
+        await stale(query, t)  # an old or finished wizard's button: nothing is changed
+        await close_buttons(query)
         return
     if verb == "x":
         await forget_session(context, member)
@@ -349,11 +370,30 @@ async def _start(
         await query.answer(alert(moved_on(t, context, case)), show_alert=True)
         return
     currencies = context.services.settings.currencies
-    session: Session = {"kind": KIND, "ref": case.ref, "step": "kind", "currency": currencies[0]}
+    session: Session = {
+        "kind": KIND,
+        "ref": case.ref,
+        "step": "kind",
+        "currency": currencies[0],
+        "since": _submitted_on(context, case).isoformat(),
+        "prompt": 0,
+    }
     await save_session(context, member, session)
     await query.answer()
-    if not await send_private(context, member, *support_screen(t, context, session)):
+    text, markup = support_screen(t, context, session)
+    try:
+        prompt = await context.bot.send_message(member, text, reply_markup=markup)
+    except Forbidden:  # they never started the bot
         await forget_session(context, member)
+        return
+    session["prompt"] = prompt.message_id
+    await save_session(context, member, session)
+
+
+def _live(session: Session, message_id: int) -> bool:
+    """Whether a press comes from the wizard's live message (a session saved before the
+    wizard kept its message takes the press, as it did then)."""
+    return "prompt" not in session or session["prompt"] == message_id
 
 
 @route(KIND)
@@ -373,7 +413,9 @@ async def support_message(update: Update, context: SanadContext, session: Sessio
 
 
 async def _show(update: Update, context: SanadContext, session: Session, *, edit: bool) -> None:
-    """The current screen: in place for a currency chosen, as a new message otherwise."""
+    """The current screen: in place for a currency chosen, as a new message otherwise (the
+    question answered loses its buttons, and the new one becomes the live message). The
+    confirmation shows the amount and the note: it is sent protected, like /case."""
     text, markup = support_screen(_t(update, context), context, session)
     query = update.callback_query
     if edit and query is not None:
@@ -383,7 +425,15 @@ async def _show(update: Update, context: SanadContext, session: Session, *, edit
         return
     if query is not None:
         await close_buttons(query)
-    await reply(update, text, reply_markup=markup)
+    old = int(session.get("prompt") or 0)
+    prompt = await reply(
+        update, text, reply_markup=markup, protect_content=session["step"] == "confirm"
+    )
+    assert update.effective_user is not None
+    session["prompt"] = prompt.message_id if prompt is not None else 0
+    await save_session(context, update.effective_user.id, session)
+    if query is None and old:
+        context.services.delivery.tidy(close_message(update, old))
 
 
 async def record(update: Update, context: SanadContext, session: Session) -> None:

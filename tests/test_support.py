@@ -16,8 +16,10 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.storage import support, utcnow
 from bot.storage.db import iso
-from bot.support import OTHER, parse_amount
+from bot.support import OTHER, Answer, Entry, parse_amount
 from bot.support_text import card_line
+from handlers.support import NOTE_LIMIT, OTHER_LIMIT
+from handlers.util import plain
 from tests.conftest import (
     COMMITTEE_CHAT,
     MEMBER,
@@ -104,7 +106,7 @@ async def test_a_member_records_support_from_case_and_the_family_is_asked(
     line = card_line(committee, support.Summary(1, given.given_on))
     assert line is not None
     card = h.fake.messages(COMMITTEE_CHAT)[0]
-    assert line in str(card.get("text"))
+    assert plain(line) in str(card.get("text"))
     assert all("landlord" not in text and "150" not in text for text in group_texts(h))
     assert not any("sg:" in (data or "") for _, data in h.fake.buttons(card))
     assert len(h.fake.messages(COMMITTEE_CHAT)) == 1  # the card, edited; no message of its own
@@ -115,11 +117,17 @@ async def test_the_card_counts_in_plural(harness: Harness) -> None:
     en, ar = h.services.i18n.get("en"), h.services.i18n.get("ar")
     day = date(2026, 3, 12)
     assert card_line(en, support.Summary(0, None)) is None
+    # The label bold, like the card's other fields.
     assert card_line(en, support.Summary(3, day)) == (
-        "Support given: 3 times, last Thursday, March 12, 2026"
+        "<b>Support given:</b> 3 times, last Thursday, March 12, 2026"
     )
-    assert card_line(en, support.Summary(1, day)).startswith("Support given: 1 time,")  # type: ignore[union-attr]
+    assert card_line(en, support.Summary(1, day)).startswith("<b>Support given:</b> 1 time,")  # type: ignore[union-attr]
     assert card_line(ar, support.Summary(3, day)) != card_line(ar, support.Summary(11, day))
+    # Arabic: "last on <weekday>", never «في الثلاثاء».
+    for times in (1, 2, 3, 11, 100):
+        line = card_line(ar, support.Summary(times, day))
+        assert line is not None and line.startswith("<b>الدعم المقدَّم:</b> ")
+        assert "يوم الخميس" in line and "في الخميس" not in line
 
 
 def test_amounts_are_read_in_any_digits() -> None:
@@ -299,10 +307,14 @@ async def test_other_support_through_a_task_on_a_typed_day(harness: Harness) -> 
     await h.say(MEMBER, "A gas heater and its bottle")
     await h.press(MEMBER, r"^sg:skip:$")  # no note
     await h.press(MEMBER, r"^sg:w:d$")
-    tomorrow = h.services.support.today() + timedelta(days=1)
-    calls = await h.say(MEMBER, tomorrow.isoformat())
+    # Between the day the case was submitted (today) and today: anything else is refused.
+    today = h.services.support.today()
+    for wrong in (today + timedelta(days=1), today - timedelta(days=1), date(2026, 3, 12)):
+        calls = await h.say(MEMBER, wrong.isoformat())
+        assert "The day must be between" in " ".join(h.texts(calls))
+    calls = await h.say(MEMBER, "next week")
     assert "not in the future" in " ".join(h.texts(calls))
-    await h.say(MEMBER, "٢٠٢٦-٠٣-١٢")
+    await h.say(MEMBER, today.isoformat().translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")))
     await h.press_data(MEMBER, "sg:t:999999")  # a task of no such case: stale
     await h.press(MEMBER, rf"^sg:t:{task.id}$")
     confirm = h.newest(MEMBER)
@@ -314,7 +326,7 @@ async def test_other_support_through_a_task_on_a_typed_day(harness: Harness) -> 
         "A gas heater and its bottle",
         task.id,
     )
-    assert given.given_on == date(2026, 3, 12) and given.amount is None and given.note is None
+    assert given.given_on == today and given.amount is None and given.note is None
     raw = await h.services.db.fetchone("SELECT other FROM support_given")
     assert raw is not None and b"heater" not in bytes(raw["other"])
     # The family reads "Other support", never the member's words.
@@ -345,7 +357,7 @@ async def test_only_an_approved_case_takes_support(harness: Harness) -> None:
     await h.press(MEMBER, rf"^sg:new:{ref}$")
     await h.press(MEMBER, r"^sg:k:moral$")
     await h.press(MEMBER, r"^sg:skip:$")
-    await h.press(MEMBER, r"^sg:w:1$")
+    await h.press(MEMBER, r"^sg:w:0$")
     await h.press_data(MEMBER, f"cv:close:{ref}", chat_id=COMMITTEE_CHAT)  # closed meanwhile
     calls = await h.press(MEMBER, r"^sg:ok:$")
     assert not await records(h) and h.texts(calls)
@@ -391,3 +403,191 @@ async def test_the_wizard_and_the_receipt_buttons_survive_a_restart(settings: Se
     finally:
         await stop_app(app)
     fake.assert_clean()
+
+
+def _buttons_of(h: Harness, chat: int, message_id: int) -> list[str]:
+    """The callback data of one message's buttons as it shows now."""
+    [message] = [m for m in h.fake.messages(chat) if int(m["message_id"]) == message_id]
+    return [d for _, d in h.fake.buttons(message) if d]
+
+
+async def test_an_erased_family_is_asked_nothing_and_alerts_nobody(settings: Settings) -> None:
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    try:
+        ref = await new_case(h)
+        await approve(h, ref)
+        await record_financial(h, ref)
+        await h.services.privacy.erase(FAMILY)  # /delete_my_data: the case is anonymised
+        [given] = await records(h)
+        assert given.receipt == support.UNANSWERED and given.alerted_at is not None
+        assert given.recorded_by_name is None
+        # Support recorded afterwards on the anonymised case: no question, closed at once.
+        asked = len(h.fake.texts(FAMILY))
+        entry = Entry(kind="moral", given_on=h.services.support.today())
+        await h.services.support.record(ref, MEMBER, "Test", entry)
+        later = (await records(h))[-1]
+        assert later.receipt == support.UNANSWERED and later.alerted_at is not None
+        assert len(h.fake.texts(FAMILY)) == asked
+    finally:
+        await stop_app(app)
+    await _age(settings, settings.receipt_days + 1)
+    fake2 = FakeTelegram()
+    app2 = await start_app(settings, fake2)
+    try:
+        await _run_receipts_job(Harness(app2, fake2))
+        assert not fake2.texts(MEMBER) and not fake2.texts(OTHER_MEMBER)
+    finally:
+        await stop_app(app2)
+
+
+async def test_a_pending_record_of_a_case_without_family_is_not_followed(
+    harness: Harness,
+) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    await record_financial(h, ref)
+    # Anonymised behind the repository's back (as an old database could hold it).
+    async with h.services.db.transaction() as conn:
+        await conn.execute("UPDATE cases SET family = NULL, user_id = NULL")
+    later = utcnow() + timedelta(days=30)
+    assert await support.unanswered_since(h.services.db, later) == []
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_the_alert_shows_the_last_deliveries_under_telegram_s_limit(
+    harness: Harness, lang: str
+) -> None:
+    h = harness
+    h.languages[MEMBER] = lang
+    ref = await new_case(h)
+    await approve(h, ref)
+    service = h.services.support
+    long_words = "ن" * NOTE_LIMIT
+    made = [
+        await service.record(
+            ref,
+            MEMBER,
+            "M" * 64,
+            Entry(
+                kind=OTHER,
+                given_on=service.today(),
+                note=long_words,
+                other="و" * OTHER_LIMIT,
+                amount=Decimal("999999999.99"),
+                currency="JOD",
+            ),
+        )
+        for _ in range(7)
+    ]
+    assert await service.answer(made[-1], FAMILY, False) is Answer.SAVED
+    h.services.delivery.kick()
+    await h.services.delivery.wait_idle()
+    t = h.services.i18n.get(lang)
+    check = t.raw("Please check with the family and the volunteers.")
+    [alert] = [c for c in h.fake.sent(MEMBER) if c.text and check in c.text and c.ok]
+    assert alert.text is not None and len(alert.text) < 4096
+    assert "…" in alert.text and long_words not in alert.text
+    assert (
+        t.plural("… and {n} earlier: /case {ref}", "… and {n} earlier: /case {ref}", 2, ref=ref)
+        in alert.text
+    )
+
+
+async def test_a_late_not_received_alerts_the_recorder_once_more(settings: Settings) -> None:
+    fake = FakeTelegram()
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    ref = await new_case(h)
+    await approve(h, ref)
+    await record_financial(h, ref)
+    await stop_app(app)
+    await _age(settings, settings.receipt_days + 1)
+    app = await start_app(settings, fake)
+    h = Harness(app, fake)
+    try:
+        await _run_receipts_job(h)
+        assert [t for t in fake.texts(MEMBER) if ref in t and "not confirmed" in t]
+        await h.press(FAMILY, r"^sr:n:")
+        calls = await h.press_data(FAMILY, f"sr:n:{(await records(h))[0].id}")
+        assert h.alerts(calls) == ["You have already answered. Thank you!"]
+        late = [t for t in fake.texts(MEMBER) if ref in t and "now answered" in t]
+        assert len(late) == 1
+        [given] = await records(h)
+        assert given.receipt == support.NOT_RECEIVED
+        actions = [a for a, _ in await audit_rows(h)]
+        assert actions.count("support_alert_sent") == 2
+    finally:
+        await stop_app(app)
+
+
+async def test_a_finished_wizard_s_buttons_do_not_act_on_the_next(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    await h.say(MEMBER, f"/case {ref}")
+    await h.press(MEMBER, rf"^sg:new:{ref}$")
+    await h.press(MEMBER, r"^sg:k:financial$")
+    old_skip, _ = h.find_button(MEMBER, r"^sg:skip:$")
+    await h.press(MEMBER, r"^sg:skip:$")
+    await h.press(MEMBER, r"^sg:skip:$")
+    await h.press(MEMBER, r"^sg:w:0$")
+    await h.press(MEMBER, r"^sg:ok:$")
+    # A second wizard, at its amount step: the first wizard's old Skip must not move it.
+    await h.say(MEMBER, f"/case {ref}")
+    await h.press(MEMBER, rf"^sg:new:{ref}$")
+    await h.press(MEMBER, r"^sg:k:financial$")
+    calls = await h.press_data(MEMBER, "sg:skip:", message_id=old_skip)
+    assert h.alerts(calls) == ["This button no longer works."]
+    session = await h.services.sessions.load(MEMBER)
+    assert session is not None and session["step"] == "amount"
+    # A finished wizard's button: refused, and its buttons go.
+    await h.press(MEMBER, r"^sg:x:$")
+    message_id, _ = h.find_button(MEMBER, r"^sg:c:USD$", history=True)
+    calls = await h.press_data(MEMBER, "sg:c:USD", message_id=message_id)
+    assert h.alerts(calls) == ["This button no longer works."]
+    assert not _buttons_of(h, MEMBER, message_id)
+
+
+async def test_a_typed_answer_takes_the_buttons_off_its_question(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    await h.say(MEMBER, f"/case {ref}")
+    await h.press(MEMBER, rf"^sg:new:{ref}$")
+    await h.press(MEMBER, r"^sg:k:financial$")
+    amount_prompt, _ = h.find_button(MEMBER, r"^sg:skip:$")
+    await h.say(MEMBER, "150")
+    await h.services.delivery.wait_idle()
+    assert not _buttons_of(h, MEMBER, amount_prompt)
+    note_prompt, _ = h.find_button(MEMBER, r"^sg:skip:$")
+    assert note_prompt != amount_prompt
+    await h.say(MEMBER, "A note")
+    await h.services.delivery.wait_idle()
+    assert not _buttons_of(h, MEMBER, note_prompt)
+    # Yesterday is before the case was submitted (today): not offered, and refused if forged.
+    when, _ = h.find_button(MEMBER, r"^sg:w:0$")
+    assert "sg:w:1" not in _buttons_of(h, MEMBER, when)
+    calls = await h.press_data(MEMBER, "sg:w:1", message_id=when)
+    assert [a for a in h.alerts(calls) if "The day must be between" in a]
+    assert (await h.services.sessions.load(MEMBER) or {})["step"] == "when"
+    # The confirmation shows the amount and the note: sent protected.
+    calls = await h.press(MEMBER, r"^sg:w:0$")
+    [confirm] = [c for c in calls if c.method == "sendMessage" and c.chat_id == MEMBER]
+    assert confirm.params.get("protect_content") is True
+
+
+async def test_record_support_has_its_own_button(harness: Harness) -> None:
+    h = harness
+    ref = await new_case(h)
+    await approve(h, ref)
+    await h.say(MEMBER, f"/case {ref}")
+    [label] = [
+        text
+        for m in h.fake.messages(MEMBER)
+        for text, data in h.fake.buttons(m)
+        if data == f"sg:new:{ref}"
+    ]
+    assert label.startswith("📦") and "🤝" not in label

@@ -183,12 +183,25 @@ async def mark_alerted(conn: aiosqlite.Connection, support_id: int) -> bool:
 
 
 async def unanswered_since(db: Database, before: datetime) -> list[int]:
-    """Records still waiting for the family's answer that were made before ``before``."""
+    """Records still waiting for the family's answer that were made before ``before``; a case
+    that no longer knows its family has nobody to answer, and is skipped."""
     rows = await db.fetchall(
-        "SELECT id FROM support_given WHERE receipt = ? AND created_at < ? ORDER BY id",
+        "SELECT s.id FROM support_given AS s JOIN cases AS c ON c.id = s.case_id "
+        "WHERE s.receipt = ? AND s.created_at < ? AND c.family IS NOT NULL ORDER BY s.id",
         (PENDING, iso(before)),
     )
     return [int(row["id"]) for row in rows]
+
+
+async def close_pending(conn: aiosqlite.Connection, case_id: int) -> None:
+    """Close the receipts of a case whose family is gone: nobody can answer them, so they end
+    unanswered and already alerted (nobody is told of an answer that cannot come)."""
+    now = iso(utcnow())
+    await conn.execute(
+        "UPDATE support_given SET receipt = ?, receipt_at = ?, alerted_at = COALESCE("
+        "alerted_at, ?) WHERE case_id = ? AND receipt = ?",
+        (UNANSWERED, now, now, case_id, PENDING),
+    )
 
 
 async def per_month(db: Database, first: date, last: date) -> list[MonthRow]:
@@ -218,13 +231,15 @@ async def amounts(db: Database, first: date, last: date) -> dict[str, Decimal]:
 
 async def anonymise_for_case(conn: aiosqlite.Connection, case_id: int) -> None:
     """Keep the figures of what was given (kind, day, amount), drop the member's words (the
-    note, an "other" kind's description) and who recorded it (anonymisation of the case)."""
+    note, an "other" kind's description) and who recorded it (anonymisation of the case); the
+    receipts still waiting are closed (:func:`close_pending`)."""
     await conn.execute(
         "UPDATE support_given SET note = NULL, other = NULL, recorder = NULL, "
-        "recorded_by = NULL "
+        "recorded_by = NULL, recorded_by_name = NULL "
         "WHERE case_id = ?",
         (case_id,),
     )
+    await close_pending(conn, case_id)
 
 
 async def pages(
