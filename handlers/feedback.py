@@ -14,7 +14,7 @@ import logging
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.buttons import FeedbackPress, TrusteePress
+from bot.buttons import FeedbackPress, TrusteePress, pressed_here
 from bot.context import SanadContext
 from bot.feedback import (
     ANSWER_LIMIT,
@@ -262,12 +262,17 @@ def _markup(t: Translator, feedback: Feedback) -> dict[str, InlineKeyboardMarkup
 async def _refresh(
     update: Update, context: SanadContext, t: Translator, feedback: Feedback
 ) -> None:
-    """The pressed notice shows the feedback as it is now (its buttons those still useful);
-    the edit keeps the notice's protection."""
+    """The pressed notice shows the feedback as it is now (its buttons those still useful).
+
+    Only a message that carries the pressed button is edited: those were all sent protected
+    and an edit keeps that, while the data forged onto another message must not write the
+    words into it.
+    """
     query = update.callback_query
     assert query is not None
-    text = trustee_text(t, feedback, context.services.settings.tz)
-    await edit_in_place(query, text, trustee_keyboard(t, feedback))
+    if pressed_here(query):
+        text = trustee_text(t, feedback, context.services.settings.tz)
+        await edit_in_place(query, text, trustee_keyboard(t, feedback))
 
 
 async def _listen(
@@ -305,7 +310,8 @@ async def _start_answer(
     if earlier is not None and earlier.get("kind") == ANSWERING and earlier.get("prompt"):
         # The answer started before is given up: its prompt loses its Cancel.
         context.services.delivery.tidy(_unbutton(context, trustee, int(earlier["prompt"])))
-    notice = query.message.message_id if query.message is not None else 0
+    # The notice shown again once answered: the pressed message, if it carries the button.
+    notice = query.message.message_id if query.message is not None and pressed_here(query) else 0
     session = {"kind": ANSWERING, "step": "answer", "feedback": feedback.id, "message": notice}
     await save_session(context, trustee, session)
     await query.answer()
@@ -352,7 +358,11 @@ async def _close(update: Update, context: SanadContext, t: Translator, feedback:
         await _refresh(update, context, t, feedback)
         return
     await query.answer(t.raw("Closed. The person is told."))
-    if not await edit_in_place(query, trustee_text(t, closed, services.settings.tz)):
+    # Not the words written into a message the data was forged onto.
+    shown = pressed_here(query) and await edit_in_place(
+        query, trustee_text(t, closed, services.settings.tz)
+    )
+    if not shown:
         await close_buttons(query)
     services.delivery.kick()
 

@@ -496,7 +496,8 @@ async def test_every_message_with_the_words_to_a_trustee_is_protected(harness: H
         if call.method == "sendMessage" and call.chat_id == TRUSTEE:
             assert WORDS not in (call.text or "")
     edited = [c for c in calls if c.method == "editMessageText" and c.chat_id == TRUSTEE]
-    assert [c.params["message_id"] for c in edited] == [shown.result["message_id"]]  # type: ignore[index]
+    assert isinstance(shown.result, dict)
+    assert [c.params["message_id"] for c in edited] == [shown.result["message_id"]]
     assert all(
         c.params.get("protect_content") is True
         for c in h.fake.calls
@@ -515,7 +516,10 @@ async def test_an_answer_given_meanwhile_or_started_twice_leaves_no_stale_button
     await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
     await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
     cancels = [
-        d for m in h.fake.messages(TRUSTEE) for _, d in h.fake.buttons(m) if d.startswith("ft:k")
+        d
+        for m in h.fake.messages(TRUSTEE)
+        for _, d in h.fake.buttons(m)
+        if (d or "").startswith("ft:k")
     ]
     assert cancels == [f"ft:k:{identifier}"]
     # The other trustee answers first; this one's answer is refused and the notice refreshed.
@@ -546,3 +550,22 @@ async def test_the_list_keeps_its_buttons_when_one_feedback_is_gone(harness: Har
     # Pressed by someone who is not a trustee, the list's button is refused kindly.
     calls = await h.press_data(OTHER_MEMBER, f"ft:s:{kept}", message_id=listed, chat_id=TRUSTEE)
     assert "Only the trustees" in h.alerts(calls)[0]
+
+
+async def test_data_forged_onto_another_message_never_writes_the_words_into_it(
+    harness: Harness,
+) -> None:
+    h = harness
+    ref = await send_feedback(h, FAMILY, "person", WORDS)
+    identifier = await feedback_id(h, ref)
+    await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
+    prompt, _ = h.find_button(TRUSTEE, rf"^ft:k:{identifier}$")  # not protected: no words
+    for verb in ("a", "c", "a"):  # Answer while open, Close, Answer once closed
+        calls = await h.press_data(
+            TRUSTEE, f"ft:{verb}:{identifier}", message_id=prompt, chat_id=TRUSTEE
+        )
+        for call in calls:
+            if call.method == "editMessageText" and call.params["message_id"] == prompt:
+                assert WORDS not in (call.text or "")
+    row = await h.services.db.fetchone("SELECT status FROM feedback WHERE id = ?", (identifier,))
+    assert row is not None and row["status"] == "closed"
