@@ -40,6 +40,11 @@ STATUSES = {
 # How many open feedbacks /feedbacks lists at once (each with its button).
 LISTED = 20
 
+# The longest words a person may send, and the longest answer a trustee may give: a trustee
+# reads both in one message with the heading, which Telegram caps at 4096 characters.
+WORDS_LIMIT = 1500
+ANSWER_LIMIT = 1500
+
 
 class FeedbackService:
     """Receive feedback, and the trustees' answers and closing."""
@@ -73,7 +78,7 @@ class FeedbackService:
         return await repo.get(self.db, self.ids, feedback_id)
 
     async def answer(self, feedback_id: int, trustee: int, text: str) -> Feedback | None:
-        """The trustee's answer, sent to the person in their language; None when the
+        """The trustee's answer, sent to the person as written; None when the
         feedback is no longer open (answered or closed meanwhile, or gone). The trustee's
         answering session ends with it."""
         async with self.db.transaction() as conn:
@@ -140,25 +145,37 @@ def status_label(t: Translator, status: str) -> str:
     return t.raw(STATUSES.get(status, STATUSES[OPEN]))
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, an ellipsis marking the cut (words stored before
+    the limits still fit in one message)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def trustee_text(t: Translator, feedback: Feedback, tz: ZoneInfo) -> str:
-    """A feedback as a trustee reads it: reference, topic, date, status, the words (a voice
-    note by its length: Listen sends it) and the answer given, if any."""
+    """A feedback as a trustee reads it: reference, topic, date, status, the language the
+    person writes in (the answer is sent as written: nothing translates it), the words (a
+    voice note by its length: Listen sends it) and the answer given, if any."""
+    words = dict(feedback.words)
+    if "text" in words:
+        words["text"] = clip(str(words["text"]), WORDS_LIMIT)
     lines = [
         bold(t("Feedback {ref}", ref=feedback.ref)),
         field(t.raw("Subject"), escape(topic_label(t, feedback.topic))),
         field(t.raw("Received"), escape(t.datetime(feedback.created_at, tz))),
         field(t.raw("Status"), escape(status_label(t, feedback.status))),
+        field(t.raw("Writes in"), escape(t.language_name(feedback.language))),
         "",
-        free_answer(t, feedback.words),
+        free_answer(t, words),
     ]
     if feedback.answer is not None:
-        lines += ["", field(t.raw("Answer"), escape(feedback.answer))]
+        lines += ["", field(t.raw("Answer"), escape(clip(feedback.answer, ANSWER_LIMIT)))]
     if feedback.status != CLOSED:
         lines += [
             "",
             t.raw(
-                "Only the trustees receive this. Answer through the bot: the person is told "
-                "in their own language, without your name."
+                "Only the trustees receive this. Answer through the bot: the person receives "
+                "your words as you write them, without your name: answer in the language they "
+                "write in if you can."
             ),
         ]
     return "\n".join(lines)
@@ -179,10 +196,13 @@ def trustee_keyboard(t: Translator, feedback: Feedback) -> InlineKeyboardMarkup 
 
 
 def answer_text(t: Translator, feedback: Feedback) -> str:
-    """The trustee's answer as the person reads it, in their language."""
+    """The trustee's answer as the person reads it: the heading in the person's language, the
+    trustee's words as written."""
     return "\n\n".join(
         [
-            bold(t("An answer to your message {ref}", ref=feedback.ref)),
+            bold(
+                t("Answer from the committee's trustees to your message {ref}:", ref=feedback.ref)
+            ),
             escape(feedback.answer or ""),
             t.raw("You can write again at any time with /feedback."),
         ]

@@ -514,7 +514,7 @@ async def _to_author(
 
 
 async def feedback_answer(src: Sources, item: outbox.Item) -> Outgoing | None:
-    """The person reads the trustee's answer in their own language."""
+    """The person reads the trustee's answer as written, under a heading in their language."""
     found = await _to_author(src, item)
     if found is None or found[1].answer is None:
         return None

@@ -14,10 +14,12 @@ import logging
 
 from telegram import InlineKeyboardMarkup, Update
 
-from bot.buttons import FeedbackPress, TrusteePress
+from bot.buttons import FeedbackPress, TrusteePress, pressed_here
 from bot.context import SanadContext
 from bot.feedback import (
+    ANSWER_LIMIT,
     TOPICS,
+    WORDS_LIMIT,
     Feedback,
     status_label,
     topic_label,
@@ -27,6 +29,7 @@ from bot.feedback import (
 from bot.i18n import Translator, escape
 from bot.render import bold, field
 from bot.storage.feedback import CLOSED, OPEN
+from bot.text import clean_answer
 from handlers.members import is_member
 from handlers.sessions import Session, forget_session, load_session, route, save_session
 from handlers.util import close_buttons, edit_in_place, own_chat, reply, stale, voice_answer
@@ -35,8 +38,6 @@ from handlers.wizard import Outcome, Parts, Wizard, WizardStep, cancel_button
 
 log = logging.getLogger(__name__)
 
-WORDS_LIMIT = 2000
-ANSWER_LIMIT = 2000
 WALK = "feedback"
 ANSWERING = "fbanswer"
 
@@ -148,7 +149,16 @@ async def walk_message(update: Update, context: SanadContext, session: Session) 
         if message.text is None:
             await reply(update, t.raw("Please type a message or send a voice note."))
             return
-        text = await checked_text(update, t, message.text, WORDS_LIMIT)
+        too_long = t.plural(
+            "Your message is longer than the {n} character the trustees can receive. "
+            "Nothing was sent yet and your text is still above: please shorten it and send "
+            "it again, or send a voice note.",
+            "Your message is longer than the {n} characters the trustees can receive. "
+            "Nothing was sent yet and your text is still above: please shorten it and send "
+            "it again, or send a voice note.",
+            WORDS_LIMIT,
+        )
+        text = await _within(update, t, message.text, WORDS_LIMIT, too_long)
         if text is None:
             return
         words = {"text": text}
@@ -173,6 +183,17 @@ async def walk_message(update: Update, context: SanadContext, session: Session) 
         ),
     )
     services.delivery.kick()
+
+
+async def _within(
+    update: Update, t: Translator, typed: str, limit: int, too_long: str
+) -> str | None:
+    """Typed text, tidied; None when empty or over ``limit``, the writer told ``too_long``:
+    kindly, to shorten it (their text stays in the chat above, nothing is lost)."""
+    if len(clean_answer(typed)) > limit:
+        await reply(update, too_long)
+        return None
+    return await checked_text(update, t, typed, limit)
 
 
 async def _unbutton(context: SanadContext, chat: int, message: int) -> None:
@@ -211,12 +232,16 @@ async def trustee_button(update: Update, context: SanadContext) -> None:
     feedback = await services.feedback.get(press.feedback)
     if feedback is None:
         await query.answer(t.raw("This message is no longer stored."))
-        await close_buttons(query)
+        if press.verb != "s":  # the /feedbacks list keeps the buttons of the others
+            await close_buttons(query)
         return
     if press.verb == "s":
         await query.answer()
         await reply(
-            update, trustee_text(t, feedback, services.settings.tz), **_markup(t, feedback)
+            update,
+            trustee_text(t, feedback, services.settings.tz),
+            protect_content=True,
+            **_markup(t, feedback),
         )
     elif press.verb == "l":
         await _listen(update, context, t, feedback)
@@ -237,11 +262,17 @@ def _markup(t: Translator, feedback: Feedback) -> dict[str, InlineKeyboardMarkup
 async def _refresh(
     update: Update, context: SanadContext, t: Translator, feedback: Feedback
 ) -> None:
-    """The pressed notice shows the feedback as it is now (its buttons those still useful)."""
+    """The pressed notice shows the feedback as it is now (its buttons those still useful).
+
+    Only a message that carries the pressed button is edited: those were all sent protected
+    and an edit keeps that, while the data forged onto another message must not write the
+    words into it.
+    """
     query = update.callback_query
     assert query is not None
-    text = trustee_text(t, feedback, context.services.settings.tz)
-    await edit_in_place(query, text, trustee_keyboard(t, feedback))
+    if pressed_here(query):
+        text = trustee_text(t, feedback, context.services.settings.tz)
+        await edit_in_place(query, text, trustee_keyboard(t, feedback))
 
 
 async def _listen(
@@ -274,17 +305,25 @@ async def _start_answer(
         await query.answer(t.raw("This message was already answered or closed."))
         await _refresh(update, context, t, feedback)
         return
-    notice = query.message.message_id if query.message is not None else 0
+    trustee = update.effective_user.id
+    earlier = await load_session(context, trustee)
+    if earlier is not None and earlier.get("kind") == ANSWERING and earlier.get("prompt"):
+        # The answer started before is given up: its prompt loses its Cancel.
+        context.services.delivery.tidy(_unbutton(context, trustee, int(earlier["prompt"])))
+    # The notice shown again once answered: the pressed message, if it carries the button.
+    notice = query.message.message_id if query.message is not None and pressed_here(query) else 0
     session = {"kind": ANSWERING, "step": "answer", "feedback": feedback.id, "message": notice}
-    await save_session(context, update.effective_user.id, session)
+    await save_session(context, trustee, session)
     await query.answer()
     cancel = TrusteePress("k", feedback.id).button(t.raw("✖️ Cancel"))
     prompt = await reply(
         update,
         t(
-            "Write your answer to {ref}. The person receives it in their own language, "
-            "under the reference, without your name; your words are sent as you write them.",
+            "Write your answer to {ref}. The person writes in {language}: please answer in "
+            "it if you can, as nothing translates it. Your words are sent as you write them, "
+            "under the reference, without your name.",
             ref=feedback.ref,
+            language=t.language_name(feedback.language),
         ),
         reply_markup=InlineKeyboardMarkup([[cancel]]),
     )
@@ -319,7 +358,11 @@ async def _close(update: Update, context: SanadContext, t: Translator, feedback:
         await _refresh(update, context, t, feedback)
         return
     await query.answer(t.raw("Closed. The person is told."))
-    if not await edit_in_place(query, trustee_text(t, closed, services.settings.tz)):
+    # Not the words written into a message the data was forged onto.
+    shown = pressed_here(query) and await edit_in_place(
+        query, trustee_text(t, closed, services.settings.tz)
+    )
+    if not shown:
         await close_buttons(query)
     services.delivery.kick()
 
@@ -339,22 +382,29 @@ async def trustee_answer(update: Update, context: SanadContext, session: Session
     if message.text is None:
         await reply(update, t.raw("Please type your answer: it is sent as a message."))
         return
-    text = await checked_text(update, t, message.text, ANSWER_LIMIT)
+    too_long = t.plural(
+        "Your answer is longer than the {n} character the person can receive. It was not "
+        "sent and your text is still above: please shorten it and send it again.",
+        "Your answer is longer than the {n} characters the person can receive. It was not "
+        "sent and your text is still above: please shorten it and send it again.",
+        ANSWER_LIMIT,
+    )
+    text = await _within(update, t, message.text, ANSWER_LIMIT, too_long)
     if text is None:
         return
     answered = await services.feedback.answer(int(session["feedback"]), trustee, text)
     if session.get("prompt"):
         services.delivery.tidy(_unbutton(context, trustee, int(session["prompt"])))
+    # The notice shows the feedback as it is now: answered by this trustee or meanwhile.
+    now = answered or await services.feedback.get(int(session["feedback"]))
+    if session.get("message") and now is not None:
+        shown = trustee_text(t, now, services.settings.tz)
+        notice = int(session["message"])
+        services.delivery.tidy(_show(context, trustee, notice, shown, trustee_keyboard(t, now)))
     if answered is None:
         await reply(update, t.raw("This message was already answered or closed."))
         return
-    if session.get("message"):
-        text = trustee_text(t, answered, services.settings.tz)
-        notice = int(session["message"])
-        services.delivery.tidy(
-            _show(context, trustee, notice, text, trustee_keyboard(t, answered))
-        )
-    await reply(update, t.raw("Your answer was sent to the person, in their language."))
+    await reply(update, t.raw("Your answer was sent to the person, as you wrote it."))
     services.delivery.kick()
 
 
@@ -365,7 +415,8 @@ async def _show(
     text: str,
     markup: InlineKeyboardMarkup | None,
 ) -> None:
-    """The trustee's notice shows the feedback as it is now, with the buttons still useful."""
+    """The trustee's notice shows the feedback as it is now, with the buttons still useful
+    (an edit keeps the notice's protection)."""
     await context.bot.edit_message_text(
         text, chat_id=chat, message_id=message, reply_markup=markup
     )
@@ -402,4 +453,6 @@ async def feedbacks_command(update: Update, context: SanadContext) -> None:
             f"{escape(status_label(t, feedback.status))}"
         )
         rows.append([TrusteePress("s", feedback.id).button(feedback.ref)])
-    await reply(update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows))
+    await reply(
+        update, "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows), protect_content=True
+    )

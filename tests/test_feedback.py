@@ -13,8 +13,10 @@ from bot import privacy
 from bot.__main__ import _rotate
 from bot.config import ConfigError, Settings, load_settings
 from bot.crypto import Cipher
+from bot.feedback import ANSWER_LIMIT, WORDS_LIMIT
 from bot.storage import utcnow
 from bot.storage.db import iso
+from bot.text import MAX_MESSAGE
 from tests.conftest import (
     COMMITTEE_CHAT,
     MEMBER,
@@ -25,6 +27,7 @@ from tests.conftest import (
     start_app,
     stop_app,
 )
+from tests.fakes.html import visible_text
 from tests.fakes.telegram import Call, FakeTelegram
 
 FAMILY = 4242
@@ -373,3 +376,196 @@ async def test_the_trustee_can_cancel_an_answer(harness: Harness) -> None:
     assert len(h.fake.sent(FAMILY)) == before  # nothing went to the person
     row = await h.services.db.fetchone("SELECT status FROM feedback WHERE id = ?", (identifier,))
     assert row is not None and row["status"] == "open"
+
+
+def shown_lengths(h: Harness, chats: tuple[int, ...]) -> list[int]:
+    """How many characters each text sent or edited in ``chats`` holds once Telegram has
+    parsed its HTML (what Telegram measures against its limit)."""
+    return [
+        len(visible_text(str(c.params["text"]), c.params.get("parse_mode")))
+        for c in h.fake.calls
+        if c.method in ("sendMessage", "editMessageText") and c.chat_id in chats
+    ]
+
+
+@pytest.mark.parametrize(("lang", "letter"), [("en", "w"), ("ar", "ص")])
+async def test_the_longest_words_and_answer_fit_in_one_message(
+    harness: Harness, lang: str, letter: str
+) -> None:
+    h = harness
+    h.languages[FAMILY] = lang
+    await h.services.people.set_language(TRUSTEE, lang)
+    # The longest words allowed, in lines as people write, and the longest answer.
+    words = (letter * 99 + "\n") * (WORDS_LIMIT // 100 - 1) + letter * 100
+    answer = (letter * 99 + "\n") * (ANSWER_LIMIT // 100 - 1) + letter * 100
+    assert len(words) == WORDS_LIMIT and len(answer) == ANSWER_LIMIT
+    ref = await send_feedback(h, FAMILY, "help", words)
+    identifier = await feedback_id(h, ref)
+    await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
+    calls = await h.say(TRUSTEE, answer)
+    assert any(c.chat_id == FAMILY and answer in (c.text or "") for c in calls)
+    # The notice shows the answer now, and kept only Close.
+    notice = next(m for m in h.fake.messages(TRUSTEE) if ref in m.get("text", ""))
+    assert answer in notice["text"]
+    assert [d for _, d in h.fake.buttons(notice)] == [f"ft:c:{identifier}"]
+    await h.say(TRUSTEE, "/feedbacks")
+    calls = await h.press(TRUSTEE, rf"^ft:s:{identifier}$")
+    [shown] = [c for c in calls if c.method == "sendMessage"]
+    assert words in (shown.text or "") and answer in (shown.text or "")
+    await h.say(FAMILY, "/mydata")
+    assert h.fake.violations == []
+    assert max(shown_lengths(h, (FAMILY, TRUSTEE))) <= MAX_MESSAGE
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_words_too_long_are_kept_and_the_writer_asked_to_shorten_them(
+    harness: Harness, lang: str
+) -> None:
+    h = harness
+    h.languages[FAMILY] = lang
+    await h.services.people.set_language(TRUSTEE, lang)
+    await h.say(FAMILY, "/feedback")
+    await h.press(FAMILY, r"^fw:t:other$")
+    calls = await h.say(FAMILY, "x" * (WORDS_LIMIT + 1))
+    [kind] = to(h, calls, FAMILY)
+    assert ("shorten" if lang == "en" else "اختصار") in kind
+    assert "1,500" in kind or "1500" in kind
+    assert await h.services.db.fetchone("SELECT 1 FROM feedback") is None
+    # Nothing is lost: the walk still waits for the words.
+    ref = await send_feedback_words(h, FAMILY, "x" * WORDS_LIMIT)
+    identifier = await feedback_id(h, ref)
+    await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
+    calls = await h.say(TRUSTEE, "y" * (ANSWER_LIMIT + 1))
+    [kind] = to(h, calls, TRUSTEE)
+    assert ("shorten" if lang == "en" else "اختصار") in kind
+    assert not any(c.chat_id == FAMILY for c in calls)
+    # The prompt still waits, its Cancel still there; a shorter answer goes.
+    assert h.find_button(TRUSTEE, rf"^ft:k:{identifier}$")
+    calls = await h.say(TRUSTEE, "y" * ANSWER_LIMIT)
+    assert any(c.chat_id == FAMILY for c in calls)
+
+
+async def send_feedback_words(h: Harness, user: int, words: str) -> str:
+    """The walk waits for the words: send them; the reference given."""
+    [confirmation] = to(h, await h.say(user, words), user)
+    found = re.search(r"F-[A-Z0-9]{3}-[A-Z0-9]{3}", confirmation)
+    assert found is not None, confirmation
+    return found.group(0)
+
+
+async def test_nobody_is_told_the_answer_is_translated(harness: Harness) -> None:
+    h = harness
+    await h.services.people.set_language(TRUSTEE, "en")
+    await h.services.people.set_language(MEMBER, "ar")
+    h.languages[FAMILY] = "ar"
+    ref = await send_feedback(h, FAMILY, "help", "المساعدة لم تصل")
+    identifier = await feedback_id(h, ref)
+    # Each trustee is shown which language the person reads, in the trustee's language.
+    notice = next(m for m in h.fake.messages(TRUSTEE) if ref in m.get("text", ""))
+    assert "Writes in: Arabic" in notice["text"]
+    arabic = next(m for m in h.fake.messages(MEMBER) if ref in m.get("text", ""))
+    assert "العربية" in arabic["text"]
+    calls = await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
+    [prompt] = to(h, calls, TRUSTEE)
+    assert "Arabic" in prompt and "if you can" in prompt
+    calls = await h.say(TRUSTEE, ANSWER)
+    [told] = [c.text or "" for c in calls if c.chat_id == FAMILY]
+    assert "رد أمناء اللجنة على رسالتك" in told and ref in told
+    assert ANSWER in told  # the trustee's words, as written
+    await h.press(MEMBER, rf"^ft:c:{identifier}$")
+    for call in h.fake.sent(include_failed=True):
+        shown = str(call.params.get("text", ""))
+        for claim in ("own language", "in their language", "يصل بلغة", "ردك بلغة"):
+            assert claim not in shown, shown
+
+
+async def test_every_message_with_the_words_to_a_trustee_is_protected(harness: Harness) -> None:
+    h = harness
+    ref = await send_feedback(h, FAMILY, "person", WORDS)
+    identifier = await feedback_id(h, ref)
+    calls = await h.say(TRUSTEE, "/feedbacks")
+    [listed] = [c for c in calls if c.method == "sendMessage"]
+    assert listed.params.get("protect_content") is True
+    calls = await h.press(TRUSTEE, rf"^ft:s:{identifier}$")
+    [shown] = [c for c in calls if c.method == "sendMessage"]
+    assert WORDS in (shown.text or "") and shown.params.get("protect_content") is True
+    # Answering from the shown copy edits it (an edit keeps its protection), sends nothing.
+    await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
+    calls = await h.say(TRUSTEE, ANSWER)
+    for call in calls:
+        if call.method == "sendMessage" and call.chat_id == TRUSTEE:
+            assert WORDS not in (call.text or "")
+    edited = [c for c in calls if c.method == "editMessageText" and c.chat_id == TRUSTEE]
+    assert isinstance(shown.result, dict)
+    assert [c.params["message_id"] for c in edited] == [shown.result["message_id"]]
+    assert all(
+        c.params.get("protect_content") is True
+        for c in h.fake.calls
+        if c.method == "sendMessage" and c.chat_id == TRUSTEE and WORDS in (c.text or "")
+    )
+
+
+async def test_an_answer_given_meanwhile_or_started_twice_leaves_no_stale_buttons(
+    harness: Harness,
+) -> None:
+    h = harness
+    await h.services.people.set_language(TRUSTEE, "en")
+    ref = await send_feedback(h, FAMILY, "other", WORDS)
+    identifier = await feedback_id(h, ref)
+    # The trustee presses Answer twice: only the newest prompt keeps its Cancel.
+    await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
+    await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
+    cancels = [
+        d
+        for m in h.fake.messages(TRUSTEE)
+        for _, d in h.fake.buttons(m)
+        if (d or "").startswith("ft:k")
+    ]
+    assert cancels == [f"ft:k:{identifier}"]
+    # The other trustee answers first; this one's answer is refused and the notice refreshed.
+    await h.press(MEMBER, rf"^ft:a:{identifier}$")
+    await h.say(MEMBER, ANSWER)
+    calls = await h.say(TRUSTEE, "Another answer")
+    assert "already answered" in to(h, calls, TRUSTEE)[0]
+    assert [d for m in h.fake.messages(TRUSTEE) for _, d in h.fake.buttons(m)] == [
+        f"ft:c:{identifier}"
+    ]
+
+
+async def test_the_list_keeps_its_buttons_when_one_feedback_is_gone(harness: Harness) -> None:
+    h = harness
+    await h.services.people.set_language(TRUSTEE, "en")
+    gone = await feedback_id(h, await send_feedback(h, FAMILY, "other", WORDS))
+    kept = await feedback_id(h, await send_feedback(h, VOLUNTEER, "thanks", "Thank you"))
+    await h.say(TRUSTEE, "/feedbacks")
+    listed = int(h.fake.messages(TRUSTEE)[-1]["message_id"])
+    await h.say(FAMILY, "/delete_my_data")
+    await h.press(FAMILY, r"^pd:y$")
+    calls = await h.press_data(TRUSTEE, f"ft:s:{gone}", message_id=listed, chat_id=TRUSTEE)
+    assert "no longer stored" in h.alerts(calls)[0]
+    [message] = [m for m in h.fake.messages(TRUSTEE) if m["message_id"] == listed]
+    assert [d for _, d in h.fake.buttons(message)] == [f"ft:s:{gone}", f"ft:s:{kept}"]
+    calls = await h.press_data(TRUSTEE, f"ft:s:{kept}", message_id=listed, chat_id=TRUSTEE)
+    assert "Thank you" in h.texts(calls)[-1]
+    # Pressed by someone who is not a trustee, the list's button is refused kindly.
+    calls = await h.press_data(OTHER_MEMBER, f"ft:s:{kept}", message_id=listed, chat_id=TRUSTEE)
+    assert "Only the trustees" in h.alerts(calls)[0]
+
+
+async def test_data_forged_onto_another_message_never_writes_the_words_into_it(
+    harness: Harness,
+) -> None:
+    h = harness
+    ref = await send_feedback(h, FAMILY, "person", WORDS)
+    identifier = await feedback_id(h, ref)
+    await h.press(TRUSTEE, rf"^ft:a:{identifier}$")
+    prompt, _ = h.find_button(TRUSTEE, rf"^ft:k:{identifier}$")  # not protected: no words
+    for verb in ("a", "c", "a"):  # Answer while open, Close, Answer once closed
+        calls = await h.press_data(
+            TRUSTEE, f"ft:{verb}:{identifier}", message_id=prompt, chat_id=TRUSTEE
+        )
+        for call in calls:
+            if call.method == "editMessageText" and call.params["message_id"] == prompt:
+                assert WORDS not in (call.text or "")
+    row = await h.services.db.fetchone("SELECT status FROM feedback WHERE id = ?", (identifier,))
+    assert row is not None and row["status"] == "closed"
