@@ -44,13 +44,18 @@ async def of_everyone(db: Database) -> list[Total]:
     return [Total(tasks, minutes, ref) for ref, tasks, minutes in rows]
 
 
+def hours(t: Translator, minutes: int) -> str:
+    """A total of time given: "4 hours 30 minutes", or "none" for zero (a duration of zero
+    minutes reads "0 minutes", and in Arabic "less than a minute", which a total is not)."""
+    return duration(t, minutes) if minutes > 0 else t.raw("none")
+
+
 def _said(t: Translator, total: Total) -> str:
-    """ "3 tasks, 4 hours 30 minutes"."""
-    return t(
-        "{tasks}, {hours}",
-        tasks=t.plural("{n} task", "{n} tasks", total.tasks),
-        hours=duration(t, total.minutes),
-    )
+    """ "3 tasks, 4 hours 30 minutes"; "3 tasks" when they took no time on record."""
+    tasks = t.plural("{n} task", "{n} tasks", total.tasks)
+    if total.minutes <= 0:
+        return tasks
+    return t("{tasks}, {hours}", tasks=tasks, hours=hours(t, total.minutes))
 
 
 def mine_line(t: Translator, total: Total) -> str | None:

@@ -12,6 +12,7 @@ at its half (see :func:`due`).
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.ids import Ids
@@ -130,12 +131,25 @@ class FollowupService:
         case = await case_repo.by_id(self.db, self.ids, found.case_id)
         return found if case is not None and case.user_id == family_id else None
 
-    async def answer(self, followup_id: int, family_id: int, choice: str) -> bool:
-        """The family's choice, once: False if it is not theirs or was answered before."""
+    async def answer(
+        self,
+        followup_id: int,
+        family_id: int,
+        choice: str,
+        *,
+        session: dict[str, Any] | None = None,
+    ) -> bool:
+        """The family's choice (encrypted), once: False if it is not theirs or was answered
+        before. ``session``: the family's pending words begin in the same transaction, so a
+        restart right after the tap still takes its words for the follow-up."""
         if await self.asked_of(followup_id, family_id) is None:
             return False
         async with self.db.transaction() as conn:
-            return await followups.answer(conn, followup_id, choice)
+            if not await followups.answer(conn, self.ids, followup_id, choice):
+                return False
+            if session is not None:
+                await sessions.begin(conn, self.ids, family_id, session)
+            return True
 
     async def add_words(
         self, followup_id: int, family_id: int, words: str, *, ends_session: bool = False

@@ -1,9 +1,9 @@
 """The follow-up's messages: the family's question and its buttons, and what members read.
 
 Two audiences, two depths. The committee group (the support-end reminder) reads only whether
-the family answered and its choice, which names nobody, like the card's urgency; the family's
-words are shown only in a member's private chat (``/case REF``), with the case's other
-personal data.
+the family answered: its choice ("things are worse") is what the family said about itself, so
+the choice and the words are shown only in a member's private chat (``/case REF``), with the
+case's other personal data.
 """
 
 from __future__ import annotations
@@ -29,12 +29,7 @@ SAID = {
     SAME: N_("The family said: things are the same"),
     WORSE: N_("The family said: things are worse"),
 }
-GROUP = {
-    BETTER: N_("Follow-up answered: better"),
-    SAME: N_("Follow-up answered: the same"),
-    WORSE: N_("Follow-up answered: worse"),
-}
-NOT_ANSWERED = N_("The family has not answered the follow-up.")
+NOT_ANSWERED = N_("The family has not answered the follow-up yet.")
 
 
 def question(t: Translator, ref: str, until_text: str) -> str:
@@ -83,20 +78,14 @@ def answered_line(t: Translator, choice: str) -> str:
 
 
 def group_line(t: Translator, followup: Followup | None, ref: str) -> str | None:
-    """The line of the support-end reminder in the committee group: the choice or "not
-    answered", never the words (members read those with /case in private). None when the
+    """The line of the support-end reminder in the committee group: answered or not, never
+    the choice nor the words (members read both with /case in private). None when the
     family was not asked."""
     if followup is None or followup.asked_at is None:
         return None
     if followup.answer is None:
         return escape(t.raw(NOT_ANSWERED))
-    line = escape(t.raw(GROUP[followup.answer]))
-    if followup.words:
-        line += "\n" + t(
-            "The family added a few words: members read them with /case {ref}.",
-            ref=ref,
-        )
-    return line
+    return t("The family answered the follow-up: see /case {ref}", ref=ref)
 
 
 def case_lines(t: Translator, found: Sequence[Followup], tz: ZoneInfo) -> list[str]:

@@ -165,7 +165,7 @@ async def support_end(src: Sources, item: outbox.Item) -> Outgoing | None:
 
 
 async def _followup_line(src: Sources, t: Translator, case: case_repo.Case) -> str | None:
-    """The follow-up of the period that ends, as the group may read it (no words)."""
+    """The follow-up of the period that ends, as the group may read it: answered or not."""
     if not case.support_until:
         return None
     found = await followups.of_period(

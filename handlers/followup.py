@@ -4,7 +4,8 @@ worse), then its words typed, or Skip.
 Only the family of the case may answer: a press carries the follow-up's id, checked against
 the presser on the server (anyone else gets the one stale answer and changes nothing). The
 question loses its buttons once answered, showing the answer; the words are a session of the
-family's, so a restart between the tap and the words loses nothing; they are awaited for
+family's, begun in the transaction that records the choice (before the prompt is sent), so a
+restart between the tap and the words loses nothing; they are awaited for
 :data:`WORDS_WINDOW`, after which a text goes where it would have gone without them.
 """
 
@@ -50,7 +51,8 @@ async def followup_button(update: Update, context: SanadContext, press: Followup
         await _skip(update, context, press.followup)
         return
     choice = followup_render.VERBS[press.verb]
-    if not await context.services.followup.answer(found.id, family, choice):
+    session: Session = {"kind": KIND, "followup": found.id, "message": 0, "at": iso(utcnow())}
+    if not await context.services.followup.answer(found.id, family, choice, session=session):
         await query.answer(t.raw("You already answered this question. Thank you."))
         await close_buttons(query)
         return
@@ -61,13 +63,8 @@ async def followup_button(update: Update, context: SanadContext, press: Followup
         followup_render.words_prompt(t),
         reply_markup=followup_render.skip_keyboard(t, found.id),
     )
-    session = {
-        "kind": KIND,
-        "followup": found.id,
-        "message": prompt.message_id if prompt else 0,
-        "at": iso(utcnow()),
-    }
-    await save_session(context, family, session)
+    if prompt is not None:  # so that the words take the Skip button away
+        await save_session(context, family, {**session, "message": prompt.message_id})
 
 
 async def _show_answer(update: Update, t: Translator, choice: str) -> None:

@@ -1,6 +1,7 @@
 """The follow-up at the end of support: asked FOLLOWUP_DAYS before the period ends, in the
 family's language, answered by the family only, once, across restarts; shown to members with
-the support-end reminder (the choice only, in the group) and in /case (with the words)."""
+the support-end reminder (in the group only whether the family answered) and in /case (the
+choice and the words, in private); the choice is encrypted like the words."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import reminders
+import handlers.followup
+from bot import followup_render, reminders
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.followup import due
@@ -38,6 +40,13 @@ async def followup_row(h: Harness) -> dict[str, Any]:
     row = await h.services.db.fetchone("SELECT * FROM followups ORDER BY id DESC")
     assert row is not None
     return dict(row)
+
+
+async def stored_choice(h: Harness) -> str | None:
+    """The family's choice as stored: encrypted, read with the key."""
+    stored = (await followup_row(h))["answer"]
+    assert stored is None or isinstance(stored, bytes)
+    return None if stored is None else h.services.ids.cipher.decrypt(stored)
 
 
 async def ask(h: Harness) -> int:
@@ -139,7 +148,9 @@ async def test_the_family_answers_in_its_language(
     await h.say(FAMILY, WORDS)
     assert h.fake.buttons(h.fake.messages(FAMILY)[-2]) == []  # Skip gone with the words
     stored = await followup_row(h)
-    assert stored["answer"] == {"b": "better", "s": "same", "w": "worse"}[verb]
+    choice = {"b": "better", "s": "same", "w": "worse"}[verb]
+    assert await stored_choice(h) == choice
+    assert choice.encode() not in stored["answer"]  # encrypted, like the words
     assert WORDS.encode() not in stored["words"]
     assert await h.services.sessions.load(FAMILY) is None
     calls = await h.say(MEMBER, f"/case {ref}")  # the member reads English
@@ -158,7 +169,7 @@ async def test_skip_leaves_no_words_and_a_second_tap_changes_nothing(harness: Ha
     assert h.fake.buttons(h.fake.messages(FAMILY)[-2]) == []
     # An old client taps Worse on the answered question: nothing changes.
     calls = await h.press_data(FAMILY, f"fu:w:{followup}")
-    assert (await followup_row(h))["answer"] == "same"
+    assert await stored_choice(h) == "same"
     assert (await followup_row(h))["words"] is None
     calls = await h.say(FAMILY, "Something typed later")
     assert (await followup_row(h))["words"] is None  # no pending words: the intake's reply
@@ -179,14 +190,15 @@ async def test_the_buttons_refuse_anybody_but_the_family(harness: Harness) -> No
     assert await h.services.sessions.load(OUTSIDER) is None
 
 
-async def test_the_support_end_reminder_shows_the_answer_without_the_words(
-    harness: Harness,
+@pytest.mark.parametrize("verb", ["b", "w"])
+async def test_the_support_end_reminder_says_only_that_the_family_answered(
+    harness: Harness, verb: str
 ) -> None:
     h = harness
     ref = await new_case(h)
     await approve(h, ref)
     followup = await ask(h)
-    await h.press(FAMILY, rf"^fu:b:{followup}$")
+    await h.press(FAMILY, rf"^fu:{verb}:{followup}$")
     await h.say(FAMILY, WORDS)
     before = len(h.fake.sent(COMMITTEE_CHAT))
     assert await reminders.claim(h.services, await reminder_of(h, Kind.SUPPORT_END))
@@ -194,10 +206,18 @@ async def test_the_support_end_reminder_shows_the_answer_without_the_words(
     [reminder] = h.fake.sent(COMMITTEE_CHAT)[before:]
     text = reminder.text or ""
     committee = h.services.i18n.get("ar")
-    assert committee.raw("Follow-up answered: better") in text
-    assert ref in text and "/case" in text
-    for secret in (WORDS, "rent", NAME):
-        assert secret not in text  # nothing personal in the group
+    answered = committee("The family answered the follow-up: see /case {ref}", ref=ref)
+    assert answered in text
+    said = [
+        committee.raw(x)
+        for x in (*followup_render.SAID.values(), *followup_render.BUTTONS.values())
+    ]
+    for secret in (WORDS, "rent", NAME, "أفضل", "أسوأ", *said):
+        assert secret not in text  # what the family said is not for the group
+    # In private, the member reads the choice and the words.
+    h.languages[MEMBER] = "en"
+    private = "\n".join(h.texts(await h.say(MEMBER, f"/case {ref}")))
+    assert followup_render.SAID[followup_render.VERBS[verb]] in private and WORDS in private
 
 
 async def test_the_support_end_reminder_says_when_the_family_did_not_answer(
@@ -212,10 +232,11 @@ async def test_the_support_end_reminder_says_when_the_family_did_not_answer(
     await h.services.delivery.flush()
     [reminder] = h.fake.sent(COMMITTEE_CHAT)[before:]
     committee = h.services.i18n.get("ar")
-    assert committee.raw("The family has not answered the follow-up.") in (reminder.text or "")
+    said = reminder.text or ""
+    assert committee.raw("The family has not answered the follow-up yet.") in said
     h.languages[MEMBER] = "en"
     calls = await h.say(MEMBER, f"/case {ref}")
-    assert "The family has not answered the follow-up." in "\n".join(h.texts(calls))
+    assert "The family has not answered the follow-up yet." in "\n".join(h.texts(calls))
 
 
 async def test_the_question_is_asked_exactly_once_across_restarts(settings: Settings) -> None:
@@ -234,7 +255,7 @@ async def test_the_question_is_asked_exactly_once_across_restarts(settings: Sett
         assert followup_messages(h, FAMILY) == 0
         await h.say(FAMILY, WORDS)  # the pending words survived the restart
         stored = await followup_row(h)
-        assert stored["answer"] == "worse" and stored["words"]
+        assert await stored_choice(h) == "worse" and stored["words"]
         rows = await h.services.db.fetchall("SELECT id FROM followups")
         assert len(rows) == 1  # the start-up pass made no second follow-up
 
@@ -288,7 +309,8 @@ async def test_erasure_removes_the_familys_words(harness: Harness) -> None:
     assert WORDS in "\n".join(h.texts(calls))  # the family sees its own answer
     await h.services.privacy.erase(FAMILY)
     stored = await followup_row(h)
-    assert stored["words"] is None and stored["answer"] == "better"  # a figure, no words
+    assert stored["words"] is None  # the words go
+    assert await stored_choice(h) == "better"  # the choice stays, encrypted: a figure
 
 
 async def test_words_left_unwritten_do_not_take_a_later_text(harness: Harness) -> None:
@@ -304,3 +326,26 @@ async def test_words_left_unwritten_do_not_take_a_later_text(harness: Harness) -
     await h.say(FAMILY, "Fatima")
     assert (await followup_row(h))["words"] is None
     assert await h.services.sessions.load(FAMILY) is None
+
+
+async def test_a_restart_between_the_tap_and_the_prompt_keeps_the_words_for_the_followup(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with running(settings) as h:
+        ref = await new_case(h)
+        await approve(h, ref)
+        followup = await ask(h)
+
+        async def crash(*args: object, **kwargs: object) -> None:
+            raise RuntimeError("the bot stops before the prompt is sent")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(handlers.followup, "reply", crash)
+            await h.press(FAMILY, rf"^fu:s:{followup}$")
+        assert await stored_choice(h) == "same"
+    async with running(settings) as h:  # restarted: the family writes its words
+        await h.say(FAMILY, WORDS)
+        stored = await followup_row(h)
+        assert stored["words"] and h.services.ids.cipher.decrypt(stored["words"]) == WORDS
+        assert await h.services.sessions.load(FAMILY) is None
+        assert not await h.services.db.fetchone("SELECT 1 FROM drafts")  # not an application

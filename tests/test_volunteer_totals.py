@@ -3,7 +3,10 @@ the volunteer and in /stats for members; an export numbers the volunteers, never
 
 from __future__ import annotations
 
+import pytest
+
 from bot import contributions, reminders
+from bot.i18n import I18n
 from tests.conftest import MEMBER, Harness
 from tests.test_tasks import DRIVERS, new_task, reminder_ids, volunteer
 
@@ -87,3 +90,51 @@ async def test_stats_in_arabic_counts_volunteers_with_the_right_plural(harness: 
     t = h.services.i18n.get("ar")
     lines = "\n".join(contributions.stats_lines(t, await contributions.of_everyone(h.services.db)))
     assert "متطوع واحد" in lines and "ساعة واحدة" in lines
+
+
+@pytest.mark.parametrize(
+    ("n", "volunteers", "tasks", "hours", "minutes"),
+    [
+        (2, "متطوعان", "مهمتان", "ساعتان", "دقيقتان"),
+        (5, "5 متطوعين", "5 مهام", "5 ساعات", "5 دقائق"),
+        (11, "11 متطوعًا", "11 مهمةً", "11 ساعةً", "11 دقيقةً"),
+        (100, "100 متطوع", "100 مهمة", "100 ساعة", "100 دقيقة"),
+    ],
+)
+def test_arabic_totals_count_with_each_plural_form(
+    n: int, volunteers: str, tasks: str, hours: str, minutes: str
+) -> None:
+    """2, 3–10, 11–99 (tanween, accusative) and 100 and more (genitive) each have their form."""
+    t = I18n("ar").get("ar")
+    lines = contributions.stats_lines(t, [contributions.Total(1, 60)] * n)
+    assert t("{volunteers} did {total}.", volunteers=volunteers, total=f"{tasks}، {hours}") in (
+        lines
+    )
+    assert t.plural("{n} minute", "{n} minutes", n) == minutes  # 100 and more: only in a total
+    if n < 60:
+        mine = contributions.mine_line(t, contributions.Total(n, n))
+        assert mine is not None and f"{tasks}، {minutes}" in mine
+
+
+def test_a_total_of_no_time_is_said_none() -> None:
+    i18n = I18n("ar")
+    english, arabic = i18n.get("en"), i18n.get("ar")
+    assert contributions.hours(english, 0) == "none"
+    assert contributions.hours(arabic, 0) == "لا شيء"
+    assert contributions.hours(english, 90) == "one hour 30 minutes"
+
+
+async def test_tasks_that_took_no_time_say_no_duration(harness: Harness) -> None:
+    h = harness
+    english, arabic = DRIVERS[0], DRIVERS[1]
+    await volunteer(h, english, "en")
+    await volunteer(h, arabic, "ar")
+    ref = await new_task(h, needed=2)
+    await done(h, [english, arabic], ref, minutes=0)
+    said = h.texts(await h.say(english, "/mytasks"))[0]
+    assert "Tasks you confirmed as done: 1 task." in said and "0 minutes" not in said
+    said = h.texts(await h.say(arabic, "/mytasks"))[0]
+    assert "مهمة واحدة" in said and "أقل من دقيقة" not in said
+    await h.say(MEMBER, "/start")
+    text = "\n".join(h.texts(await h.say(MEMBER, "/stats")))
+    assert "2 volunteers did 2 tasks." in text and "0 minutes" not in text

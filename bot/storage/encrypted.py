@@ -20,6 +20,7 @@ ENCRYPTED = (
     ("support_given", "id", "note"),
     ("support_given", "id", "other"),
     ("followups", "id", "words"),
+    ("followups", "id", "answer"),
     ("volunteers", "user_id", "personal"),
     ("tasks", "id", "content"),
     ("activities", "id", "content"),

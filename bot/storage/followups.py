@@ -2,8 +2,9 @@
 
 The row is written with the approval (or renewal) that sets the period, beside the reminder
 that asks the family, and answered with one conditional UPDATE: two taps, or a tap and a
-restart, record one answer. The family's words are encrypted; the choice (better, same,
-worse) is kept readable, like the case's other option ids.
+restart, record one answer. The choice (better, same, worse) and the family's words are
+both encrypted: "things are worse" beside a case is what the family said about itself, as
+personal as its words.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _followup(ids: Ids, row: aiosqlite.Row) -> Followup:
         until=date.fromisoformat(row["until"]),
         due_at=parse_iso(row["due_at"]),
         asked_at=_when(row["asked_at"]),
-        answer=row["answer"],
+        answer=ids.cipher.decrypt(row["answer"]) if row["answer"] else None,
         words=ids.cipher.decrypt(row["words"]) if row["words"] else None,
         answered_at=_when(row["answered_at"]),
     )
@@ -135,13 +136,13 @@ async def mark_asked(conn: aiosqlite.Connection, followup_id: int) -> None:
     )
 
 
-async def answer(conn: aiosqlite.Connection, followup_id: int, choice: str) -> bool:
-    """Record the family's choice, once: False if it was answered before."""
+async def answer(conn: aiosqlite.Connection, ids: Ids, followup_id: int, choice: str) -> bool:
+    """Record the family's choice (encrypted), once: False if it was answered before."""
     assert choice in CHOICES
     cursor = await conn.execute(
         "UPDATE followups SET answer = ?, answered_at = ? WHERE id = ? AND answer IS NULL "
         "AND asked_at IS NOT NULL",
-        (choice, iso(utcnow()), followup_id),
+        (ids.cipher.encrypt(choice), iso(utcnow()), followup_id),
     )
     return cursor.rowcount == 1
 
@@ -157,5 +158,6 @@ async def add_words(conn: aiosqlite.Connection, ids: Ids, followup_id: int, word
 
 
 async def anonymise_for_case(conn: aiosqlite.Connection, case_id: int) -> None:
-    """The family's words go with the case's personal data; the choice stays, a figure."""
+    """The family's words go with the case's personal data; the choice stays (encrypted, a
+    figure of the case's outcome beside no name)."""
     await conn.execute("UPDATE followups SET words = NULL WHERE case_id = ?", (case_id,))

@@ -10,6 +10,17 @@ import aiosqlite
 from bot.ids import Ids
 from bot.storage.db import Database, iso, utcnow
 
+# A person has one session: a new one replaces theirs.
+_UPSERT = (
+    "INSERT INTO sessions (user_id, payload, updated_at) VALUES (?, ?, ?) "
+    "ON CONFLICT(user_id) DO UPDATE SET payload = excluded.payload, "
+    "updated_at = excluded.updated_at"
+)
+
+
+def _row(ids: Ids, user_id: int, payload: dict[str, Any]) -> tuple[int, bytes, str]:
+    return ids.pid(user_id), ids.cipher.encrypt_json(payload), iso(utcnow())
+
 
 async def load(db: Database, ids: Ids, user_id: int) -> dict[str, Any] | None:
     """The decrypted session of ``user_id``, or None."""
@@ -19,12 +30,7 @@ async def load(db: Database, ids: Ids, user_id: int) -> dict[str, Any] | None:
 
 async def save(db: Database, ids: Ids, user_id: int, payload: dict[str, Any]) -> None:
     """Store the session durably (committed before this returns)."""
-    await db.write(
-        "INSERT INTO sessions (user_id, payload, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(user_id) DO UPDATE SET payload = excluded.payload, "
-        "updated_at = excluded.updated_at",
-        (ids.pid(user_id), ids.cipher.encrypt_json(payload), iso(utcnow())),
-    )
+    await db.write(_UPSERT, _row(ids, user_id, payload))
 
 
 async def end(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> None:
@@ -46,3 +52,14 @@ async def everyone(db: Database, ids: Ids) -> list[tuple[int, dict[str, Any]]]:
 async def drop(conn: aiosqlite.Connection, pseudonym: int) -> None:
     """Inside the caller's transaction: forget the session of the person ``pseudonym``."""
     await conn.execute("DELETE FROM sessions WHERE user_id = ?", (pseudonym,))
+
+
+async def begin(
+    conn: aiosqlite.Connection, ids: Ids, user_id: int, payload: dict[str, Any]
+) -> None:
+    """Inside the caller's transaction: the person's session begins (or replaces theirs).
+
+    Written together with what opens it, a crash keeps both or neither: never a step
+    recorded whose next step is lost.
+    """
+    await conn.execute(_UPSERT, _row(ids, user_id, payload))
