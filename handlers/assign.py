@@ -28,8 +28,8 @@ from bot.i18n import Translator, escape
 from bot.matching import Match
 from bot.render import bold
 from bot.storage.cases import Case
-from bot.text import whole_number
 from bot.tasks import ANYWHERE, Task
+from bot.text import whole_number
 from handlers.members import member_press
 from handlers.sessions import Session, forget_session, load_session, route, save_session
 from handlers.task_wizard import (

@@ -253,9 +253,7 @@ async def test_the_earlier_case_shows_the_flag_with_the_same_buttons(harness: Ha
     _, on_newer = h.find_button(MEMBER, r"^du:m:\d+$")
     newer_labels = {label for m in h.fake.messages(MEMBER) for label, _ in h.fake.buttons(m)}
     await h.say(MEMBER, f"/case {first}")
-    assert f"Case {first}: possible duplicate of {second} (same name and area)" in h.newest(
-        MEMBER
-    )
+    assert f"Case {first}: possible duplicate of {second} (same name and area)" in h.newest(MEMBER)
     _, on_earlier = h.find_button(MEMBER, r"^du:m:\d+$")
     assert on_earlier == on_newer  # the same flag, whichever case shows it
     labels = {label for m in h.fake.messages(MEMBER) for label, _ in h.fake.buttons(m)}
