@@ -5,6 +5,8 @@ through the real Application; erased with the case's personal data."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot import duplicates, privacy
@@ -12,9 +14,11 @@ from bot.config import Settings
 from bot.duplicates import Keyer, normalise_name
 from bot.errors import Invalid
 from bot.forms import load_form
+from bot.i18n import I18n
 from bot.intake import validate_phone
 from bot.storage import duplicates as repo
 from bot.storage.migrations import m023_duplicate_keys
+from handlers.duplicates import flag_keyboard, flag_text, settled_text
 from tests.conftest import COMMITTEE_CHAT, MEMBER, OUTSIDER, Harness, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
 from tests.flows import Answers, full_intake
@@ -281,3 +285,15 @@ async def test_cases_from_before_the_digests_are_matched_after_the_upgrade(
     by_name = await full_intake(h, SAME_NAME, family("احمد على", "0781112233"))
     assert await flags_of(h, by_phone) == [(old, "phone", "open")]
     assert await flags_of(h, by_name) == [(old, "name_area", "open")]
+
+
+def test_arabic_calls_a_case_a_request_as_the_rest_of_the_catalog() -> None:
+    t = I18n("ar").get("ar")
+    flag = repo.Flag(1, 2, "K7P-4RD", 1, "A2C-3DE", "phone", repo.OPEN)
+    assert "الطلب" in flag_text(t, flag) and "قد يكون تكرارًا للطلب" in flag_text(t, flag)
+    labels = [b.text for row in flag_keyboard(t, flag).inline_keyboard for b in row]
+    assert labels == ["ليس تكرارًا", "دمج: إغلاق هذا الطلب"]
+    merged = settled_text(t, replace(flag, state=repo.MERGED))
+    assert "أُغلق الطلب" in merged and "الحالة" not in merged
+    assert "ليس تكرارًا للطلب" in settled_text(t, replace(flag, state=repo.DISMISSED))
+    assert t.raw("closed as a duplicate of another case") == "أُغلق لأنه تكرار لطلب آخر"
