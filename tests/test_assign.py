@@ -189,7 +189,8 @@ async def test_the_chosen_volunteer_alone_is_offered_and_accepts_with_one_tap(
 
     calls = await h.press(BEST, rf"^tk:a:{task_ref}$")
     told = [c.text or "" for c in calls if c.chat_id == MEMBER]
-    assert told and f"V{BEST}" in told[-1] and task_ref in told[-1]
+    # The member is told by the reference they chose from, as in /volunteers: no name.
+    assert told and best in told[-1] and task_ref in told[-1] and f"V{BEST}" not in told[-1]
     assert h.find_button(BEST, r"^tk:", history=True)
     assert not [d for m in h.fake.messages(BEST)[-3:] for _, d in h.fake.buttons(m)]
     actions = [r["action"] for r in await h.services.db.fetchall("SELECT action FROM audit")]
