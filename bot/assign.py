@@ -57,10 +57,10 @@ class AssignService:
         local = None if at is None else at.astimezone(self.tz)
         return CaseNeeds(tuple(support), str(area), case.language, local)
 
-    def _profile(self, ref: str, volunteer: volunteer_repo.Reachable, load: int) -> Profile:
+    def _profile(self, volunteer: volunteer_repo.Reachable, load: int) -> Profile:
         answers, form = volunteer.answers, self.volunteer
         return Profile(
-            ref,
+            volunteer.ref,
             answers.get(form.role_id(SKILLS), []),
             answers.get(form.role_id(AREAS), []),
             answers.get(form.role_id(LANGUAGES), []),
@@ -71,8 +71,8 @@ class AssignService:
     async def _candidates(self) -> list[tuple[Profile, volunteer_repo.Reachable]]:
         loads = await assignments.loads(self.db)
         return [
-            (self._profile(ref, volunteer, loads.get(volunteer.pid, 0)), volunteer)
-            for ref, volunteer in await volunteer_repo.offerable(self.db)
+            (self._profile(volunteer, loads.get(volunteer.pid, 0)), volunteer)
+            for volunteer in await volunteer_repo.reachable(self.db)
         ]
 
     async def shortlist(self, case: Case, at: datetime | None = None) -> list[Match]:

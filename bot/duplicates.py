@@ -27,8 +27,6 @@ import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
-import phonenumbers
-
 from bot import workflow
 from bot.errors import CaseNotFound
 from bot.forms import AREA, NAME, PHONE, Form
@@ -40,7 +38,6 @@ from bot.storage import cases as case_repo
 from bot.storage import duplicates as repo
 from bot.storage.cases import Case
 from bot.storage.duplicates import Flag
-from bot.text import normalize_digits
 
 PURPOSE = b"duplicates"
 # What a digest is of, and why a case is flagged (``BOTH``: the phone, and the name and area).
@@ -82,18 +79,6 @@ def normalise_name(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def normalise_phone(text: str, region: str | None = None) -> str | None:
-    """The phone in E.164, typed in any digit system (local to ``region``, or international);
-    None when it is no valid number."""
-    try:
-        number = phonenumbers.parse(normalize_digits(text).strip(), region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def area_of(form: Form, answers: Mapping[str, Any]) -> str | None:
     """The area as it compares: its option id, or for an area typed under "other" the text,
     normalised like a name."""
@@ -128,16 +113,16 @@ class Keyer:
         """The digest of ``value`` as a ``kind``: the same value always gives the same one."""
         return hmac.new(self._key, f"{kind}\x00{value}".encode(), hashlib.sha256).digest()
 
-    def keys(
-        self, form: Form, answers: Mapping[str, Any], region: str | None = None
-    ) -> dict[str, bytes]:
+    def keys(self, form: Form, answers: Mapping[str, Any]) -> dict[str, bytes]:
         """The digests of an application's answers (kind -> digest): the phone, and the name
-        with the area; a value not given (a spoken name, no area) gives none."""
+        with the area; a value not given (a spoken name, no area) gives none.
+
+        The phone is compared as the form stored it: in E.164, whatever digits it was typed
+        in (:func:`bot.intake.validate_phone` checks and normalises every phone answer)."""
         found: dict[str, bytes] = {}
         phone = answers.get(form.role_id(PHONE))
-        e164 = normalise_phone(phone, region) if isinstance(phone, str) else None
-        if e164:
-            found[SAME_PHONE] = self.digest(SAME_PHONE, e164)
+        if isinstance(phone, str) and phone:
+            found[SAME_PHONE] = self.digest(SAME_PHONE, phone)
         name = answers.get(form.role_id(NAME))
         area = area_of(form, answers)
         if isinstance(name, str) and normalise_name(name) and area:
@@ -171,7 +156,7 @@ class DuplicateService:
         self.committee_chat_id = committee_chat_id
 
     async def flags(self, case_id: int) -> list[Flag]:
-        """The case's flags, every state, oldest first."""
+        """The flags naming the case, on either side, every state, oldest first."""
         return await repo.for_case(self.db, case_id)
 
     async def get(self, flag_id: int) -> Flag | None:

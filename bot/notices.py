@@ -289,6 +289,14 @@ async def _volunteer_name(src: Sources, t: Translator, payload: Mapping[str, Any
     return str(name) if name else t.raw("A volunteer")
 
 
+async def _volunteer_ref(src: Sources, t: Translator, payload: Mapping[str, Any]) -> str:
+    """The volunteer's reference, as the member chose them from the shortlist and sees them
+    in /volunteers, or "A volunteer" once their data is erased."""
+    volunteer = payload.get("volunteer")  # None or NOBODY: a volunteer who left, unnamed
+    profile = await src.volunteers.get(int(volunteer)) if volunteer else None
+    return t.isolate(profile.ref) if profile and profile.ref else t.raw("A volunteer")
+
+
 async def task_dropout(src: Sources, item: outbox.Item) -> Outgoing | None:
     """The task's creator is told that a volunteer gave their place back."""
     view = await _task(src, item)
@@ -337,7 +345,7 @@ async def task_offer_answer(src: Sources, item: outbox.Item) -> Outgoing | None:
         return None
     t, task = view.t, view.task
     payload = _payload(src, item)
-    who = await _volunteer_name(src, t, payload)
+    who = await _volunteer_ref(src, t, payload)
     answer = payload.get("answer")
     if answer == "accepted":
         line = t("{name} accepted task {ref}: {title}.", name=who, ref=task.ref, title=task.title)

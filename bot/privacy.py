@@ -124,6 +124,10 @@ class PrivacyService:
             for activity, answer in await self.activities.answered_by(user_id):
                 if answer == COMING:
                     await self.activities.answer(activity.ref, user_id, coming=False)
+        # A direct offer not answered yet is cancelled as if declined: the member who made
+        # it is told that the volunteer is not available (unnamed once their data is gone).
+        for ref in await task_repo.offered_to(self.db, self.ids, user_id):
+            await self.tasks.decline(ref, user_id)
         ids = self.ids
         async with self.db.transaction() as conn:
             case_ids = await case_repo.ids_of_user(conn, ids, user_id)

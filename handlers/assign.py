@@ -29,6 +29,7 @@ from bot.matching import Match
 from bot.render import bold
 from bot.storage.cases import Case
 from bot.tasks import ANYWHERE, Task
+from bot.text import whole_number
 from handlers.members import member_press
 from handlers.sessions import Session, forget_session, load_session, route, save_session
 from handlers.task_wizard import (
@@ -43,7 +44,7 @@ from handlers.task_wizard import (
     _typed_text,
     _typed_time,
 )
-from handlers.util import reply, stale
+from handlers.util import close_buttons, reply, stale
 from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
 
 log = logging.getLogger(__name__)
@@ -218,8 +219,8 @@ async def _shortlist(context: SanadContext, session: Session) -> None:
 
 
 async def _page(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
-    page = int(arg) if arg.isdigit() else -1
-    if not 0 <= page * PAGE < len(session["shortlist"]):
+    page = whole_number(arg)
+    if page is None or not page * PAGE < len(session["shortlist"]):
         return Outcome.STALE
     session["page"] = page
     return Outcome.MOVED
@@ -288,7 +289,7 @@ async def assign_button(update: Update, context: SanadContext) -> None:
     if verb == "x":
         await forget_session(context, member)
         await query.answer(t.raw("Cancelled: nothing was changed."))
-        await _close(update)
+        await close_buttons(query)
         return
     outcome = await OFFER.press(update, context, session, verb, press.data.arg)
     if outcome is Outcome.STALE:
@@ -301,15 +302,8 @@ async def assign_button(update: Update, context: SanadContext) -> None:
             with contextlib.suppress(TelegramError):
                 await query.edit_message_text(text, reply_markup=markup)
             return
-        await _close(update)
+        await close_buttons(query)
         await reply(update, text, reply_markup=markup)
-
-
-async def _close(update: Update) -> None:
-    """The pressed screen loses its buttons: it has been answered."""
-    assert update.callback_query is not None
-    with contextlib.suppress(TelegramError):
-        await update.callback_query.edit_message_reply_markup(reply_markup=None)
 
 
 async def _start(
@@ -355,7 +349,8 @@ async def send(update: Update, context: SanadContext, member: int, session: Sess
     member back to a fresh shortlist."""
     t = context.t
     services = context.services
-    await _close(update)
+    assert update.callback_query is not None
+    await close_buttons(update.callback_query)
     case = await services.review.find(session["case"])
     if case is None or case.status != workflow.APPROVED:
         await forget_session(context, member)

@@ -31,17 +31,26 @@ REASONS = {
 }
 
 
-def flag_text(t: Translator, flag: Flag) -> str:
+def _sides(flag: Flag, seen_from: int | None) -> tuple[str, str]:
+    """The case shown and the other one: the flag is read from either of its two cases
+    (from the newer one, flagged, unless ``seen_from`` is the earlier one)."""
+    if seen_from == flag.other_id:
+        return flag.other_ref, flag.case_ref
+    return flag.case_ref, flag.other_ref
+
+
+def flag_text(t: Translator, flag: Flag, seen_from: int | None = None) -> str:
     """ "Possible duplicate of K7P-4RD (same phone)", for the member's private chat."""
+    ref, other = _sides(flag, seen_from)
     return t(
         "⚠️ Case {ref}: possible duplicate of {other} ({reason}).",
-        ref=t.isolate(flag.case_ref),
-        other=t.isolate(flag.other_ref),
+        ref=t.isolate(ref),
+        other=t.isolate(other),
         reason=t.raw(REASONS[flag.reason]),
     )
 
 
-def settled_text(t: Translator, flag: Flag) -> str:
+def settled_text(t: Translator, flag: Flag, seen_from: int | None = None) -> str:
     """What became of a flag once a member answered it."""
     if flag.state == repo.MERGED:
         return t(
@@ -49,15 +58,21 @@ def settled_text(t: Translator, flag: Flag) -> str:
             ref=t.isolate(flag.case_ref),
             other=t.isolate(flag.other_ref),
         )
-    return t("Not a duplicate of {other}: a member checked.", other=t.isolate(flag.other_ref))
+    _, other = _sides(flag, seen_from)
+    return t("Not a duplicate of {other}: a member checked.", other=t.isolate(other))
 
 
-def flag_keyboard(t: Translator, flag: Flag) -> InlineKeyboardMarkup:
-    """The member's two answers to an open flag."""
+def flag_keyboard(t: Translator, flag: Flag, seen_from: int | None = None) -> InlineKeyboardMarkup:
+    """The member's two answers to an open flag, the same on both of its cases: "Merge"
+    always closes the newer one, named when the earlier one is shown."""
+    if seen_from == flag.other_id:
+        merge = t("Merge: close case {ref}", ref=t.isolate(flag.case_ref))
+    else:
+        merge = t.raw("Merge: close this case")
     return InlineKeyboardMarkup(
         [
             [DuplicatePress("n", flag.id).button(t.raw("Not a duplicate"))],
-            [DuplicatePress("m", flag.id).button(t.raw("Merge: close this case"))],
+            [DuplicatePress("m", flag.id).button(merge)],
         ]
     )
 
@@ -65,13 +80,16 @@ def flag_keyboard(t: Translator, flag: Flag) -> InlineKeyboardMarkup:
 async def screens(
     context: SanadContext, t: Translator, case: Case
 ) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """The messages Details and /case add for the case's flags: one per open flag, with its
-    buttons, and one listing those already answered (none when the case has no flag)."""
+    """The messages Details and /case add for the flags naming the case, as the newer case
+    or the earlier one: one per open flag, with its buttons, and one listing those already
+    answered (none when no flag names the case)."""
     flags = await context.services.duplicates.flags(case.id)
     shown: list[tuple[str, InlineKeyboardMarkup | None]] = [
-        (flag_text(t, f), flag_keyboard(t, f)) for f in flags if f.state == repo.OPEN
+        (flag_text(t, f, case.id), flag_keyboard(t, f, case.id))
+        for f in flags
+        if f.state == repo.OPEN
     ]
-    settled = [settled_text(t, f) for f in flags if f.state != repo.OPEN]
+    settled = [settled_text(t, f, case.id) for f in flags if f.state != repo.OPEN]
     if settled:
         shown.append(("\n".join(settled), None))
     return shown

@@ -189,7 +189,8 @@ async def test_the_chosen_volunteer_alone_is_offered_and_accepts_with_one_tap(
 
     calls = await h.press(BEST, rf"^tk:a:{task_ref}$")
     told = [c.text or "" for c in calls if c.chat_id == MEMBER]
-    assert told and f"V{BEST}" in told[-1] and task_ref in told[-1]
+    # The member is told by the reference they chose from, as in /volunteers: no name.
+    assert told and best in told[-1] and task_ref in told[-1] and f"V{BEST}" not in told[-1]
     assert h.find_button(BEST, r"^tk:", history=True)
     assert not [d for m in h.fake.messages(BEST)[-3:] for _, d in h.fake.buttons(m)]
     actions = [r["action"] for r in await h.services.db.fetchall("SELECT action FROM audit")]
@@ -330,3 +331,35 @@ async def test_erasing_the_volunteer_leaves_no_pseudonym_on_the_offer(harness: H
     assert task is not None and task["offered_to"] == 0  # still nobody else's to take
     await h.press_data(SECOND, f"tk:a:{task['ref']}", chat_id=SECOND)
     assert await h.services.db.fetchall("SELECT * FROM assignments") == []
+
+
+async def test_a_forged_page_number_is_a_stale_press(harness: Harness) -> None:
+    h = harness
+    h.languages[MEMBER] = "en"
+    ref = await approved_case(h)
+    await add_volunteers(h.services.db, h.services.ids, range(1600, 1608), answers=HELPER)
+    await to_shortlist(h, ref)
+    for forged in ("²", "١", "-1", "9" * 40):  # isdigit() is true for the first two
+        calls = await h.press_data(MEMBER, f"av:g:{forged}")
+        assert "no longer works" in h.alerts(calls)[0]
+
+
+async def test_an_erased_volunteer_s_open_offer_is_cancelled_and_the_member_told(
+    harness: Harness,
+) -> None:
+    h = harness
+    h.languages[MEMBER] = "en"
+    h.languages[BEST] = "en"
+    ref = await approved_case(h)
+    await helpers(h)
+    await to_shortlist(h, ref)
+    await write_task(h, await ref_of(h, BEST))
+    await h.press(MEMBER, r"^av:p:$")
+    await h.say(BEST, "/delete_my_data")
+    await h.press(BEST, r"^pd:y$")
+    await h.services.delivery.flush()
+    task = await h.services.db.fetchone("SELECT ref, status FROM tasks")
+    assert task is not None and task["status"] == "cancelled"
+    told = h.fake.texts(MEMBER)[-1]
+    assert "A volunteer is not available" in told and str(task["ref"]) in told
+    assert f"V{BEST}" not in told  # the erased volunteer is named nowhere

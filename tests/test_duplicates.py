@@ -5,13 +5,20 @@ through the real Application; erased with the case's personal data."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot import duplicates, privacy
 from bot.config import Settings
-from bot.duplicates import Keyer, normalise_name, normalise_phone
+from bot.duplicates import Keyer, normalise_name
+from bot.errors import Invalid
 from bot.forms import load_form
+from bot.i18n import I18n
+from bot.intake import validate_phone
 from bot.storage import duplicates as repo
+from bot.storage.migrations import m023_duplicate_keys
+from handlers.duplicates import flag_keyboard, flag_text, settled_text
 from tests.conftest import COMMITTEE_CHAT, MEMBER, OUTSIDER, Harness, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
 from tests.flows import Answers, full_intake
@@ -30,14 +37,16 @@ def family(name: str, phone: str, area: str = "north") -> Answers:
 
 @pytest.mark.parametrize("typed", ["0791234567", "٠٧٩١٢٣٤٥٦٧", "+962 79 123 4567", "۰۷۹۱۲۳۴۵۶۷"])
 def test_a_phone_in_any_digit_system_is_one_number(typed: str) -> None:
-    assert normalise_phone(typed, "JO") == "+962791234567"
-    answers = {"phone": typed, "name": "x", "area": "north"}
-    assert KEYER.keys(FORM, answers, "JO")["phone"] == KEYER.digest("phone", "+962791234567")
+    # The form stores every phone as validate_phone gives it; the digest is of that.
+    assert validate_phone(typed, "JO") == "+962791234567"
+    answers = {"phone": validate_phone(typed, "JO"), "name": "x", "area": "north"}
+    assert KEYER.keys(FORM, answers)["phone"] == KEYER.digest("phone", "+962791234567")
 
 
 def test_an_invalid_phone_gives_no_digest() -> None:
-    assert normalise_phone("12", "JO") is None
-    assert "phone" not in KEYER.keys(FORM, {"phone": "12"}, "JO")
+    with pytest.raises(Invalid):
+        validate_phone("12", "JO")  # never stored: the form asks again
+    assert "phone" not in KEYER.keys(FORM, {"name": "x"})
 
 
 @pytest.mark.parametrize(
@@ -79,8 +88,10 @@ async def case_id(h: Harness, ref: str) -> int:
 
 
 async def flags_of(h: Harness, ref: str) -> list[tuple[str, str, str]]:
+    """The flags of ``ref`` as the newer case (for_case also gives those naming it as the
+    earlier one)."""
     found = await repo.for_case(h.services.db, await case_id(h, ref))
-    return [(f.other_ref, f.reason, f.state) for f in found]
+    return [(f.other_ref, f.reason, f.state) for f in found if f.case_ref == ref]
 
 
 async def five_families(h: Harness) -> dict[int, str]:
@@ -235,3 +246,54 @@ async def test_retention_removes_the_hashes_and_the_flags(harness: Harness) -> N
     assert keys == []
     assert await flags_of(h, refs[SAME_PHONE]) == []
     assert await flags_of(h, refs[SAME_NAME]) == []
+
+
+async def test_the_earlier_case_shows_the_flag_with_the_same_buttons(harness: Harness) -> None:
+    h = harness
+    first = await full_intake(h, FIRST, family("فاطمة", "0791234567"))
+    second = await full_intake(h, SAME_NAME, family("فاطمه", "0781112233"))
+    await h.say(MEMBER, "/start")
+    await h.say(MEMBER, f"/case {second}")
+    _, on_newer = h.find_button(MEMBER, r"^du:m:\d+$")
+    newer_labels = {label for m in h.fake.messages(MEMBER) for label, _ in h.fake.buttons(m)}
+    await h.say(MEMBER, f"/case {first}")
+    assert f"Case {first}: possible duplicate of {second} (same name and area)" in h.newest(MEMBER)
+    _, on_earlier = h.find_button(MEMBER, r"^du:m:\d+$")
+    assert on_earlier == on_newer  # the same flag, whichever case shows it
+    labels = {label for m in h.fake.messages(MEMBER) for label, _ in h.fake.buttons(m)}
+    assert any(second in label for label in labels - newer_labels)  # Merge closes the newer
+    await h.press(MEMBER, r"^du:n:\d+$")
+    assert await flags_of(h, second) == [(first, "name_area", "dismissed")]
+    await h.say(MEMBER, f"/case {first}")
+    assert f"Not a duplicate of {second}" in h.newest(MEMBER)
+
+
+async def test_cases_from_before_the_digests_are_matched_after_the_upgrade(
+    harness: Harness,
+) -> None:
+    h = harness
+    old = await full_intake(h, FIRST, family("أحمد علي", "0791234567"))
+    other = await full_intake(h, STRANGER, family("محمد علي", "0771234568"))
+    async with h.services.db.transaction() as conn:
+        await conn.execute("DELETE FROM case_duplicates")
+        await conn.execute("DELETE FROM case_keys")  # as before the digests existed
+        await m023_duplicate_keys.upgrade(conn, h.services.ids.cipher, "2026-01-01")
+    rows = await h.services.db.fetchall("SELECT case_id, kind FROM case_keys")
+    assert len(rows) == 4
+    assert await flags_of(h, other) == []  # the old cases are not flagged among themselves
+    by_phone = await full_intake(h, SAME_PHONE, family("Huda Saleh", "٠٧٩١٢٣٤٥٦٧"))
+    by_name = await full_intake(h, SAME_NAME, family("احمد على", "0781112233"))
+    assert await flags_of(h, by_phone) == [(old, "phone", "open")]
+    assert await flags_of(h, by_name) == [(old, "name_area", "open")]
+
+
+def test_arabic_calls_a_case_a_request_as_the_rest_of_the_catalog() -> None:
+    t = I18n("ar").get("ar")
+    flag = repo.Flag(1, 2, "K7P-4RD", 1, "A2C-3DE", "phone", repo.OPEN)
+    assert "الطلب" in flag_text(t, flag) and "قد يكون تكرارًا للطلب" in flag_text(t, flag)
+    labels = [b.text for row in flag_keyboard(t, flag).inline_keyboard for b in row]
+    assert labels == ["ليس تكرارًا", "دمج: إغلاق هذا الطلب"]
+    merged = settled_text(t, replace(flag, state=repo.MERGED))
+    assert "أُغلق الطلب" in merged and "الحالة" not in merged
+    assert "ليس تكرارًا للطلب" in settled_text(t, replace(flag, state=repo.DISMISSED))
+    assert t.raw("closed as a duplicate of another case") == "أُغلق لأنه تكرار لطلب آخر"

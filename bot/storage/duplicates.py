@@ -79,8 +79,11 @@ async def add_flag(conn: aiosqlite.Connection, case_id: int, other_id: int, reas
 
 
 async def for_case(db: Database, case_id: int) -> list[Flag]:
-    """The case's flags (of every state), oldest first."""
-    rows = await db.fetchall(f"{_FLAG} WHERE d.case_id = ? ORDER BY d.id", (case_id,))
+    """The flags that name the case, on either side (it is the newer case flagged, or the
+    earlier one it may repeat), of every state, oldest first."""
+    rows = await db.fetchall(
+        f"{_FLAG} WHERE d.case_id = ? OR d.other_id = ? ORDER BY d.id", (case_id, case_id)
+    )
     return [_flag(r) for r in rows]
 
 

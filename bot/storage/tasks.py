@@ -291,3 +291,12 @@ async def forget_offeree(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> 
     """The tasks offered to this volunteer no longer say to whom (erasure): they stay direct
     offers, which nobody else may take."""
     await conn.execute("UPDATE tasks SET offered_to = 0 WHERE offered_to = ?", (ids.pid(user_id),))
+
+
+async def offered_to(db: Database, ids: Ids, user_id: int) -> list[str]:
+    """The open tasks offered to this volunteer alone (direct offers), by reference."""
+    rows = await db.fetchall(
+        "SELECT ref FROM tasks WHERE offered_to = ? AND status = 'open' ORDER BY id",
+        (ids.pid(user_id),),
+    )
+    return [str(r["ref"]) for r in rows]

@@ -65,23 +65,30 @@ async def listing(db: Database) -> list[tuple[str, str, dict[str, Any]]]:
 
 @dataclass(frozen=True)
 class Reachable:
-    """An active volunteer the bot can write to, as a broadcast needs them: their pseudonym,
-    their chat id still encrypted (an offer carries it as it is), their matching answers."""
+    """An active volunteer the bot can write to, as a broadcast or a shortlist needs them:
+    their pseudonym, their chat id still encrypted (an offer carries it as it is), their
+    matching answers and the reference members know them by."""
 
     pid: int
     sealed: bytes
     answers: dict[str, Any]
+    ref: str
 
 
 async def reachable(db: Database) -> list[Reachable]:
-    """Every active volunteer the bot can write to, nothing decrypted (a broadcast matches
-    thousands and writes to them through the outbox, which opens each chat when it sends)."""
+    """Every active volunteer the bot can write to, oldest registration first, nothing
+    decrypted: a broadcast matches thousands and writes to them through the outbox, which
+    opens each chat when it sends; a member's shortlist for one case ranks them."""
     rows = await db.fetchall(
-        "SELECT v.user_id, v.chat, v.answers FROM volunteers v JOIN people p ON p.user_id = "
-        "v.user_id WHERE v.status = ? AND p.reachable = 1",
+        "SELECT v.ref, v.user_id, v.chat, v.answers FROM volunteers v JOIN people p ON "
+        "p.user_id = v.user_id WHERE v.status = ? AND p.reachable = 1 ORDER BY v.created_at, "
+        "v.ref",
         (ACTIVE,),
     )
-    return [Reachable(int(r["user_id"]), r["chat"], json.loads(r["answers"])) for r in rows]
+    return [
+        Reachable(int(r["user_id"]), r["chat"], json.loads(r["answers"]), str(r["ref"] or ""))
+        for r in rows
+    ]
 
 
 async def active_reachable(db: Database, ids: Ids) -> list[tuple[int, dict[str, Any]]]:
@@ -160,18 +167,3 @@ async def remove(conn: aiosqlite.Connection, ids: Ids, user_id: int) -> bool:
     """Delete the profile and its personal data inside the caller's transaction."""
     cursor = await conn.execute("DELETE FROM volunteers WHERE user_id = ?", (ids.pid(user_id),))
     return cursor.rowcount == 1
-
-
-async def offerable(db: Database) -> list[tuple[str, Reachable]]:
-    """Every active volunteer the bot can write to, with the reference members know them by,
-    oldest registration first, nothing decrypted (a member's shortlist for one case)."""
-    rows = await db.fetchall(
-        "SELECT v.ref, v.user_id, v.chat, v.answers FROM volunteers v JOIN people p ON "
-        "p.user_id = v.user_id WHERE v.status = ? AND p.reachable = 1 ORDER BY v.created_at, "
-        "v.ref",
-        (ACTIVE,),
-    )
-    return [
-        (str(r["ref"]), Reachable(int(r["user_id"]), r["chat"], json.loads(r["answers"])))
-        for r in rows
-    ]
