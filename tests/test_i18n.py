@@ -83,6 +83,23 @@ def test_arabic_has_six_plural_forms_used_for_counts() -> None:
     assert english.plural("{n} person", "{n} people", 11) == "11 people"
 
 
+def test_arabic_counts_from_eleven_take_the_accusative() -> None:
+    """Babel numbers the Arabic forms zero, one, two, few (3–10), then 100–102 as [4] and
+    11–99 as [5]: the counted noun is accusative with tanween («11 يومًا») in [5], genitive
+    without it («100 يوم») in [4]. A translation written the other way round has more tanween
+    in [4] than in [5]."""
+    tanween = "\u064b"
+    t = I18n("ar").get("ar")
+    assert t.plural("{n} day", "{n} days", 11).endswith("يومًا")
+    assert t.plural("{n} day", "{n} days", 100).endswith("يوم")
+    swapped = [
+        m.id[0]
+        for m in catalog("ar")
+        if isinstance(m.id, tuple) and m.string[4].count(tanween) > m.string[5].count(tanween)
+    ]
+    assert swapped == []
+
+
 def test_household_line_uses_plurals_in_both_languages() -> None:
     i18n = I18n("ar")
     assert household(i18n.get("en"), {"household_size": 1, "children": 0}) == (
