@@ -115,7 +115,7 @@ def family_lines(t: Translator, form: Form, records: Sequence[Support]) -> list[
     """/mydata: the support recorded for the family (kind, day, receipt)."""
     if not records:
         return []
-    lines = [bold(escape(t.raw("Support given")))]
+    lines = ["", bold(escape(t.raw("Support given")))]  # apart from the case's details
     lines += [
         t(
             "• {date}: {what} (receipt: {receipt})",
