@@ -25,6 +25,7 @@ from bot.i18n import Translator
 from bot.render import status_label
 from bot.storage.figures import DECISION_DAYS
 from bot.storage.support import MonthRow
+from bot.support_text import kind_label
 from bot.workflow import STATUSES
 
 WIDTH, HEIGHT = 800, 480
@@ -124,8 +125,7 @@ class Painter:
             x, anchor = (WIDTH - MARGIN // 2, "ra") if rtl else (MARGIN // 2, "la")
             draw.text((x, top), title, fill="black", font=self.title_font, anchor=anchor)
             top += TITLE_SIZE + 12
-        if len(series) > 1:
-            top = self._legend(draw, top, series, rtl=rtl)
+        top = self._legend(draw, top, series, rtl=rtl)  # one series too: it names the bars
         top += LABEL_SIZE + 12  # room for the total above the highest bar
         base = HEIGHT - MARGIN
         totals = [sum(values[i] for _, values in series) for i in range(len(categories))]
@@ -205,17 +205,17 @@ def cases_chart(t: Translator, months: list[str], by_month: dict[str, dict[str, 
 
 
 def support_chart(t: Translator, form: Form, months: list[str], rows: list[MonthRow]) -> Chart:
-    """Support given each month, by type (times given)."""
-    step = form.role(SUPPORT)
-    times = {(r.month, r.kind): r.times for r in rows}
-    kinds = [o.id for o in step.options if any(r.kind == o.id for r in rows)]
-    kinds += sorted({r.kind for r in rows} - set(kinds))  # a type since removed from the form
-
-    def name(kind: str) -> str:
-        option = step.option(kind)
-        return t.raw(option.label) if option else kind
-
-    series = [(name(k), [times.get((m, k), 0) for m in months]) for k in kinds]
+    """Support given each month, by type (times given), in the form's order; "other" and a
+    type since removed from the form are one series, as :func:`kind_label` names them."""
+    kinds = [o.id for o in form.role(SUPPORT).options if any(r.kind == o.id for r in rows)]
+    kinds += sorted({r.kind for r in rows} - set(kinds))
+    times: dict[str, list[int]] = {}
+    for kind in kinds:
+        times.setdefault(kind_label(t, form, kind), [0] * len(months))
+    for row in rows:
+        if row.month in months:
+            times[kind_label(t, form, row.kind)][months.index(row.month)] += row.times
+    series = list(times.items())
     return Chart(t.raw("Support given per month, by type"), months, series, rtl=t.rtl)
 
 

@@ -20,24 +20,28 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
-from bot.forms import SUPPORT, Form
+from bot.forms import Form
 from bot.i18n import N_, Translator, escape
-from bot.render import bold
+from bot.render import bold, status_label
 from bot.storage import Database, figures
 from bot.storage import cases as case_repo
 from bot.storage import support as support_repo
+from bot.support_text import kind_label
 from bot.text import normalize_digits
 from bot.when import duration
 
 # 2026-03, 2026/03 or 2026.3, in any digit system.
 MONTH = re.compile(r"(\d{4})[-/.](\d{1,2})")
 
+# A decision that leaves a case in a status is named as /stats and /cases name the status.
+DECISION_STATUSES = {
+    "case_approved": "approved",
+    "case_declined": "declined",
+    "case_closed": "closed",
+}
 DECISION_LABELS = {
-    "case_approved": N_("approved"),
-    "case_declined": N_("declined"),
-    "case_renewed": N_("support renewed"),
-    "case_closed": N_("closed"),
-    "case_reopened": N_("reopened"),
+    "case_renewed": N_("Support renewed"),
+    "case_reopened": N_("Reopened"),
 }
 
 
@@ -131,17 +135,25 @@ def month_name(t: Translator, month: Month) -> str:
     return format_date(month.first, "LLLL y", locale=t.locale)
 
 
+def decision_label(t: Translator, action: str) -> str:
+    """A decision's audit event in words: "Approved", as the status it leaves."""
+    if action in DECISION_STATUSES:
+        return status_label(t, DECISION_STATUSES[action])
+    return t.raw(DECISION_LABELS.get(action, action))
+
+
 def lines(t: Translator, form: Form, report: MonthlyReport, *, partial: bool) -> list[str]:
     """The report as message lines: one figure a line, the breakdowns under their total."""
-    step = form.role(SUPPORT)
 
     def kind(option_id: str) -> str:
-        option = step.option(option_id)
-        return t.raw(option.label) if option else option_id
+        return kind_label(t, form, option_id)
 
     def breakdown(counts: dict[str, int], label: Callable[[str], str]) -> list[str]:
-        ordered = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        return [f"  • {escape(label(key))}: {t.number(n)}" for key, n in ordered]
+        named: dict[str, int] = {}  # "other" and a removed type share their label
+        for key, n in counts.items():
+            named[label(key)] = named.get(label(key), 0) + n
+        ordered = sorted(named.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [f"  • {escape(name)}: {t.number(n)}" for name, n in ordered]
 
     title = t("Monthly report, {month}", month=month_name(t, report.month))
     found = [bold(title)]
@@ -150,7 +162,7 @@ def lines(t: Translator, form: Form, report: MonthlyReport, *, partial: bool) ->
     found.append("")
     found.append(t("Applications received: {n}", n=t.number(report.applications)))
     found.append(t("Decisions: {n}", n=t.number(sum(report.decisions.values()))))
-    found += breakdown(report.decisions, lambda a: t.raw(DECISION_LABELS.get(a, a)))
+    found += breakdown(report.decisions, lambda a: decision_label(t, a))
     found.append(t("Families supported: {n}", n=t.number(report.families)))
     found += breakdown(report.families_by_kind, kind)
     times = sum(report.times_by_kind.values())
@@ -170,8 +182,9 @@ def lines(t: Translator, form: Form, report: MonthlyReport, *, partial: bool) ->
 
 @dataclass(frozen=True)
 class Recent:
-    """What the /stats charts show: the last months (oldest first, from the first case's),
-    the cases of each by status, the support given in them, and the days decisions took."""
+    """What the /stats charts show: the last months (oldest first, from the first case's or
+    the first support given's, whichever is earlier), the cases of each by status, the
+    support given in them, and the days decisions took."""
 
     months: list[str]  # YYYY-MM
     statuses: dict[str, dict[str, int]]  # month -> status -> cases submitted that month
@@ -180,11 +193,15 @@ class Recent:
 
 
 async def recent(db: Database, tz: ZoneInfo, now: datetime, count: int = 12) -> Recent:
-    """The last ``count`` months up to ``now``'s, none before the first case's."""
+    """The last ``count`` months up to ``now``'s, none before the first case's or the first
+    support given's."""
     async with db.reader() as reader:
         span = await case_repo.created_span(reader)
+        given_first = await figures.first_support_day(reader)
         months = [this_month(now, tz)]
-        first = this_month(span[0], tz) if span else months[0]
+        starts = [this_month(span[0], tz)] if span else []
+        starts += [Month(given_first.year, given_first.month)] if given_first else []
+        first = min(starts, key=lambda m: (m.year, m.month), default=months[0])
         while len(months) < count and (months[-1].year, months[-1].month) > (
             first.year,
             first.month,

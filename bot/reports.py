@@ -25,12 +25,14 @@ from zoneinfo import ZoneInfo
 
 from bot.crypto import Cipher
 from bot.forms import CHILDREN, HOUSEHOLD_SIZE, SITUATION, SUPPORT, URGENCY, Form
-from bot.i18n import Translator
+from bot.i18n import Translator, available_languages
 from bot.ids import Ids
+from bot.render import status_label
 from bot.review import days_between
 from bot.storage import Database, audit
 from bot.storage import cases as case_repo
 from bot.storage.cases import Case, personal
+from bot.workflow import STATUSES
 
 # A spreadsheet runs a cell that starts with one of these as a formula (or a DDE command).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -62,15 +64,17 @@ ANONYMOUS_ROLES = (SITUATION, SUPPORT, HOUSEHOLD_SIZE, CHILDREN, URGENCY)
 class Columns:
     """The columns of one export in one language: the header, and each case's row.
 
-    Everything that is the same for every case (the steps kept, the option labels in the
-    member's language) is worked out once here, not once per case: on years of cases the
-    rows are most of an export's time.
+    Everything that is the same for every case (the steps kept, the option labels, the
+    statuses and the languages' names in the member's language) is worked out once here, not
+    once per case: on years of cases the rows are most of an export's time.
     """
 
     def __init__(self, t: Translator, form: Form, tz: ZoneInfo, *, full: bool) -> None:
         self.tz = tz
         self.separator = t.separator
         self.voice = t.raw("Voice note")
+        self.statuses = {s: status_label(t, s) for s in STATUSES}
+        self.languages = {code: t.language_name(code) for code in available_languages()}
         kept = {form.role_id(role) for role in ANONYMOUS_ROLES}
         anonymous = [s for s in form.steps if s.id in kept and not s.personal]
         self.steps = list(form.steps) if full else anonymous
@@ -107,7 +111,8 @@ class Columns:
 
     def anonymous_row(self, number: int, case: Case) -> list[str]:
         """One case in the anonymised export: no reference, name, phone, area or free text."""
-        row = [str(number), case.status, case.created_at.astimezone(self.tz).strftime("%Y-%m")]
+        status = self.statuses.get(case.status, case.status)
+        row = [str(number), status, case.created_at.astimezone(self.tz).strftime("%Y-%m")]
         row += [self.cell(s.id, case.answers.get(s.id)) for s in self.steps]
         days = days_between(case.created_at, case.decided_at) if case.decided_at else None
         return [*row, f"{days:.1f}" if days is not None else ""]
@@ -117,9 +122,9 @@ class Columns:
         answers = {**case.answers, **personal(cipher, case)}
         row = [
             case.ref,
-            case.status,
+            self.statuses.get(case.status, case.status),
             case.created_at.astimezone(self.tz).isoformat(timespec="minutes"),
-            case.language,
+            self.languages.get(case.language, case.language),
         ]
         row += [self.cell(s.id, answers.get(s.id)) for s in self.steps]
         return [

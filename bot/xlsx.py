@@ -3,13 +3,14 @@
 The same columns as the CSV export (``bot.reports``), with what CSV cannot say: dates are
 dates and counts are numbers (a spreadsheet sorts and sums them), the header row stays in
 view, and the sheets run right to left for a member who reads Arabic. A second sheet lists
-the support given. Every text cell goes through the CSV's :func:`bot.reports.neutralise` and
-is written as a string, so nothing a family typed becomes a formula.
+the support given, a third the volunteers' totals (a number each, never a reference). Text
+is written as a string, which a workbook never runs as a formula: what :func:`neutralise`
+still marks is only what a spreadsheet would run once the sheet is saved again as CSV.
 
 XlsxWriter's ``constant_memory`` mode writes each row to a temporary file as it comes, and
 the cases and the support are read page by page: years of cases never sit in memory. Like the
 CSV, an export that would go over Telegram's upload limit comes as several workbooks, each
-with both sheets and their headers.
+with every sheet and its header.
 """
 
 from __future__ import annotations
@@ -26,15 +27,19 @@ from zoneinfo import ZoneInfo
 
 import xlsxwriter
 
-from bot.forms import SUPPORT, Form, Step
+from bot import contributions
+from bot.forms import Form, Step
 from bot.i18n import N_, Translator
 from bot.ids import Ids
-from bot.reports import MAX_FILE_BYTES, NUMBER, Columns, Export, neutralise
+from bot.reports import MAX_FILE_BYTES, NUMBER, Columns, Export
+from bot.reports import neutralise as neutralise_csv
 from bot.storage import Database
 from bot.storage import cases as case_repo
 from bot.storage import support as support_repo
 from bot.storage.cases import Case
 from bot.storage.support import Support
+from bot.support import OTHER
+from bot.support_text import kind_label
 
 
 class Month(date):
@@ -51,6 +56,9 @@ CELL_OVERHEAD = 48
 ROW_OVERHEAD = 48  # and a row, its tag and span
 SHEET_OVERHEAD = 1024  # and a sheet, its view, frozen pane and column widths
 SHEET_NAME = re.compile(r"[\[\]:*?/\\\u2066-\u2069]")
+# A phone number as typed (``+962 79 123 4567``): saved again as CSV and reopened, a
+# spreadsheet reads it as a number at worst, never as a call, a reference or a command.
+PLAIN_NUMBER = re.compile(r"[+-]?[\d ]+")
 
 RECEIPTS = {
     support_repo.PENDING: N_("Waiting for the family"),
@@ -58,6 +66,17 @@ RECEIPTS = {
     support_repo.NOT_RECEIVED: N_("Not received, says the family"),
     support_repo.UNANSWERED: N_("No answer from the family"),
 }
+
+
+def neutralise(cell: str) -> str:
+    """Text a workbook shows as typed and no spreadsheet runs, even after a save as CSV.
+
+    In the workbook itself a string cell is never a formula, so the CSV's apostrophe would
+    only be noise on every phone number. What it still marks is what could run once the sheet
+    is saved as CSV and opened again (``=HYPERLINK(...)``, ``@SUM(...)``, ``+cmd|...``):
+    everything the CSV neutralises but a number, digits and spaces after one sign.
+    """
+    return cell if PLAIN_NUMBER.fullmatch(cell) else neutralise_csv(cell)
 
 
 def _sheet_name(title: str) -> str:
@@ -114,9 +133,12 @@ def anonymised_cells(columns: Columns, number: int, case: Case, tz: ZoneInfo) ->
 
 def support_header(t: Translator, *, full: bool) -> list[str]:
     """The columns of the support sheet: the case (its reference, or its number in the
-    anonymised cases sheet), what, how much, when, and the family's answer."""
+    anonymised cases sheet), what (and, in the full one, the member's words for an "other"
+    kind), how much, when, and the family's answer."""
     first = t.raw("Reference") if full else "#"
-    header = [first, t.raw("Support type"), t.raw("Amount"), t.raw("Currency")]
+    header = [first, t.raw("Support type")]
+    header += [t.raw("What was given")] if full else []
+    header += [t.raw("Amount"), t.raw("Currency")]
     header += [t.raw("Given on") if full else t.raw("Month"), t.raw("Receipt")]
     return [*header, t.raw("Note")] if full else header
 
@@ -124,12 +146,12 @@ def support_header(t: Translator, *, full: bool) -> list[str]:
 def support_cells(
     t: Translator, form: Form, given: Support, case: Cell, *, full: bool
 ) -> list[Cell]:
-    """One delivery; the anonymised sheet has its month only and no note."""
-    option = form.role(SUPPORT).option(given.kind)
+    """One delivery; the anonymised sheet has its month only, and none of the member's words."""
     when: Cell = given.given_on if full else Month(given.given_on.year, given.given_on.month, 1)
-    row: list[Cell] = [
-        case,
-        t.raw(option.label) if option else given.kind,
+    row: list[Cell] = [case, kind_label(t, form, given.kind)]
+    if full:
+        row.append(given.other if given.kind == OTHER and given.other else "")
+    row += [
         given.amount,
         given.currency or "",
         when,
@@ -138,8 +160,14 @@ def support_cells(
     return [*row, given.note or ""] if full else row
 
 
+def volunteer_cells(row: list[str]) -> list[Cell]:
+    """A volunteer's row of the export (their number, tasks done, hours) as numbers."""
+    number, tasks, hours = row
+    return [int(number), int(tasks), float(hours)]
+
+
 class _Workbooks:
-    """Workbooks of two sheets, each under about ``max_bytes``, rows written as they come."""
+    """Workbooks of the same sheets, each under about ``max_bytes``, rows written as they come."""
 
     def __init__(
         self,
@@ -161,7 +189,8 @@ class _Workbooks:
         self._formats: dict[str, Any] = {}
 
     def write(self, sheet: int, row: list[Cell]) -> None:
-        """One row of sheet 0 (cases) or 1 (support), in a new workbook when this one is full."""
+        """One row of sheet ``sheet`` (0: cases, 1: support, 2: volunteers), in a new workbook
+        when this one is full."""
         size = ROW_OVERHEAD + sum(
             CELL_OVERHEAD + len(str(c).encode("utf-8")) for c in row if c is not None
         )
@@ -252,15 +281,15 @@ async def write_export(
 
     Cases, then support given, are read page by page (the cases on a connection of the
     thread's own, the support on a reader connection) and written in a thread as they come
-    (a full row decrypts).
+    (a full row decrypts); then the volunteers' totals, one row per volunteer.
     """
     columns = Columns(t, form, tz, full=full)
-    books = _Workbooks(
-        folder,
-        [(t.raw("Cases"), columns.header), (t.raw("Support given"), support_header(t, full=full))],
-        rtl=t.rtl,
-        max_bytes=max_bytes or MAX_FILE_BYTES,
-    )
+    sheets = [
+        (t.raw("Cases"), columns.header),
+        (t.raw("Support given"), support_header(t, full=full)),
+        (t.raw("Volunteers"), contributions.export_header(t)),
+    ]
+    books = _Workbooks(folder, sheets, rtl=t.rtl, max_bytes=max_bytes or MAX_FILE_BYTES)
     done = _Progress()
     names = done.names
 
@@ -279,11 +308,17 @@ async def write_export(
         for row in page:
             books.write(1, support_cells(t, form, row, names.get(row.case_id), full=full))
 
+    def volunteers(rows: list[list[str]]) -> None:
+        for row in rows:
+            books.write(2, volunteer_cells(row))
+
     try:
         await asyncio.to_thread(cases)
         async with db.reader() as reader:
             async for records in support_repo.pages(reader, ids):
                 await asyncio.to_thread(given, records)
+        totals = contributions.export_rows(await contributions.of_everyone(db))
+        await asyncio.to_thread(volunteers, totals)
         books.finish()
     finally:
         await asyncio.to_thread(books.close)

@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import tempfile
+from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
-from telegram import InlineKeyboardMarkup, InputFile, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, InputFile, Update
 
 from bot import charts, contributions, monthly, render, reports, xlsx
-from bot.buttons import CasesPage, ExportChoice
+from bot.buttons import CasesPage, ExportChoice, pressed_here
 from bot.context import SanadContext
 from bot.forms import SITUATION, SUPPORT
 from bot.i18n import N_, Markup, Translator, escape
@@ -22,10 +23,17 @@ from bot.storage import cases as case_repo
 from bot.storage import utcnow
 from bot.workflow import STATUSES
 from handlers.members import case_from_args, committee_gate, member_press, to_member
-from handlers.util import edit_in_place
+from handlers.util import edit_in_place, stale
 
 log = logging.getLogger(__name__)
 PAGE = 10
+# What each /export button sends, as its menu says once pressed.
+EXPORTS = {
+    "full": N_("The full export (CSV) is on its way."),
+    "full-xlsx": N_("The full export (Excel) is on its way."),
+    "anon": N_("The anonymised export (CSV) is on its way."),
+    "anon-xlsx": N_("The anonymised export (Excel) is on its way."),
+}
 
 EVENTS = {
     "case_submitted": N_("submitted by the family"),
@@ -188,7 +196,8 @@ async def export_command(update: Update, context: SanadContext) -> None:
         + "\n\n"
         + t.raw(
             "CSV opens anywhere. Excel (.xlsx) keeps dates and numbers as such, and has a "
-            "second sheet with the support given."
+            "second sheet with the support given and a third with the volunteers' totals "
+            "(a number for each volunteer)."
         ),
         InlineKeyboardMarkup(
             [
@@ -208,16 +217,24 @@ async def export_command(update: Update, context: SanadContext) -> None:
 async def export_button(update: Update, context: SanadContext) -> None:
     """ex:full or ex:anon (CSV), ex:full-xlsx or ex:anon-xlsx (Excel): as a document (or
     several, each under Telegram's upload limit), to the member's private chat only. Written
-    page by page to a temporary folder, deleted once sent."""
+    page by page to a temporary folder, deleted once sent.
+
+    A menu gives one export: once pressed, it says which one is coming and loses its buttons;
+    a second press of the same menu (a double tap, before the edit reached the phone) is
+    stale."""
     press = await member_press(update, context, ExportChoice)
     if press is None:
         return
     query, member, t = press.query, press.member, press.t
+    if not pressed_here(query) or not _first_press(context, query):
+        await stale(query, t)
+        return
     services = context.services
     full, suffix = press.data.full, ".xlsx" if press.data.xlsx else ".csv"
     write = xlsx.write_export if press.data.xlsx else reports.write_export
     stamp = datetime.now(services.settings.tz).strftime("%Y-%m-%d")
     await query.answer()
+    await edit_in_place(query, escape(t.raw(EXPORTS[press.data.kind])))
     with tempfile.TemporaryDirectory(prefix="sanad-export-") as folder:
         export = await write(
             services.db,
@@ -240,6 +257,32 @@ async def export_button(update: Update, context: SanadContext) -> None:
                     InputFile(data, filename=name),
                     caption=t.plural("{n} case", "{n} cases", export.cases),
                 )
+
+
+class UsedMenus:
+    """The /export menus already pressed (chat and message), the most recent ones: a press
+    carries the menu as it was when tapped, so a double tap shows buttons twice."""
+
+    def __init__(self, size: int = 1_000) -> None:
+        self.size = size
+        self._menus: OrderedDict[tuple[int, int], None] = OrderedDict()
+
+    def first_time(self, menu: tuple[int, int]) -> bool:
+        """True the first time a menu is pressed (remembering it), False afterwards."""
+        if menu in self._menus:
+            return False
+        self._menus[menu] = None
+        if len(self._menus) > self.size:
+            self._menus.popitem(last=False)
+        return True
+
+
+def _first_press(context: SanadContext, query: CallbackQuery) -> bool:
+    """Whether this is the first press of its /export menu."""
+    message = query.message
+    assert message is not None  # a press checked by pressed_here has its message
+    used: UsedMenus = context.bot_data.setdefault("export_menus", UsedMenus())
+    return used.first_time((message.chat.id, message.message_id))
 
 
 async def stats_command(update: Update, context: SanadContext) -> None:

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageFont
+from PIL import Image, ImageDraw, ImageFont
 
 from bot import charts
 from bot.config import DEFAULT_CHART_FONT
@@ -117,16 +117,51 @@ def test_support_chart_by_type() -> None:
     rows = [
         MonthRow("2026-01", "financial", 3, 2),
         MonthRow("2026-03", "moral", 1, 1),
+        MonthRow("2026-02", "other", 1, 1),
         MonthRow("2026-03", "retired-type", 2, 2),
     ]
     chart = charts.support_chart(t, load_form("intake"), MONTHS, rows)
+    # "Other" and a type since removed from the form are named as the card names them (no
+    # longer their ids): one series.
     assert [name for name, _ in chart.series] == [
         "Moral support",
         "Financial support",
-        "retired-type",
+        "Other support",
     ]
     assert chart.series[1][1] == [3, 0, 0]
+    assert chart.series[2][1] == [0, 1, 2]
     assert charts.Painter(path).paint(chart).png.startswith(b"\x89PNG")
+
+
+def test_other_support_in_arabic_and_the_title_as_on_the_card() -> None:
+    t = I18n("ar").get("ar")
+    chart = charts.support_chart(
+        t, load_form("intake"), MONTHS, [MonthRow("2026-02", "other", 1, 1)]
+    )
+    assert chart.series == [(t.raw("Other support"), [0, 1, 0])]
+    assert t.raw("Other support") != "Other support"
+    assert "الدعم المقدَّم" in chart.title
+
+
+def test_one_type_is_named_in_the_legend(monkeypatch: pytest.MonkeyPatch) -> None:
+    path = font_or_skip()
+    t = I18n("ar").get("en")
+    chart = charts.support_chart(
+        t, load_form("intake"), MONTHS, [MonthRow("2026-02", "moral", 1, 1)]
+    )
+    painter = charts.Painter(path)
+    legends: list[list[str]] = []
+    real = painter._legend
+
+    def legend(
+        draw: ImageDraw.ImageDraw, top: int, series: list[tuple[str, list[int]]], *, rtl: bool
+    ) -> int:
+        legends.append([name for name, _ in series])
+        return real(draw, top, series, rtl=rtl)
+
+    monkeypatch.setattr(painter, "_legend", legend)
+    assert painter.paint(chart).png.startswith(b"\x89PNG")
+    assert legends == [["Moral support"]]
 
 
 async def test_stats_sends_the_charts_in_arabic(harness: Harness) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from bot import monthly
+from bot import monthly, render
 from bot.storage import assignments, support, utcnow
 from bot.storage import tasks as task_repo
 from bot.storage.db import iso
@@ -74,6 +74,7 @@ async def seeded_march(h: Harness) -> None:
             ("financial", date(2026, 3, 2), Decimal("100.50")),
             ("financial", date(2026, 3, 20), Decimal("20")),
             ("moral", date(2026, 3, 21), None),
+            ("other", date(2026, 3, 22), None),
             ("financial", date(2026, 4, 1), Decimal("999")),
         ):
             await support.add(
@@ -100,10 +101,12 @@ async def test_march_in_english(harness: Harness) -> None:
     assert "Monthly report, March 2026" in text
     assert "not over" not in text
     assert "Applications received: 3" in text
-    assert "Decisions: 2" in text and "• approved: 1" in text and "• declined: 1" in text
+    # The decisions named as /stats names the statuses they leave.
+    assert "Decisions: 2" in text and "• Approved: 1" in text and "• Declined: 1" in text
     assert "Families supported: 1" in text
     assert "• Financial support: 1" in text and "• Moral support: 1" in text
-    assert "Support given: 3 times" in text and "• Financial support: 2" in text
+    assert "Support given: 4 times" in text and "• Financial support: 2" in text
+    assert "• Other support: 1" in text and "• other" not in text
     assert "Amount given: JOD120.500" in text
     assert "Volunteers active: 2" in text
     assert "Hours given: 3 hours" in text
@@ -123,6 +126,29 @@ async def test_march_in_arabic_digits(harness: Harness) -> None:
     assert monthly.month_name(t, monthly.Month(2026, 3)) in text
     assert t("Applications received: {n}", n=t.number(3)) in text
     assert t("Volunteers active: {n}", n=t.number(2)) in text
+    # "Other" in Arabic, and support given named as on the card: «الدعم المقدَّم».
+    assert f"• {t.raw('Other support')}: {t.number(1)}" in text and "other" not in text
+    assert t.plural("Support given: {n} time", "Support given: {n} times", 4) in text
+    assert "الدعم المقدَّم" in text and "المساعدات" not in text
+    assert f"• {render.status_label(t, 'approved')}: {t.number(1)}" in text
+
+
+async def test_the_charts_months_cover_support_given_before_the_first_case(
+    harness: Harness,
+) -> None:
+    h = harness
+    ref = await full_intake(h, 801)
+    await _move(h, ref, APRIL)
+    case_id = await _case_id(h, ref)
+    async with h.services.db.transaction() as conn:
+        await support.add(
+            conn, h.services.ids, case_id, kind="moral", given_on=date(2026, 2, 20),
+            member_id=MEMBER,
+        )  # fmt: skip
+    now = datetime(2026, 5, 3, tzinfo=UTC)
+    recent = await monthly.recent(h.services.db, h.services.settings.tz, now)
+    assert recent.months == ["2026-02", "2026-03", "2026-04", "2026-05"]
+    assert [(r.month, r.kind, r.times) for r in recent.support] == [("2026-02", "moral", 1)]
 
 
 async def test_without_a_month_the_last_complete_one(harness: Harness) -> None:

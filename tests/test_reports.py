@@ -6,7 +6,7 @@ import csv
 import io
 from datetime import timedelta
 
-from bot import reminders
+from bot import reminders, render
 from bot.config import Settings
 from bot.storage import utcnow
 from bot.storage.db import iso
@@ -63,9 +63,13 @@ async def test_full_export_is_audited_and_private(harness: Harness) -> None:
     [document] = [c for c in calls if c.method == "sendDocument"]
     assert document.chat_id == MEMBER
     rows = read_csv(next(iter(document.files.values())).content)
-    assert rows[0][0] == h.services.i18n.get("ar").raw("Reference") != "Reference"
+    t = h.services.i18n.get("ar")
+    assert rows[0][0] == t.raw("Reference") != "Reference"
     # The phone starts with "+": a spreadsheet would run it as a formula, so it is text.
     assert rows[1][0] == ref and NAME in rows[1] and "'" + PHONE_E164 in rows[1]
+    # The status and the language in the member's language, as the headers are.
+    assert rows[1][1] == render.status_label(t, "new") != "new"
+    assert rows[1][3] == t.language_name("ar") == "العربية"
     assert any("أيتام بلا معيل" in cell for cell in rows[1])
     actions = await h.services.db.fetchall("SELECT actor, action FROM audit")
     opened = h.services.ids.maybe_open
@@ -84,7 +88,7 @@ async def test_anonymised_export_has_no_personal_data(harness: Harness) -> None:
     for secret in (ref, NAME, "Fatima", PHONE_E164, AREA, STORY):
         assert secret not in text
     rows = read_csv(content)
-    assert rows[1][1] == "approved" and rows[1][-1] != ""
+    assert rows[1][1] == "Approved" and rows[1][-1] != ""  # the status as /stats names it
     calls = await h.press_data(OUTSIDER, "ex:full")
     assert all(c.method != "sendDocument" for c in calls)
 

@@ -56,6 +56,13 @@ async def families_supported(reader: aiosqlite.Connection, first: date, last: da
     return int(row[0]) if row else 0
 
 
+async def first_support_day(reader: aiosqlite.Connection) -> date | None:
+    """The day of the first support given, or None before any."""
+    async with reader.execute("SELECT MIN(given_on) FROM support_given") as cursor:
+        row = await cursor.fetchone()
+    return date.fromisoformat(row[0]) if row and row[0] else None
+
+
 async def volunteer_work(
     reader: aiosqlite.Connection, start: datetime, end: datetime
 ) -> tuple[int, int]:
