@@ -31,7 +31,15 @@ from bot.storage.cases import Case
 from bot.tasks import ANYWHERE, Task
 from bot.text import whole_number
 from handlers.members import member_press
-from handlers.sessions import Session, forget_session, load_session, route, save_session
+from handlers.sessions import (
+    Session,
+    close_screen,
+    forget_session,
+    load_session,
+    remember_screen,
+    route,
+    save_session,
+)
 from handlers.task_wizard import (
     DESCRIPTION_LIMIT,
     DURATIONS,
@@ -303,7 +311,9 @@ async def assign_button(update: Update, context: SanadContext) -> None:
                 await query.edit_message_text(text, reply_markup=markup)
             return
         await close_buttons(query)
-        await reply(update, text, reply_markup=markup)
+        await remember_screen(
+            context, member, session, await reply(update, text, reply_markup=markup)
+        )
 
 
 async def _start(
@@ -323,7 +333,7 @@ async def _start(
     await save_session(context, member, session)
     await query.answer()
     text, markup = offer_screen(t, context, session)
-    await reply(update, text, reply_markup=markup)
+    await remember_screen(context, member, session, await reply(update, text, reply_markup=markup))
 
 
 @route(KIND)
@@ -340,8 +350,10 @@ async def assign_message(update: Update, context: SanadContext, session: Session
         await reply(update, t.raw("Please use the buttons of the last message, or press Cancel."))
     elif outcome is Outcome.MOVED:
         await save_session(context, update.effective_user.id, session)
+        close_screen(update, context, session)
         text, markup = offer_screen(t, context, session)
-        await reply(update, text, reply_markup=markup)
+        sent = await reply(update, text, reply_markup=markup)
+        await remember_screen(context, update.effective_user.id, session, sent)
 
 
 async def send(update: Update, context: SanadContext, member: int, session: Session) -> None:

@@ -16,7 +16,14 @@ from bot.matching import CaseNeeds, Profile, rank, slots
 from bot.storage import people, volunteers
 from bot.vetting import DECLINE
 from tests.conftest import MEMBER, OUTSIDER, Harness, running
-from tests.flows import NAME, PHONE_E164, STORY, Answers, add_volunteers, full_intake
+from tests.flows import (
+    NAME,
+    PHONE_E164,
+    STORY,
+    Answers,
+    add_volunteers,
+    full_intake,
+)
 from tests.test_review import approve
 
 FAMILY = 808
@@ -174,6 +181,15 @@ async def test_the_chosen_volunteer_alone_is_offered_and_accepts_with_one_tap(
     assert TITLE in preview and best in preview
     before = {u: len(h.fake.sent(u)) for u in (BEST, SECOND, NOBODY_NEEDS)}
     await h.press(MEMBER, r"^av:p:$")
+    await h.services.delivery.wait_idle()
+    # Every screen of the wizard lost its buttons, those answered by typing too (the /case
+    # view keeps its Find a volunteer).
+    assert [
+        data
+        for m in h.fake.messages(MEMBER)
+        for _, data in h.fake.buttons(m)
+        if data and data.startswith("av:") and not data.startswith("av:f:")
+    ] == []
     assert len(h.fake.sent(SECOND)) == before[SECOND]
     assert len(h.fake.sent(NOBODY_NEEDS)) == before[NOBODY_NEEDS]
     assert len(h.fake.sent(BEST)) == before[BEST] + 1
