@@ -38,9 +38,9 @@ from bot.text import MAX_MESSAGE
 from handlers.activity_wizard import PLACE_LIMIT
 from handlers.members import Press, committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, route, save_session
-from handlers.task_wizard import LAST_DAY
 from handlers.util import own_chat, reply
 from handlers.validators import checked_text, typed_datetime
+from handlers.when_steps import LAST_DAY
 
 CLOSED = N_("This activity is cancelled or has started.")
 

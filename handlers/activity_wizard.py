@@ -9,7 +9,7 @@ The member writes what the activity says: nobody invited sees anyone else's data
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -19,13 +19,20 @@ from bot.buttons import ActivityWizardPress
 from bot.context import SanadContext
 from bot.forms import AREAS
 from bot.i18n import Translator
-from bot.storage import utcnow
 from bot.text import normalize_digits, whole_number
 from handlers.members import committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, load_session, route, save_session
-from handlers.task_wizard import DESCRIPTION_LIMIT, LAST_DAY, QUICK_TIMES, TITLE_LIMIT
+from handlers.task_wizard import DESCRIPTION_LIMIT, TITLE_LIMIT
 from handlers.util import reply, stale
-from handlers.validators import button_time, checked_text, typed_date, typed_time
+from handlers.when_steps import (
+    day_button,
+    day_screen,
+    time_button,
+    time_screen,
+    typed_day,
+    typed_text,
+    typed_time,
+)
 from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
 
 log = logging.getLogger(__name__)
@@ -100,19 +107,6 @@ def _place_screen(t: Translator, context: SanadContext, session: Session) -> Par
     return [t.raw("Where does it take place? Send the place.")], []
 
 
-def _day_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [
-        ActivityWizardPress("d", "0").button(t.raw("Today")),
-        ActivityWizardPress("d", "1").button(t.raw("Tomorrow")),
-    ]
-    return [t.raw("Which day? Press a button or send a date like 2027-03-31.")], [row]
-
-
-def _time_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [ActivityWizardPress("t", q.replace(":", "")).button(q) for q in QUICK_TIMES]
-    return [t.raw("At what time? Press a button or send a time like 14:30.")], [row]
-
-
 def _capacity_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     row = [ActivityWizardPress("c", str(n)).button(t.number(n)) for n in CAPACITIES]
     unlimited = [ActivityWizardPress("c", NO_LIMIT).button(t.raw("No limit"))]
@@ -155,79 +149,6 @@ def _preview_screen(t: Translator, context: SanadContext, session: Session) -> P
 
 
 # --- what the steps take --------------------------------------------------------------------
-
-
-def _typed_text(field: str, limit: int, then: str) -> Action:
-    """A free-text step (title, description, place): checked, stored as ``field``."""
-
-    async def take(update: Update, context: SanadContext, session: Session, text: str) -> Outcome:
-        value = await checked_text(update, context.t, text, limit)
-        if value is None:
-            return Outcome.DONE
-        session.update({field: value, "step": then})
-        return Outcome.MOVED
-
-    return take
-
-
-async def _day_button(
-    update: Update, context: SanadContext, session: Session, arg: str
-) -> Outcome:
-    if arg not in ("0", "1"):
-        return Outcome.STALE
-    day = utcnow().astimezone(context.services.settings.tz).date() + timedelta(days=int(arg))
-    session.update(day=day.isoformat(), step="time")
-    return Outcome.MOVED
-
-
-async def _typed_day(
-    update: Update, context: SanadContext, session: Session, text: str
-) -> Outcome:
-    day = typed_date(text, LAST_DAY)
-    if day is None:
-        await reply(update, context.t.raw("Please send a date like 2027-03-31."))
-        return Outcome.DONE
-    session.update(day=day.isoformat(), step="time")
-    return Outcome.MOVED
-
-
-async def _time_button(
-    update: Update, context: SanadContext, session: Session, arg: str
-) -> Outcome:
-    at = button_time(arg)
-    if at is None:
-        return Outcome.STALE
-    if not await _set_time(update, context, session, at):
-        assert update.callback_query is not None
-        await update.callback_query.answer()
-        return Outcome.DONE
-    return Outcome.MOVED
-
-
-async def _typed_time(
-    update: Update, context: SanadContext, session: Session, text: str
-) -> Outcome:
-    at = typed_time(text)
-    if at is None:
-        await reply(update, context.t.raw("Please send a time like 14:30."))
-        return Outcome.DONE
-    if not await _set_time(update, context, session, at):
-        return Outcome.DONE
-    return Outcome.MOVED
-
-
-async def _set_time(update: Update, context: SanadContext, session: Session, at: time) -> bool:
-    """The start on the chosen day; False (and the member told) when it has passed."""
-    starts = datetime.combine(
-        date.fromisoformat(session["day"]), at, tzinfo=context.services.settings.tz
-    )
-    if starts <= utcnow():
-        await reply(
-            update, context.t.raw("This time has already passed. Please choose a later time.")
-        )
-        return False
-    session.update(starts_at=starts.isoformat(), step="capacity")
-    return True
 
 
 def _capacity(most: int) -> Action:
@@ -274,15 +195,21 @@ async def _publish(update: Update, context: SanadContext, session: Session, arg:
 NEW_ACTIVITY = Wizard(
     {
         "title": WizardStep(
-            _screen(_title_screen), text=_typed_text("title", TITLE_LIMIT, "description")
+            _screen(_title_screen), text=typed_text("title", TITLE_LIMIT, "description")
         ),
         "description": WizardStep(
             _screen(_description_screen),
-            text=_typed_text("description", DESCRIPTION_LIMIT, "place"),
+            text=typed_text("description", DESCRIPTION_LIMIT, "place"),
         ),
-        "place": WizardStep(_screen(_place_screen), text=_typed_text("place", PLACE_LIMIT, "day")),
-        "day": WizardStep(_screen(_day_screen), {"d": _day_button}, text=_typed_day),
-        "time": WizardStep(_screen(_time_screen), {"t": _time_button}, text=_typed_time),
+        "place": WizardStep(_screen(_place_screen), text=typed_text("place", PLACE_LIMIT, "day")),
+        "day": WizardStep(
+            _screen(day_screen(ActivityWizardPress)), {"d": day_button}, text=typed_day
+        ),
+        "time": WizardStep(
+            _screen(time_screen(ActivityWizardPress)),
+            {"t": time_button("capacity")},
+            text=typed_time("capacity"),
+        ),
         "capacity": WizardStep(
             _screen(_capacity_screen), {"c": _capacity(max(CAPACITIES))}, text=_capacity(MOST)
         ),

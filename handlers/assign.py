@@ -40,19 +40,17 @@ from handlers.sessions import (
     route,
     save_session,
 )
-from handlers.task_wizard import (
-    DESCRIPTION_LIMIT,
-    DURATIONS,
-    QUICK_TIMES,
-    TITLE_LIMIT,
-    _day_button,
-    _duration,
-    _time_button,
-    _typed_day,
-    _typed_text,
-    _typed_time,
-)
+from handlers.task_wizard import DESCRIPTION_LIMIT, DURATIONS, TITLE_LIMIT, _duration
 from handlers.util import close_buttons, reply, stale
+from handlers.when_steps import (
+    day_button,
+    day_screen,
+    time_button,
+    time_screen,
+    typed_day,
+    typed_text,
+    typed_time,
+)
 from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
 
 log = logging.getLogger(__name__)
@@ -83,19 +81,6 @@ def _screen(build: Screen) -> Screen:
         return lines, [*rows, [cancel_button(t, AssignPress)]]
 
     return screen
-
-
-def _day_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [
-        AssignPress("d", "0").button(t.raw("Today")),
-        AssignPress("d", "1").button(t.raw("Tomorrow")),
-    ]
-    return [t.raw("Which day? Press a button or send a date like 2027-03-31.")], [row]
-
-
-def _time_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [AssignPress("t", q.replace(":", "")).button(q) for q in QUICK_TIMES]
-    return [t.raw("At what time? Press a button or send a time like 14:30.")], [row]
 
 
 def _entry(t: Translator, context: SanadContext, number: int, entry: dict[str, Any]) -> str:
@@ -251,20 +236,20 @@ async def _send(update: Update, context: SanadContext, session: Session, arg: st
 
 OFFER = Wizard(
     {
-        "day": WizardStep(_screen(_day_screen), {"d": _day_button}, text=_typed_day),
+        "day": WizardStep(_screen(day_screen(AssignPress)), {"d": day_button}, text=typed_day),
         "time": WizardStep(
-            _screen(_time_screen),
-            {"t": _then(_time_button, "pick", _shortlist)},
-            text=_then(_typed_time, "pick", _shortlist),
+            _screen(time_screen(AssignPress)),
+            {"t": _then(time_button("pick"), "pick", _shortlist)},
+            text=_then(typed_time("pick"), "pick", _shortlist),
         ),
         "pick": WizardStep(_screen(_pick_screen), {"v": _pick, "g": _page}),
         "duration": WizardStep(_screen(_duration_screen), {"u": _then(_duration, "title")}),
         "title": WizardStep(
-            _screen(_title_screen), text=_typed_text("title", TITLE_LIMIT, "description")
+            _screen(_title_screen), text=typed_text("title", TITLE_LIMIT, "description")
         ),
         "description": WizardStep(
             _screen(_description_screen),
-            text=_typed_text("description", DESCRIPTION_LIMIT, "preview"),
+            text=typed_text("description", DESCRIPTION_LIMIT, "preview"),
         ),
         "preview": WizardStep(_screen(_preview_screen), {"p": _send}),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 
 from telegram import InlineKeyboardMarkup, Update
 
@@ -19,7 +19,6 @@ from bot.context import SanadContext
 from bot.errors import CaseNotFound
 from bot.forms import AREAS, SKILLS
 from bot.i18n import Translator
-from bot.storage import utcnow
 from bot.tasks import Task
 from bot.text import normalize_digits, whole_number
 from handlers.members import committee_gate, member_press, to_member
@@ -33,7 +32,15 @@ from handlers.sessions import (
     save_session,
 )
 from handlers.util import close_buttons, reply, stale
-from handlers.validators import button_time, checked_text, typed_date, typed_time
+from handlers.when_steps import (
+    day_button,
+    day_screen,
+    time_button,
+    time_screen,
+    typed_day,
+    typed_text,
+    typed_time,
+)
 from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
 
 log = logging.getLogger(__name__)
@@ -41,10 +48,6 @@ log = logging.getLogger(__name__)
 TITLE_LIMIT = 100
 DESCRIPTION_LIMIT = 1000
 DURATIONS = (60, 120, 180, 240)
-QUICK_TIMES = ("09:00", "12:00", "17:00")
-# A day this close to the end of the calendar is a typing error, not a task: its end and its
-# reminders would not fit in a datetime.
-LAST_DAY = date.max - timedelta(days=7)
 
 
 async def newtask_command(update: Update, context: SanadContext) -> None:
@@ -128,19 +131,6 @@ def _description_screen(t: Translator, context: SanadContext, session: Session) 
     return [text], []
 
 
-def _day_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [
-        TaskWizardPress("d", "0").button(t.raw("Today")),
-        TaskWizardPress("d", "1").button(t.raw("Tomorrow")),
-    ]
-    return [t.raw("Which day? Press a button or send a date like 2027-03-31.")], [row]
-
-
-def _time_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
-    row = [TaskWizardPress("t", q.replace(":", "")).button(q) for q in QUICK_TIMES]
-    return [t.raw("At what time? Press a button or send a time like 14:30.")], [row]
-
-
 def _duration_screen(t: Translator, context: SanadContext, session: Session) -> Parts:
     row = [TaskWizardPress("u", str(m)).button(when.duration(t, m)) for m in DURATIONS]
     return [t.raw("How long will it take?")], [row]
@@ -164,19 +154,6 @@ def _preview_screen(t: Translator, context: SanadContext, session: Session) -> P
 # --- what the steps take --------------------------------------------------------------------
 
 
-def _typed_text(field: str, limit: int, then: str) -> Action:
-    """A free-text step (title, description): checked, stored as ``field``, then ``then``."""
-
-    async def take(update: Update, context: SanadContext, session: Session, text: str) -> Outcome:
-        value = await checked_text(update, context.t, text, limit)
-        if value is None:
-            return Outcome.DONE
-        session.update({field: value, "step": then})
-        return Outcome.MOVED
-
-    return take
-
-
 def _option(role: str, field: str, then: str) -> Action:
     """A button choosing one option of the volunteer form's step of ``role``."""
 
@@ -187,66 +164,6 @@ def _option(role: str, field: str, then: str) -> Action:
         return Outcome.MOVED
 
     return take
-
-
-async def _day_button(
-    update: Update, context: SanadContext, session: Session, arg: str
-) -> Outcome:
-    if arg not in ("0", "1"):
-        return Outcome.STALE
-    day = utcnow().astimezone(context.services.settings.tz).date() + timedelta(days=int(arg))
-    session.update(day=day.isoformat(), step="time")
-    return Outcome.MOVED
-
-
-async def _typed_day(
-    update: Update, context: SanadContext, session: Session, text: str
-) -> Outcome:
-    day = typed_date(text, LAST_DAY)
-    if day is None:
-        await reply(update, context.t.raw("Please send a date like 2027-03-31."))
-        return Outcome.DONE
-    session.update(day=day.isoformat(), step="time")
-    return Outcome.MOVED
-
-
-async def _time_button(
-    update: Update, context: SanadContext, session: Session, arg: str
-) -> Outcome:
-    at = button_time(arg)
-    if at is None:
-        return Outcome.STALE
-    if not await _set_time(update, context, session, at):
-        assert update.callback_query is not None
-        await update.callback_query.answer()
-        return Outcome.DONE
-    return Outcome.MOVED
-
-
-async def _typed_time(
-    update: Update, context: SanadContext, session: Session, text: str
-) -> Outcome:
-    at = typed_time(text)
-    if at is None:
-        await reply(update, context.t.raw("Please send a time like 14:30."))
-        return Outcome.DONE
-    if not await _set_time(update, context, session, at):
-        return Outcome.DONE
-    return Outcome.MOVED
-
-
-async def _set_time(update: Update, context: SanadContext, session: Session, at: time) -> bool:
-    """The start on the chosen day; False (and the member told) when it has passed."""
-    starts = datetime.combine(
-        date.fromisoformat(session["day"]), at, tzinfo=context.services.settings.tz
-    )
-    if starts <= utcnow():
-        await reply(
-            update, context.t.raw("This time has already passed. Please choose a later time.")
-        )
-        return False
-    session.update(starts_at=starts.isoformat(), step="duration")
-    return True
 
 
 async def _duration(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
@@ -303,11 +220,11 @@ async def _publish(update: Update, context: SanadContext, session: Session, arg:
 NEW_TASK = Wizard(
     {
         "title": WizardStep(
-            _screen(_title_screen), text=_typed_text("title", TITLE_LIMIT, "description")
+            _screen(_title_screen), text=typed_text("title", TITLE_LIMIT, "description")
         ),
         "description": WizardStep(
             _screen(_description_screen),
-            text=_typed_text("description", DESCRIPTION_LIMIT, "skill"),
+            text=typed_text("description", DESCRIPTION_LIMIT, "skill"),
         ),
         "skill": WizardStep(
             _screen(_options_screen(SKILLS, "s")), {"s": _option(SKILLS, "skill", "area")}
@@ -315,8 +232,12 @@ NEW_TASK = Wizard(
         "area": WizardStep(
             _screen(_options_screen(AREAS, "a")), {"a": _option(AREAS, "area", "day")}
         ),
-        "day": WizardStep(_screen(_day_screen), {"d": _day_button}, text=_typed_day),
-        "time": WizardStep(_screen(_time_screen), {"t": _time_button}, text=_typed_time),
+        "day": WizardStep(_screen(day_screen(TaskWizardPress)), {"d": day_button}, text=typed_day),
+        "time": WizardStep(
+            _screen(time_screen(TaskWizardPress)),
+            {"t": time_button("duration")},
+            text=typed_time("duration"),
+        ),
         "duration": WizardStep(_screen(_duration_screen), {"u": _duration}),
         "needed": WizardStep(
             _screen(_needed_screen),

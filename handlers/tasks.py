@@ -26,9 +26,10 @@ from bot.tasks import ACCEPTED, DECLINED, WAITLISTED, WITHDRAWN, Answer, Task, T
 from bot.text import MAX_MESSAGE
 from handlers.members import Press, committee_gate, member_press, to_member
 from handlers.sessions import Session, forget_session, route, save_session
-from handlers.task_wizard import DESCRIPTION_LIMIT, LAST_DAY
+from handlers.task_wizard import DESCRIPTION_LIMIT
 from handlers.util import STALE, own_chat, reply, stale
 from handlers.validators import checked_text, typed_datetime
+from handlers.when_steps import LAST_DAY
 
 OUTCOMES = {"c": "coming", "y": "done", "n": "not_done"}
 # What the pressed message says once answered ("Your answer: Accepted"), by what was stored.
