@@ -21,9 +21,9 @@ from bot.forms import AREAS
 from bot.i18n import Translator
 from bot.text import normalize_digits, whole_number
 from handlers.members import committee_gate, member_press, to_member
-from handlers.sessions import Session, forget_session, load_session, route, save_session
+from handlers.sessions import Session, remember_screen, route, save_session
 from handlers.task_wizard import DESCRIPTION_LIMIT, TITLE_LIMIT
-from handlers.util import reply, stale
+from handlers.util import close_buttons, reply
 from handlers.when_steps import (
     day_button,
     day_screen,
@@ -33,7 +33,17 @@ from handlers.when_steps import (
     typed_text,
     typed_time,
 )
-from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
+from handlers.wizard import (
+    Action,
+    Outcome,
+    Parts,
+    Screen,
+    Wizard,
+    WizardStep,
+    cancel_button,
+    drive_press,
+    drive_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +61,8 @@ async def newactivity_command(update: Update, context: SanadContext) -> None:
         return
     session: Session = {"kind": "activity", "step": "title"}
     await save_session(context, update.effective_user.id, session)
-    await to_member(update, context, *activity_screen(t, context, session))
+    sent = await to_member(update, context, *activity_screen(t, context, session))
+    await remember_screen(context, update.effective_user.id, session, sent)
 
 
 def activity_screen(
@@ -188,6 +199,7 @@ async def _area(update: Update, context: SanadContext, session: Session, arg: st
 async def _publish(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
     assert update.callback_query is not None and update.effective_user is not None
     await update.callback_query.answer()
+    await close_buttons(update.callback_query)  # the preview: published once
     await publish(update, context, update.effective_user.id, session)
     return Outcome.DONE
 
@@ -226,43 +238,22 @@ NEW_ACTIVITY = Wizard(
 async def activity_button(update: Update, context: SanadContext) -> None:
     """A button of the activity wizard: aw:<verb>:<arg>."""
     press = await member_press(update, context, ActivityWizardPress)
-    if press is None:
-        return
-    query, member, t, verb = press.query, press.member, press.t, press.data.verb
-    session = await load_session(context, member)
-    if session is None or session.get("kind") != "activity":
-        await stale(query, t)
-        return
-    if verb == "x":
-        await forget_session(context, member)
-        await query.answer(t.raw("Cancelled: nothing was changed."))
-        return
-    outcome = await NEW_ACTIVITY.press(update, context, session, verb, press.data.arg)
-    if outcome is Outcome.STALE:
-        await stale(query, t)
-    elif outcome is Outcome.MOVED:
-        await save_session(context, member, session)
-        await query.answer()
-        text, markup = activity_screen(t, context, session)
-        await reply(update, text, reply_markup=markup)
+    if press is not None:
+        await drive_press(
+            update,
+            context,
+            NEW_ACTIVITY,
+            "activity",
+            activity_screen,
+            press.data.verb,
+            press.data.arg,
+        )
 
 
 @route("activity")
 async def activity_message(update: Update, context: SanadContext, session: Session) -> None:
     """Typed answers of the activity wizard: title, description, place, date, time, number."""
-    message = update.effective_message
-    assert message is not None and update.effective_user is not None
-    t = context.t
-    if message.text is None:
-        await reply(update, t.raw("Please type your answer."))
-        return
-    outcome = await NEW_ACTIVITY.typed(update, context, session, message.text)
-    if outcome is Outcome.STALE:
-        await reply(update, t.raw("Please use the buttons of the last message, or press Cancel."))
-    elif outcome is Outcome.MOVED:
-        await save_session(context, update.effective_user.id, session)
-        text, markup = activity_screen(t, context, session)
-        await reply(update, text, reply_markup=markup)
+    await drive_text(update, context, NEW_ACTIVITY, session, activity_screen)
 
 
 async def publish(update: Update, context: SanadContext, member: int, session: Session) -> None:

@@ -24,14 +24,11 @@ from bot.text import normalize_digits, whole_number
 from handlers.members import committee_gate, member_press, to_member
 from handlers.sessions import (
     Session,
-    close_screen,
-    forget_session,
-    load_session,
     remember_screen,
     route,
     save_session,
 )
-from handlers.util import close_buttons, reply, stale
+from handlers.util import close_buttons, reply
 from handlers.when_steps import (
     day_button,
     day_screen,
@@ -41,7 +38,17 @@ from handlers.when_steps import (
     typed_text,
     typed_time,
 )
-from handlers.wizard import Action, Outcome, Parts, Screen, Wizard, WizardStep, cancel_button
+from handlers.wizard import (
+    Action,
+    Outcome,
+    Parts,
+    Screen,
+    Wizard,
+    WizardStep,
+    cancel_button,
+    drive_press,
+    drive_text,
+)
 
 log = logging.getLogger(__name__)
 
@@ -213,6 +220,7 @@ async def _to_preview(context: SanadContext, session: Session) -> None:
 async def _publish(update: Update, context: SanadContext, session: Session, arg: str) -> Outcome:
     assert update.callback_query is not None and update.effective_user is not None
     await update.callback_query.answer()
+    await close_buttons(update.callback_query)  # the preview: published once
     await publish(update, context, update.effective_user.id, session)
     return Outcome.DONE
 
@@ -256,48 +264,16 @@ NEW_TASK = Wizard(
 async def task_button(update: Update, context: SanadContext) -> None:
     """A button of the task wizard: tw:<verb>:<arg>."""
     press = await member_press(update, context, TaskWizardPress)
-    if press is None:
-        return
-    query, member, t, verb = press.query, press.member, press.t, press.data.verb
-    session = await load_session(context, member)
-    if session is None or session.get("kind") != "task":
-        await stale(query, t)
-        return
-    if verb == "x":
-        await forget_session(context, member)
-        await query.answer(t.raw("Cancelled: nothing was changed."))
-        return
-    outcome = await NEW_TASK.press(update, context, session, verb, press.data.arg)
-    if outcome is Outcome.STALE:
-        await stale(query, t)
-    elif outcome is Outcome.MOVED:
-        await save_session(context, member, session)
-        await query.answer()
-        await close_buttons(query)
-        text, markup = task_screen(t, context, session)
-        await remember_screen(
-            context, member, session, await reply(update, text, reply_markup=markup)
+    if press is not None:
+        await drive_press(
+            update, context, NEW_TASK, "task", task_screen, press.data.verb, press.data.arg
         )
 
 
 @route("task")
 async def task_message(update: Update, context: SanadContext, session: Session) -> None:
     """Typed answers of the task wizard: title, description, date, time, number, case."""
-    message = update.effective_message
-    assert message is not None and update.effective_user is not None
-    t = context.t
-    if message.text is None:
-        await reply(update, t.raw("Please type your answer."))
-        return
-    outcome = await NEW_TASK.typed(update, context, session, message.text)
-    if outcome is Outcome.STALE:
-        await reply(update, t.raw("Please use the buttons of the last message, or press Cancel."))
-    elif outcome is Outcome.MOVED:
-        await save_session(context, update.effective_user.id, session)
-        close_screen(update, context, session)
-        text, markup = task_screen(t, context, session)
-        sent = await reply(update, text, reply_markup=markup)
-        await remember_screen(context, update.effective_user.id, session, sent)
+    await drive_text(update, context, NEW_TASK, session, task_screen)
 
 
 async def publish(update: Update, context: SanadContext, member: int, session: Session) -> None:

@@ -19,6 +19,14 @@ from bot.buttons import CallbackData
 from bot.context import SanadContext
 from bot.i18n import Translator
 from bot.render import bold
+from handlers.sessions import (
+    close_screen,
+    forget_session,
+    load_session,
+    remember_screen,
+    save_session,
+)
+from handlers.util import close_buttons, reply, stale
 
 Session = dict[str, Any]
 Rows = list[list[InlineKeyboardButton]]
@@ -83,3 +91,67 @@ WizardButtons = Callable[[str, str], CallbackData]
 def cancel_button(t: Translator, family: WizardButtons) -> InlineKeyboardButton:
     """The Cancel button every wizard screen carries: <prefix>:x:."""
     return family("x", "").button(t.raw("✖️ Cancel"))
+
+
+# A wizard's current screen, under its title: what the driver sends after each step.
+ShowScreen = Callable[[Translator, SanadContext, Session], tuple[str, InlineKeyboardMarkup]]
+
+
+async def drive_press(
+    update: Update,
+    context: SanadContext,
+    wizard: Wizard,
+    kind: str,
+    show: ShowScreen,
+    verb: str,
+    arg: str,
+) -> None:
+    """A button of a wizard kept in the member's session (of ``kind``): Cancel ends it, a
+    step's button moves it on (the pressed screen loses its buttons and the next is sent),
+    anything else is a stale press, refused. Every screen's message id is remembered, so a
+    step answered by typing closes it too."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    t = context.t
+    session = await load_session(context, user.id)
+    if session is None or session.get("kind") != kind:
+        await stale(query, t)
+        return
+    if verb == "x":
+        await forget_session(context, user.id)
+        await query.answer(t.raw("Cancelled: nothing was changed."))
+        await close_buttons(query)
+        return
+    outcome = await wizard.press(update, context, session, verb, arg)
+    if outcome is Outcome.STALE:
+        await stale(query, t)
+    elif outcome is Outcome.MOVED:
+        await save_session(context, user.id, session)
+        await query.answer()
+        await close_buttons(query)
+        text, markup = show(t, context, session)
+        sent = await reply(update, text, reply_markup=markup)
+        await remember_screen(context, user.id, session, sent)
+
+
+async def drive_text(
+    update: Update, context: SanadContext, wizard: Wizard, session: Session, show: ShowScreen
+) -> None:
+    """A typed answer to a wizard's current step: the next screen is sent and the one
+    answered loses its buttons; a text the step does not take gets a short reminder."""
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    t = context.t
+    if message.text is None:
+        await reply(update, t.raw("Please type your answer."))
+        return
+    outcome = await wizard.typed(update, context, session, message.text)
+    if outcome is Outcome.STALE:
+        await reply(update, t.raw("Please use the buttons of the last message, or press Cancel."))
+    elif outcome is Outcome.MOVED:
+        await save_session(context, user.id, session)
+        close_screen(update, context, session)
+        text, markup = show(t, context, session)
+        await remember_screen(
+            context, user.id, session, await reply(update, text, reply_markup=markup)
+        )

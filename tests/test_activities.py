@@ -12,7 +12,7 @@ from bot.storage import people, utcnow
 from bot.storage import volunteers as volunteer_repo
 from tests.conftest import MEMBER, OUTSIDER, Harness, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
-from tests.flows import DRIVER, Answers, add_volunteers, full_intake
+from tests.flows import DRIVER, Answers, add_volunteers, full_intake, live_buttons
 from tests.test_review import approve
 
 HELPERS = [1400, 1401, 1402]
@@ -353,3 +353,14 @@ async def test_the_wizard_is_kept_across_a_restart(settings: Settings) -> None:
         assert "Football afternoon" in (fake2.last(HELPERS[0]).text or "")
     finally:
         await stop_app(app2)
+
+
+async def test_every_screen_of_the_wizard_loses_its_buttons_once_answered(
+    harness: Harness,
+) -> None:
+    """Typed steps (title, description, place, time) and pressed ones alike: once the
+    activity is announced, no screen of the wizard keeps a live button."""
+    h = harness
+    await new_activity(h)
+    await h.services.delivery.wait_idle()
+    assert live_buttons(h, MEMBER, "aw:") == []

@@ -7,7 +7,7 @@ import asyncio
 from bot.config import Settings
 from tests.conftest import MEMBER, OUTSIDER, Harness, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
-from tests.flows import act, approve_volunteer, full_intake
+from tests.flows import act, approve_volunteer, full_intake, live_buttons
 from tests.test_volunteers import REGISTRATION
 
 DRIVERS = [1300 + i for i in range(10)]
@@ -314,3 +314,14 @@ async def test_cancel_and_change_tell_the_volunteers(harness: Harness) -> None:
     assert await h.services.db.fetchall("SELECT * FROM reminders WHERE status = 'pending'") == []
     calls = await h.say(OUTSIDER, f"/task {ref}")
     assert "don't know that command" in h.texts(calls)[0]
+
+
+async def test_every_screen_of_the_task_wizard_loses_its_buttons_once_answered(
+    harness: Harness,
+) -> None:
+    """Typed steps and pressed ones alike, the preview included: once the task is
+    published, no screen of the wizard keeps a live button."""
+    h = harness
+    await new_task(h)
+    await h.services.delivery.wait_idle()
+    assert live_buttons(h, MEMBER, "tw:") == []
