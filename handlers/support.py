@@ -29,9 +29,17 @@ from bot.storage.cases import Case
 from bot.support import FINANCIAL, OTHER, Answer, Entry, parse_amount
 from bot.support_text import OTHER_LABEL, history_lines, kind_label
 from bot.text import whole_number
-from handlers.form_walk import close_message, query_message_id
+from handlers.form_walk import query_message_id
 from handlers.members import alert, member_name, member_press, member_t, moved_on
-from handlers.sessions import Session, forget_session, load_session, route, save_session
+from handlers.sessions import (
+    Session,
+    close_screen,
+    forget_session,
+    load_session,
+    remember_screen,
+    route,
+    save_session,
+)
 from handlers.util import close_buttons, has_buttons, own_chat, reply, stale
 from handlers.validators import checked_text, typed_date
 from handlers.wizard import Outcome, Parts, Rows, Wizard, WizardStep, cancel_button
@@ -376,7 +384,7 @@ async def _start(
         "step": "kind",
         "currency": currencies[0],
         "since": _submitted_on(context, case).isoformat(),
-        "prompt": 0,
+        "screen": 0,
     }
     await save_session(context, member, session)
     await query.answer()
@@ -386,14 +394,12 @@ async def _start(
     except Forbidden:  # they never started the bot
         await forget_session(context, member)
         return
-    session["prompt"] = prompt.message_id
-    await save_session(context, member, session)
+    await remember_screen(context, member, session, prompt)
 
 
 def _live(session: Session, message_id: int) -> bool:
-    """Whether a press comes from the wizard's live message (a session saved before the
-    wizard kept its message takes the press, as it did then)."""
-    return "prompt" not in session or session["prompt"] == message_id
+    """Whether a press comes from the wizard's live message (the screen it remembers)."""
+    return session.get("screen") == message_id
 
 
 @route(KIND)
@@ -425,15 +431,12 @@ async def _show(update: Update, context: SanadContext, session: Session, *, edit
         return
     if query is not None:
         await close_buttons(query)
-    old = int(session.get("prompt") or 0)
-    prompt = await reply(
+    close_screen(update, context, session)  # the question answered by typing
+    sent = await reply(
         update, text, reply_markup=markup, protect_content=session["step"] == "confirm"
     )
     assert update.effective_user is not None
-    session["prompt"] = prompt.message_id if prompt is not None else 0
-    await save_session(context, update.effective_user.id, session)
-    if query is None and old:
-        context.services.delivery.tidy(close_message(update, old))
+    await remember_screen(context, update.effective_user.id, session, sent)
 
 
 async def record(update: Update, context: SanadContext, session: Session) -> None:
