@@ -27,16 +27,19 @@ from zoneinfo import ZoneInfo
 
 import xlsxwriter
 
-from bot import contributions
-from bot.forms import Form, Step
+from bot import contributions, reports
+from bot.crypto import Cipher
+from bot.export_rows import NUMBER, Column, Columns, Export, unchanged
+from bot.export_rows import neutralise as neutralise_csv
+from bot.forms import Form
 from bot.i18n import N_, Translator
 from bot.ids import Ids
-from bot.reports import MAX_FILE_BYTES, NUMBER, Columns, Export
-from bot.reports import neutralise as neutralise_csv
+from bot.reports import MAX_FILE_BYTES
 from bot.storage import Database
 from bot.storage import cases as case_repo
 from bot.storage import support as support_repo
-from bot.storage.cases import Case
+from bot.storage.cases import Record
+from bot.storage.db import parse_iso
 from bot.storage.support import Support
 from bot.support import OTHER
 from bot.support_text import kind_label
@@ -96,20 +99,21 @@ def _number(text: str) -> Cell:
     return float(text) if "." in text else int(text)
 
 
-def _numbered(offset: int, row: list[Cell], steps: Sequence[Step]) -> None:
+def _numbered(offset: int, row: list[Cell], steps: Sequence[Column]) -> None:
     """The number answers of ``row`` (from column ``offset``, one a step) as numbers."""
     for index, step in enumerate(steps, start=offset):
         if step.kind == "number" and isinstance(row[index], str):
             row[index] = _number(str(row[index]))
 
 
-def full_cells(columns: Columns, case: Case, ids: Ids, tz: ZoneInfo) -> list[Cell]:
+def full_cells(columns: Columns, record: Record, cipher: Cipher, tz: ZoneInfo) -> list[Cell]:
     """The CSV's full row, with the submission and decision as dates and counts as numbers."""
-    row: list[Cell] = list(columns.full_row(case, ids.cipher))
-    row[2] = _local(case.created_at, tz)
+    row: list[Cell] = list(columns.full_row(record, cipher))
+    row[2] = _local(parse_iso(record.created_at), tz)
     _numbered(4, row, columns.steps)
-    row[-2] = case.decided_at.astimezone(tz).date() if case.decided_at else None
-    row[-1] = _day(case.support_until)
+    decided = record.decided_at
+    row[-2] = parse_iso(decided).astimezone(tz).date() if decided else None
+    row[-1] = _day(record.support_until)
     return row
 
 
@@ -121,10 +125,10 @@ def _day(text: str | None) -> Cell:
         return text
 
 
-def anonymised_cells(columns: Columns, number: int, case: Case, tz: ZoneInfo) -> list[Cell]:
+def anonymised_cells(columns: Columns, number: int, record: Record, tz: ZoneInfo) -> list[Cell]:
     """The CSV's anonymised row, with the number, the month and the days as values."""
-    row: list[Cell] = list(columns.anonymous_row(number, case))
-    local = case.created_at.astimezone(tz)
+    row: list[Cell] = list(columns.anonymous_row(number, record))
+    local = parse_iso(record.created_at).astimezone(tz)
     row[0], row[2] = number, Month(local.year, local.month, 1)
     _numbered(3, row, columns.steps)
     row[-1] = float(str(row[-1])) if row[-1] else None
@@ -283,7 +287,7 @@ async def write_export(
     thread's own, the support on a reader connection) and written in a thread as they come
     (a full row decrypts); then the volunteers' totals, one row per volunteer.
     """
-    columns = Columns(t, form, tz, full=full)
+    columns = reports.columns(t, form, tz, full=full, safe=unchanged)
     sheets = [
         (t.raw("Cases"), columns.header),
         (t.raw("Support given"), support_header(t, full=full)),
@@ -294,15 +298,15 @@ async def write_export(
     names = done.names
 
     def cases() -> None:
-        for page in case_repo.read_pages(db.path, ids):
-            for case in page:
+        for page in case_repo.read_records(db.path, personal=full):
+            for record in page:
                 done.number += 1
                 if full:
-                    books.write(0, full_cells(columns, case, ids, tz))
-                    names[case.id] = case.ref
+                    books.write(0, full_cells(columns, record, ids.cipher, tz))
+                    names[record.id] = record.ref
                 else:
-                    books.write(0, anonymised_cells(columns, done.number, case, tz))
-                    names[case.id] = done.number
+                    books.write(0, anonymised_cells(columns, done.number, record, tz))
+                    names[record.id] = done.number
 
     def given(page: list[Support]) -> None:
         for row in page:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import scale
+from bench import scaling as scale
 
 # The rows of the table, named as the scale issue names them (a publish row names its size).
 ROWS = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import logging
 import os
 import re
@@ -24,7 +25,8 @@ from bot.errors import ConfigError
 from bot.forms import CHILDREN, HOUSEHOLD_SIZE
 from bot.rotation import write_keys
 from bot.storage import Database, meta, people
-from bot.storage.cases import Case
+from bot.storage.cases import Record
+from bot.storage.db import iso
 from tests.conftest import Harness, make_settings, start_app, stop_app
 from tests.fakes.telegram import FakeTelegram
 from tests.flows import Answers, act, approve_volunteer, full_intake
@@ -69,19 +71,19 @@ async def test_anonymised_export_neutralises_formulas_and_keeps_numbers(
     form, t = h.services.form, h.services.i18n.get("en")
     household, children = form.role_id(HOUSEHOLD_SIZE), form.role_id(CHILDREN)
     created = datetime(2026, 3, 1, tzinfo=UTC)
-    case = Case(
+    record = Record(
         id=1,
         ref="AAA-AAA",
-        user_id=None,
-        language="en",
         status="approved",
-        answers={household: "=1+2", children: "-2+3"},
-        created_at=created,
-        updated_at=created,
+        created_at=iso(created),
+        language="en",
+        answers=json.dumps({household: "=1+2", children: "-2+3"}),
         sealed=None,
-        decided_at=created - timedelta(days=1),  # a clock set back: a negative duration
+        decided_by_name=None,
+        decided_at=iso(created - timedelta(days=1)),  # a clock set back: a negative duration
+        support_until=None,
     )
-    rows = read_csv(reports.export_anonymised(t, form, [case], h.services.settings.tz))
+    rows = read_csv(reports.export_anonymised(t, form, [record], h.services.settings.tz))
     assert "'=1+2" in rows[1] and "'-2+3" in rows[1]
     assert rows[1][-1] == "-1.0"  # a number the export writes itself stays a number
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
@@ -67,11 +67,11 @@ class Case:
 MEMBER_FIELDS = ("assignee_id", "decided_by")
 
 
-def _case(ids: Ids, row: sqlite3.Row, *, family: bool = True) -> Case:
+def _case(ids: Ids, row: sqlite3.Row) -> Case:
     return Case(
         id=row["id"],
         ref=row["ref"],
-        user_id=ids.maybe_open(row["family"]) if family else None,
+        user_id=ids.maybe_open(row["family"]),
         language=row["language"],
         status=row["status"],
         answers=json.loads(row["answers"]),
@@ -194,34 +194,59 @@ async def cut_points(db: Database, parts: int) -> list[tuple[int, int]]:
         row = await db.fetchone(
             "SELECT id FROM cases ORDER BY id LIMIT 1 OFFSET ?", (max(before - 1, 0),)
         )
-        if row is not None and before > 0:
+        if row is not None and before > 0 and (not points or points[-1][0] != row["id"]):
             points.append((int(row["id"]), before))
     return points
 
 
-def read_pages(
-    path: Path, ids: Ids, *, after: int = 0, until: int | None = None, size: int = 500
-) -> Iterator[list[Case]]:
+class Record(NamedTuple):
+    """A case as an export reads it: only its columns, as stored (the answers as JSON, the
+    times as ISO text, the personal answers encrypted), so that reading years of cases costs
+    no more than the rows themselves."""
+
+    id: int
+    ref: str
+    status: str
+    created_at: str
+    language: str
+    answers: str
+    sealed: bytes | None
+    decided_by_name: str | None
+    decided_at: str | None
+    support_until: str | None
+
+
+READ_RECORDS = (
+    "SELECT id, ref, status, created_at, language, answers, CASE WHEN ? THEN personal END, "
+    "decided_by_name, decided_at, support_until FROM cases "
+    "WHERE id > ? AND (? < 0 OR id <= ?) ORDER BY id LIMIT ?"
+)
+
+
+def read_records(
+    path: Path,
+    *,
+    personal: bool,
+    after: int = 0,
+    until: int | None = None,
+    size: int = 1000,
+) -> Iterator[list[Record]]:
     """Every case, oldest first, ``size`` at a time, on a read-only connection of its own
     and without asyncio: an export's worker (a thread, or a process of its own for years of
     cases) reads the database itself, sees it as committed (WAL: no lock on the bot's
     connection) and never holds every case at once. Only the ids after ``after`` and up to
-    ``until`` (when given) are read. The cases carry no ``user_id``: an export does not name
-    the family's account, so it is not decrypted."""
+    ``until`` (when given) are read, and the encrypted personal answers only if
+    ``personal``. Nothing names the family's account."""
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA busy_timeout=5000")
         last = until if until is not None else -1
         while True:
-            rows = conn.execute(
-                "SELECT * FROM cases WHERE id > ? AND (? < 0 OR id <= ?) ORDER BY id LIMIT ?",
-                (after, last, last, size),
-            ).fetchall()
+            rows = conn.execute(READ_RECORDS, (personal, after, last, last, size)).fetchall()
             if not rows:
                 return
-            yield [_case(ids, r, family=False) for r in rows]
-            after = int(rows[-1]["id"])
+            yield [Record._make(row) for row in rows]
+            after = rows[-1][0]
     finally:
         conn.close()
 
