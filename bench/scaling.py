@@ -80,6 +80,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:
     sys.path.insert(0, str(PROJECT))
 
+from bench.intake import FIRST_FAMILY as WALKING_FAMILY  # noqa: E402
+from bench.intake import BenchTelegram, drive, intake_maker, intake_plan  # noqa: E402
 from bot import privacy  # noqa: E402
 from bot.__main__ import backup_database  # noqa: E402
 from bot.app import quiet_libraries  # noqa: E402
@@ -105,7 +107,6 @@ from tests.conftest import (  # noqa: E402
     start_app,
     stop_app,
 )
-from tests.fakes.telegram import FakeTelegram  # noqa: E402
 
 T = TypeVar("T")
 
@@ -158,6 +159,7 @@ STATS_S = 5.0
 EXPORT_S = 5.0
 PUBLISH_S = 3.0
 TAKE_MS = 100.0
+STEP_P99_MS = 25.0  # a family's step at a human pace, from the update until it is processed
 PROGRESS_MS = 5.0
 FAMILY_WAIT_MS = 100.0
 LOOP_BLOCKED_MS = 50.0
@@ -916,11 +918,14 @@ def counted_logging() -> Iterator[CountLines]:
 class Bench:
     """The running bot and the figures taken from it."""
 
-    def __init__(self, h: Harness, plan: Plan, built: Built, samples: int) -> None:
+    def __init__(
+        self, h: Harness, plan: Plan, built: Built, samples: int, walk: tuple[int, float]
+    ) -> None:
         self.h = h
         self.plan = plan
         self.built = built
         self.samples = samples
+        self.walk = walk
         self.rows: list[Row] = []
         self.blocked = 0.0  # the longest the event loop was blocked by a report
         self.violations: list[str] = []  # calls Telegram would have rejected
@@ -1001,6 +1006,28 @@ class Bench:
         for command in ("/status", "/mydata"):
             found = [await self.command(FAMILY, command) for _ in range(self.samples)]
             self._latency(command, found, PAGE_P99_MS)
+
+    async def families(self) -> None:
+        """Families through the whole intake at once, half in Arabic and half in English,
+        each pausing 0.5 to 1.5 times the pace between its steps (``bench/intake.py``'s
+        walk): each step from the update until the bot has processed it, its committee
+        card and duplicate check on years of cases included."""
+        h = self.h
+        assert isinstance(h.fake, BenchTelegram)
+        families, pace = self.walk
+        users = list(range(WALKING_FAMILY, WALKING_FAMILY + families))
+        make = intake_maker(h.updates, h.fake)
+        run = await drive(h.app, h.fake, make, users, intake_plan(), think=pace)
+        await h.services.delivery.wait_idle()
+        self.clear()
+        p99 = run.percentile(99)
+        self.row(
+            f"{families} families at a human pace",
+            f"{run.steps:,} steps, p50 {run.percentile(50):.1f} ms, p99 {p99:.1f} ms, "
+            f"max {run.max_ms:.1f} ms, {len(run.failures)} failed",
+            f"p99 ≤ {STEP_P99_MS:.0f} ms",
+            p99 <= STEP_P99_MS and not run.failures,
+        )
 
     def _latency(self, name: str, found: list[float], target_ms: float) -> None:
         p99 = percentile(found, 0.99)
@@ -1156,12 +1183,14 @@ class Bench:
         )
 
 
-async def measure(settings: Settings, plan: Plan, built: Built, samples: int) -> list[Row]:
+async def measure(
+    settings: Settings, plan: Plan, built: Built, samples: int, walk: tuple[int, float]
+) -> list[Row]:
     """Start the bot on the built database and take every figure."""
     rows = [
         Row("build", f"{built.seconds:.1f} s, {built.megabytes:.0f} MB ({describe(built.rows)})"),
     ]
-    fake = FakeTelegram()
+    fake = BenchTelegram()  # the tests' fake, indexed for the families' walk
     with counted_logging() as lines:
         started = time.perf_counter()
         app = await start_app(settings, fake)
@@ -1196,11 +1225,12 @@ async def measure(settings: Settings, plan: Plan, built: Built, samples: int) ->
     logging.getLogger().addHandler(errors)
     h = Harness(app, fake)
     await h.services.delivery.wait_idle()  # the fresh cards, sent at start-up
-    bench = Bench(h, plan, built, samples)
+    bench = Bench(h, plan, built, samples, walk)
     try:
         await bench.take()
         await bench.cases()
         await bench.lookups()
+        await bench.families()
         await bench.progress()
         await bench.publish()  # before the reports: their memory is not all given back
         await bench.stats()
@@ -1282,6 +1312,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tasks", type=int)
     parser.add_argument("--small", action="store_true", help="5,000 / 1,000 / 100")
     parser.add_argument("--samples", type=int, default=25, help="runs of each quick command")
+    parser.add_argument("--families", type=int, default=30, help="families walking the intake")
+    parser.add_argument(
+        "--pace", type=float, default=1.0, help="seconds between a family's steps (0.5-1.5×)"
+    )
     parser.add_argument("--keep", type=Path, help="build (or reuse) the database in DIR")
     parser.add_argument("--build-only", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -1352,7 +1386,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.keep:
                 shutil.copy2(data_dir / "sanad.db", saved)
         print("Measuring...", file=sys.stderr, flush=True)
-        rows = asyncio.run(measure(bench_settings(data_dir, key), plan, built, args.samples))
+        walk = (args.families, args.pace)
+        rows = asyncio.run(measure(bench_settings(data_dir, key), plan, built, args.samples, walk))
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -30,6 +30,7 @@ ROWS = (
     "retention purge",
     "backup",
     "Take on a card",
+    "3 families at a human pace",
     "outbox progress after a batch",
     "a family's /status during /stats",
     "a family's /status during /export full",
@@ -42,6 +43,7 @@ def test_the_bench_builds_measures_and_prints_every_row(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     argv = ["--cases", "200", "--volunteers", "100", "--tasks", "10", "--samples", "1"]
+    argv += ["--families", "3", "--pace", "0.05"]
     assert scale.main([*argv, "--keep", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     table = {
