@@ -1385,6 +1385,10 @@ def main(argv: list[str] | None = None) -> int:
             (data_dir.parent / "built.json").write_text(json.dumps(asdict(built)), "utf-8")
             if args.keep:
                 shutil.copy2(data_dir / "sanad.db", saved)
+        # A database copied or built a moment ago is still in the page cache, unwritten:
+        # the bot's first fsync would write hundreds of MB of it, in the middle of a
+        # measurement. A server's database is on its disk.
+        os.sync()
         print("Measuring...", file=sys.stderr, flush=True)
         walk = (args.families, args.pace)
         rows = asyncio.run(measure(bench_settings(data_dir, key), plan, built, args.samples, walk))

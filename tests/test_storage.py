@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 from bot.crypto import Cipher
 from bot.storage import Database
+from bot.storage import db as db_module
 from bot.storage.cases import REF_ALPHABET, new_ref, normalize_ref
 from bot.storage.db import migrations
 
@@ -85,5 +88,48 @@ async def test_concurrent_writers_share_commits_and_fail_alone(tmp_path: Path) -
     await reopened.open(CIPHER)
     try:
         assert len(await reopened.fetchall("SELECT * FROM people")) == 49
+    finally:
+        await reopened.close()
+
+
+async def test_the_wal_is_copied_back_beside_the_commits_not_in_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A commit never copies the WAL back into the database (on years of data that took half
+    a second, everyone waiting behind the lock): once it holds CHECKPOINT_BYTES a connection of
+    its own does, in a thread, and the bot's next write starts the WAL again from nothing."""
+    monkeypatch.setattr(db_module, "CHECKPOINT_BYTES", 64 * 1024)
+    threads: list[bool] = []
+    real = db_module.passive_checkpoint
+
+    def spy(path: Path) -> bool:
+        threads.append(threading.current_thread() is not threading.main_thread())
+        return real(path)
+
+    monkeypatch.setattr(db_module, "passive_checkpoint", spy)
+    db = Database(tmp_path / "x.db")
+    wal = tmp_path / "x.db-wal"
+    await db.open(CIPHER)
+    try:
+        assert (await db.fetchone("PRAGMA wal_autocheckpoint"))[0] == 0  # type: ignore[index]
+        longest = 0
+        for user in range(60):
+            await db.write(
+                "INSERT INTO people VALUES (?, 'ar', 1, '2026-01-01', ?)", (user, "x" * 3000)
+            )
+            longest = max(longest, wal.stat().st_size)
+        for _ in range(200):  # the checkpoint runs beside the bot: until it is done
+            if threads and db._checkpointer is not None and db._checkpointer.done():
+                break
+            await asyncio.sleep(0.01)
+        assert threads and all(threads)
+        await db.write("INSERT INTO people VALUES (99, 'ar', 1, '2026-01-01', '')")
+        assert wal.stat().st_size < 64 * 1024 < longest
+    finally:
+        await db.close()
+    reopened = Database(tmp_path / "x.db")
+    await reopened.open(CIPHER)
+    try:
+        assert len(await reopened.fetchall("SELECT * FROM people")) == 61
     finally:
         await reopened.close()

@@ -47,6 +47,12 @@ PRAGMAS = (
     "PRAGMA journal_size_limit=0",
 )
 
+# The WAL is copied back into the database file by a connection of its own, in a thread, once
+# it holds this much (SQLite's own default, 1,000 pages), and never by the bot's connection at
+# the end of a commit (``wal_autocheckpoint=0``): on a database of years that copy and its
+# fsync took half a second, during which every family's next answer waited behind the lock.
+CHECKPOINT_BYTES = 4 * 1024 * 1024
+
 # Rows sampled per index by ANALYZE (SQLite's recommended range is 100 to 1000).
 ANALYSIS_LIMIT = 1000
 
@@ -123,6 +129,17 @@ def backup(source: Path, target: Path) -> int:
     return pages
 
 
+def passive_checkpoint(path: Path) -> bool:
+    """Copy into the database file, and sync, what the WAL holds (SQLite's PASSIVE
+    checkpoint: it waits for no reader and holds no writer back), on a connection of its own;
+    True if every frame was copied. The bot's connection then starts the WAL again at its
+    next write, and cuts the file to nothing (``journal_size_limit=0``)."""
+    with contextlib.closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as conn:
+        conn.execute("PRAGMA synchronous=FULL")
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return not busy and frames == copied
+
+
 class Database:
     """The bot's database: open it, migrate it, run transactions on it."""
 
@@ -132,6 +149,7 @@ class Database:
         self._lock = asyncio.Lock()
         self._batch: asyncio.Future[None] | None = None
         self._committer: asyncio.Task[None] | None = None
+        self._checkpointer: asyncio.Task[None] | None = None
         self.commits = 0  # durable commits so far (for benchmarks and tests)
 
     @property
@@ -158,6 +176,8 @@ class Database:
             for pragma in PRAGMAS:
                 await self._conn.execute(pragma)
             await self.migrate(cipher)
+            await self._conn.execute("PRAGMA wal_autocheckpoint=0")  # see CHECKPOINT_BYTES
+            self._checkpoint_if_long()
         except (OSError, aiosqlite.Error) as exc:
             raise StorageError(f"Cannot open the database at {self.path}: {exc}") from exc
 
@@ -165,6 +185,7 @@ class Database:
         """Close the connection (checkpointing the WAL) once the last batch is committed."""
         if self._committer is not None:
             await asyncio.gather(self._committer, return_exceptions=True)
+        await self._checkpointed()
         if self._conn is not None:
             await self._conn.close()
             self._conn = None
@@ -264,25 +285,53 @@ class Database:
                 raise
             self.commits += 1
             batch.set_result(None)
+        self._checkpoint_if_long()
+
+    def _checkpoint_if_long(self) -> None:
+        """Start a checkpoint in the background if the WAL holds more than
+        :data:`CHECKPOINT_BYTES` and none is running."""
+        if self._checkpointer is not None and not self._checkpointer.done():
+            return
+        try:
+            size = self.path.with_name(self.path.name + "-wal").stat().st_size
+        except FileNotFoundError:
+            return
+        if size >= CHECKPOINT_BYTES:
+            self._checkpointer = asyncio.create_task(self._checkpoint_in_background())
+
+    async def _checkpoint_in_background(self) -> None:
+        try:
+            await asyncio.to_thread(passive_checkpoint, self.path)
+        except sqlite3.Error as exc:  # the next commit tries again
+            log.warning("Background WAL checkpoint failed (%s)", type(exc).__name__)
+
+    async def _checkpointed(self) -> None:
+        """Wait for a background checkpoint still running."""
+        if self._checkpointer is not None:
+            await asyncio.gather(self._checkpointer, return_exceptions=True)
 
     async def checkpoint(self) -> bool:
         """Copy the WAL into the database and cut it to nothing (after an erasure, a purge or
         a re-encryption: the WAL would otherwise keep the old values); True if complete.
 
-        Waits for a batch still being committed: a checkpoint inside an open transaction
-        could not reset the WAL.
+        Waits for a batch still being committed (a checkpoint inside an open transaction
+        could not reset the WAL) and for a checkpoint running in the background (with two at
+        once, the second is refused).
         """
         while True:
             async with self._lock:
                 batch = self._batch
-                if batch is None:
+                running = self._checkpointer is not None and not self._checkpointer.done()
+                if batch is None and not running:
                     async with self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cursor:
                         row = await cursor.fetchone()
                     complete = row is not None and int(row[0]) == 0
                     if not complete:
                         log.warning("WAL checkpoint incomplete: another connection is reading")
                     return complete
-            await asyncio.gather(asyncio.shield(batch), return_exceptions=True)
+            if batch is not None:
+                await asyncio.gather(asyncio.shield(batch), return_exceptions=True)
+            await self._checkpointed()
 
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[aiosqlite.Connection]:
