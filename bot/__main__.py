@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"Database is at migration {version}.")
             return 0
         refuse_unusable(settings)  # before Telegram is contacted: one line, exit status 2
-        app = build_application(settings)
+        app = build_application(settings, long_running=True)
         if settings.webhook_url is None:
             logging.getLogger(__name__).info("Starting Sanad (long polling)")
             app.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -89,13 +90,21 @@ def limit_webhook_bodies(max_bytes: int = WEBHOOK_MAX_BODY) -> None:
     HTTPServer.configure(None, max_body_size=max_bytes)
 
 
+LONG_RUNNING = "long_running"
+
+
 def build_application(
-    settings: Settings, *, request: BaseRequest | None = None, rate_limit: bool = True
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    rate_limit: bool = True,
+    long_running: bool = False,
 ) -> SanadApp:
     """Assemble the bot. ``request`` injects a fake Telegram for tests and benchmarks.
 
     ``rate_limit=False`` (tests) keeps the limiter's retries and error handling but not its
-    pacing, so that tests run at full speed.
+    pacing, so that tests run at full speed. ``long_running`` (``python -m bot run``): once
+    started, what start-up built is settled (:func:`settle_after_start`).
     """
     i18n = I18n(settings.default_language, locale=settings.locale, region=settings.phone_region)
     gate = FloodGate(settings.flood_burst, settings.flood_per_minute)
@@ -119,8 +128,19 @@ def build_application(
     app.bot_data["settings"] = settings
     app.bot_data["flood"] = gate
     app.bot_data["i18n"] = i18n
+    app.bot_data[LONG_RUNNING] = long_running
     register(app)
     return app
+
+
+def settle_after_start() -> None:
+    """What start-up built (the modules, the catalogs, the form, the application and its
+    services) lives as long as the process: once collected, it is moved out of the garbage
+    collector's generations (``gc.freeze``), and a full collection no longer walks it. On the
+    2-core server that walk took about 80 ms, at any moment, in the middle of somebody's
+    step: the p99 of every command."""
+    gc.collect()
+    gc.freeze()
 
 
 async def _post_init(app: SanadApp) -> None:
@@ -156,6 +176,8 @@ async def _post_init(app: SanadApp) -> None:
         app.job_queue.run_repeating(
             _expire_details, interval=expiry.INTERVAL, first=1, name=expiry.JOB
         )
+    if app.bot_data.get(LONG_RUNNING):
+        settle_after_start()
 
 
 async def _flush_outbox(context: SanadContext) -> None:

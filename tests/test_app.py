@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 from bot.app import build_application
 from bot.config import Settings
 from bot.processor import PerPersonProcessor, update_key
-from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness, make_settings
+from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness, make_settings, stop_app
+from tests.fakes.telegram import FakeTelegram
 
 
 def names(commands: list[dict[str, str]]) -> list[str]:
@@ -120,3 +122,27 @@ async def test_processor_keeps_one_persons_updates_in_order() -> None:
     )
     assert order.index("end a1") < order.index("start a2")  # same person: one at a time
     assert order.index("end b1") < order.index("end a1")  # another person is not held up
+
+
+async def test_a_long_running_bot_settles_what_start_up_built(settings: Settings) -> None:
+    """Under ``python -m bot run`` (long_running) what start-up built is moved out of the
+    garbage collector's generations once the bot has started, so that a full collection no
+    longer walks it in the middle of somebody's step; tests and tools leave it as it is."""
+    assert gc.get_freeze_count() == 0
+    plain = build_application(settings, request=FakeTelegram(), rate_limit=False)
+    await plain.initialize()
+    assert plain.post_init is not None
+    await plain.post_init(plain)
+    try:
+        assert gc.get_freeze_count() == 0
+    finally:
+        await stop_app(plain)
+    app = build_application(settings, request=FakeTelegram(), rate_limit=False, long_running=True)
+    await app.initialize()
+    assert app.post_init is not None
+    try:
+        await app.post_init(app)
+        assert gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+        await stop_app(app)
