@@ -183,12 +183,13 @@ class Export:
 @dataclass(frozen=True)
 class Job:
     """Everything an export's worker needs, and nothing that cannot cross to a process: the
-    database file, the keys (they go through a pipe to a child of the bot, never to disk),
-    the columns worked out in the member's language, and which run of the cases: the ids
-    after ``after`` up to ``until``, ``before`` cases before it."""
+    database file, the keys for a full export only (they go through a pipe to a child of the
+    bot, never to disk; an anonymised export decrypts nothing), the columns worked out in the
+    member's language, and which run of the cases: the ids after ``after`` up to ``until``,
+    ``before`` cases before it."""
 
     path: Path
-    cipher: Cipher
+    cipher: Cipher | None
     columns: Columns
     folder: Path
     max_bytes: int
@@ -208,6 +209,7 @@ def write(job: Job) -> Export:
     try:
         for page in pages:
             if columns.full:
+                assert cipher is not None, "a full export's job carries the keys"
                 files.write([columns.full_row(record, cipher) for record in page])
             else:
                 files.write(

@@ -127,7 +127,8 @@ async def write_export(
     joined, so that the bot's event loop keeps answering and the export takes half the time.
     """
     chosen = columns(t, form, tz, full=full)
-    job = Job(db.path, ids.cipher, chosen, folder, max_bytes or MAX_FILE_BYTES)
+    cipher = ids.cipher if full else None
+    job = Job(db.path, cipher, chosen, folder, max_bytes or MAX_FILE_BYTES)
     if sum((await case_repo.counts_by_status(db)).values()) < PROCESS_FROM:
         return await asyncio.to_thread(write, job)
     workers = max(1, min(WORKERS, os.cpu_count() or 1))

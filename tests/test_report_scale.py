@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot import reports
+from bot.export_rows import Export, Job
 from bot.review import days_between
 from bot.storage import cases as case_repo
 from tests.conftest import COMMITTEE_CHAT, MEMBER, Harness
@@ -190,3 +191,28 @@ def test_an_export_worker_starts_without_the_bot() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == "[]"
+
+
+async def test_only_a_full_export_is_given_the_keys(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The keys go to an export's worker only when it decrypts (the full export): the
+    anonymised one reads no personal answer, and its worker never holds a key."""
+    h = harness
+    await some_cases(h)
+    s = h.services
+    given: list[object] = []
+    real = reports.write
+
+    def spy(job: Job) -> Export:
+        given.append(job.cipher)
+        return real(job)
+
+    monkeypatch.setattr(reports, "write", spy)
+    t = s.i18n.get("en")
+    for full in (False, True):
+        (tmp_path / str(full)).mkdir()
+        await reports.write_export(
+            s.db, s.ids, t, s.form, s.settings.tz, tmp_path / str(full), full=full
+        )
+    assert given == [None, s.ids.cipher]
